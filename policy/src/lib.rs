@@ -1,0 +1,29 @@
+//! runner-policy: the security model of a GitLab Runner fleet on Kubernetes, as admission rules.
+//!
+//! Data flows one way: bytes -> [`request`] model -> [`rules`] -> [`decision`] -> the caller's
+//! [`dialect`]. On `wasm32` the `abi` module exposes [`evaluate`] through the OPA Wasm ABI.
+
+// The lint wall: nothing in the policy path may panic, because a panic in the module is a trap
+// that crosses the ABI. Tests may relax it.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))] // a None/Err must become a denial
+#![cfg_attr(not(test), deny(clippy::expect_used))] // same: no panicking accessors
+#![cfg_attr(not(test), deny(clippy::panic))] // no explicit panics
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))] // out-of-range index panics; use get()
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // overflow panics in debug builds
+#![cfg_attr(not(test), deny(clippy::unreachable))] // unreachable!() is a panic too
+#![cfg_attr(not(test), deny(clippy::todo, clippy::unimplemented))] // no stubs
+#![deny(unsafe_op_in_unsafe_fn)] // the ABI module keeps every unsafe step visible
+
+pub mod decision;
+pub mod dialect;
+pub mod entrypoint;
+pub mod eval;
+pub mod request;
+pub mod rules;
+pub mod settings;
+
+#[cfg(target_arch = "wasm32")]
+mod abi;
+
+pub use entrypoint::Entrypoint;
+pub use eval::evaluate;

@@ -1,0 +1,1 @@
+pub fn run(_args: &[&str]) -> anyhow::Result<()> { anyhow::bail!("not yet") }

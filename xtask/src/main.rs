@@ -1,0 +1,33 @@
+//! Project tasks: `cargo xtask <task>`. One module per task.
+
+mod dist;
+mod requests;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  dist              build bundles/dist/policy.wasm (release, post-linked) and the bundles
+  requests [--check] regenerate the recorded requests under host-tests/requests
+                    (--check: fail if they are stale)";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    match args.first().map(String::as_str) {
+        Some("dist") => dist::run(&rest),
+        Some("requests") => requests::run(&rest),
+        Some("-h" | "--help") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown task `{other}`\n\n{USAGE}"),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn project_root() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    dir.parent().unwrap_or(dir).to_path_buf()
+}
