@@ -1,1 +1,16 @@
+//! A wasmtime host of the OPA Wasm ABI for the runner-policy module, and the `runner-policy`
+//! CLI built on it.
+//!
+//! - [`host`]: the ABI host ([`host::Runtime`], [`host::Policy`]).
+//! - [`settings`]: settings files (YAML or JSON) and the bundled example settings.
+//! - [`documents`]: reading JSON, multi-document YAML and JSON lines; finding AdmissionReviews.
+//! - [`decision`]: the typed `runners/decision` result.
+//! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
+//! - [`cli`]: the `runner-policy` commands.
 
+pub mod cli;
+pub mod decision;
+pub mod documents;
+pub mod host;
+pub mod settings;
+pub mod suite;

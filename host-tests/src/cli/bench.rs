@@ -1,0 +1,201 @@
+//! `runner-policy bench [PATH...]`: time the module through `opa_eval`, JSON bytes in to
+//! result JSON out (copying the input in and reading the result included).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::{Cli, Outcome, read_input};
+use crate::documents::walk;
+use crate::suite::{Suite, default_suite_path};
+
+/// Arguments of `bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Timed evaluations per request (after a warm-up of a tenth as many, at least 100).
+    #[arg(long, default_value_t = 10_000)]
+    pub iterations: usize,
+    /// The entrypoint to time.
+    #[arg(long, default_value = "runners/decision")]
+    pub entrypoint: String,
+    /// Also evaluate the first request 1,000,000 times and report memory before and after.
+    #[arg(long)]
+    pub flat_heap: bool,
+    /// Request files or directories [default: every case of host-tests/requests/suite.yaml].
+    pub paths: Vec<PathBuf>,
+}
+
+/// Figures for one request.
+#[derive(Debug, Serialize)]
+pub struct Timing {
+    /// The case name or file.
+    pub name: String,
+    /// Input size in bytes.
+    pub bytes: usize,
+    /// Median microseconds per evaluation.
+    pub median_us: f64,
+    /// 99th percentile microseconds per evaluation.
+    pub p99_us: f64,
+}
+
+/// The heap-growth check.
+#[derive(Debug, Serialize)]
+pub struct FlatHeap {
+    /// The request evaluated.
+    pub name: String,
+    /// Evaluations run.
+    pub evaluations: usize,
+    /// Linear memory before, in bytes.
+    pub memory_before: usize,
+    /// Linear memory after, in bytes.
+    pub memory_after: usize,
+    /// Whether memory did not grow.
+    pub flat: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    module: String,
+    module_bytes: usize,
+    entrypoint: String,
+    iterations: usize,
+    requests: Vec<Timing>,
+    flat_heap: Option<FlatHeap>,
+}
+
+const FLAT_HEAP_EVALUATIONS: usize = 1_000_000;
+
+pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
+    let requests = requests(args)?;
+    anyhow::ensure!(!requests.is_empty(), "no requests to time");
+    let (runtime, mut policy) = cli.policy(None)?;
+    let id = policy.entrypoint(&args.entrypoint)?;
+    let mut out = Vec::with_capacity(64 * 1024);
+    let mut timings = Vec::new();
+    let warmup = (args.iterations / 10).max(100);
+    let mut samples = Vec::with_capacity(args.iterations);
+    for (name, input) in &requests {
+        for _ in 0..warmup {
+            policy.eval_raw(id, input, &mut out)?;
+        }
+        samples.clear();
+        for _ in 0..args.iterations {
+            let start = Instant::now();
+            policy.eval_raw(id, input, &mut out)?;
+            samples.push(start.elapsed());
+        }
+        samples.sort_unstable();
+        timings.push(Timing {
+            name: name.clone(),
+            bytes: input.len(),
+            median_us: micros(percentile(&samples, 50)),
+            p99_us: micros(percentile(&samples, 99)),
+        });
+        if !args.json {
+            eprintln!("timed {name}");
+        }
+    }
+    let flat_heap = if args.flat_heap {
+        let (name, input) = requests.first().context("no request for --flat-heap")?;
+        let memory_before = policy.memory_bytes();
+        for i in 0..FLAT_HEAP_EVALUATIONS {
+            policy.eval_raw(id, input, &mut out)?;
+            if !args.json && i > 0 && i % 100_000 == 0 {
+                eprintln!("... {i} evaluations, memory {} bytes", policy.memory_bytes());
+            }
+        }
+        let memory_after = policy.memory_bytes();
+        Some(FlatHeap {
+            name: name.clone(),
+            evaluations: FLAT_HEAP_EVALUATIONS,
+            memory_before,
+            memory_after,
+            flat: memory_after == memory_before,
+        })
+    } else {
+        None
+    };
+    let report = Report {
+        module: cli.module_path().display().to_string(),
+        module_bytes: runtime.wasm_len(),
+        entrypoint: args.entrypoint.clone(),
+        iterations: args.iterations,
+        requests: timings,
+        flat_heap,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_report(report: &Report) {
+    println!(
+        "module {} ({} bytes), entrypoint {}, {} iterations per request",
+        report.module, report.module_bytes, report.entrypoint, report.iterations
+    );
+    let width = report
+        .requests
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "{:width$}  {:>9}  {:>10}  {:>10}",
+        "request", "bytes", "median us", "p99 us"
+    );
+    for t in &report.requests {
+        println!(
+            "{:width$}  {:>9}  {:>10.2}  {:>10.2}",
+            t.name, t.bytes, t.median_us, t.p99_us
+        );
+    }
+    if let Some(flat) = &report.flat_heap {
+        println!(
+            "heap: {} evaluations of {}: memory {} -> {} bytes ({})",
+            flat.evaluations,
+            flat.name,
+            flat.memory_before,
+            flat.memory_after,
+            if flat.flat { "flat" } else { "GREW" }
+        );
+    }
+}
+
+/// The inputs to time: `(name, JSON bytes)`.
+fn requests(args: &Args) -> Result<Vec<(String, Vec<u8>)>> {
+    if args.paths.is_empty() {
+        let path = default_suite_path();
+        let suite = Suite::load(&path).with_context(|| {
+            format!(
+                "no PATH given and the default suite {} cannot be read",
+                path.display()
+            )
+        })?;
+        return suite
+            .cases
+            .iter()
+            .map(|case| Ok((case.name.clone(), read_input(&case.request)?)))
+            .collect();
+    }
+    walk(&args.paths)?
+        .iter()
+        .map(|file| Ok((file.display().to_string(), read_input(file)?)))
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], pct: usize) -> Duration {
+    let index = (sorted.len().saturating_sub(1) * pct) / 100;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}

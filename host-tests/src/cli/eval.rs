@@ -1,0 +1,63 @@
+//! `runner-policy eval REQUEST`: the decision for one request.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::{Cli, Outcome, read_input};
+use crate::decision::Decision;
+
+/// Arguments of `eval`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print the `runners/decision` result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The request file: a JSON (or YAML) input document in any dialect.
+    pub request: PathBuf,
+}
+
+pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
+    let (_runtime, mut policy) = cli.policy(None)?;
+    let input = read_input(&args.request)?;
+    let value = policy.evaluate("runners/decision", &input)?;
+    let decision = Decision::from_value(value.clone())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", render(&decision));
+    }
+    Ok(if decision.allowed {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// `ALLOW`/`DENY` and the runner type, then one aligned line per violation:
+/// `rule  path  container  msg`.
+pub fn render(decision: &Decision) -> String {
+    let mut out = format!(
+        "{}  runner: {}\n",
+        decision.verdict(),
+        decision.runner.as_deref().unwrap_or("-")
+    );
+    let rows: Vec<[&str; 4]> = decision
+        .violations
+        .iter()
+        .map(|v| {
+            [
+                v.rule.as_str(),
+                if v.path.is_empty() { "-" } else { &v.path },
+                v.container.as_deref().unwrap_or("-"),
+                v.msg.as_str(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].len()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    for [rule, path, container, msg] in rows {
+        out.push_str(&format!("  {rule:w0$}  {path:w1$}  {container:w2$}  {msg}\n"));
+    }
+    out
+}

@@ -1,0 +1,81 @@
+//! `runner-policy replay PATH...`: every AdmissionReview found in files and directories.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::{Cli, Outcome};
+use crate::decision::Decision;
+use crate::documents::{admission_reviews, read_documents, summary, walk};
+
+/// Arguments of `replay`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Exit 1 when any request was denied.
+    #[arg(long)]
+    pub fail_on_deny: bool,
+    /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Progress is reported on stderr every this many requests.
+const PROGRESS_EVERY: usize = 1000;
+
+pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
+    let (_runtime, mut policy) = cli.policy(None)?;
+    let files = walk(&args.paths)?;
+    let (mut total, mut denied, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
+    for file in &files {
+        let docs = match read_documents(file) {
+            Ok(docs) => docs,
+            Err(e) => {
+                unreadable += 1;
+                eprintln!("warning: skipping {}: {e:#}", file.display());
+                continue;
+            }
+        };
+        let mut reviews = Vec::new();
+        docs.into_iter()
+            .for_each(|doc| admission_reviews(doc, &mut reviews));
+        for review in reviews {
+            let input = serde_json::to_vec(&review)?;
+            let decision = Decision::from_value(policy.evaluate("runners/decision", &input)?)?;
+            let rules = decision.rules();
+            let (operation, kind, target, user) = summary(&review);
+            let rules_text = rules.iter().cloned().collect::<Vec<_>>().join(",");
+            println!(
+                "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}",
+                decision.verdict()
+            );
+            total += 1;
+            if !decision.allowed {
+                denied += 1;
+                for rule in rules {
+                    *by_rule.entry(rule).or_default() += 1;
+                }
+            }
+            if total % PROGRESS_EVERY == 0 {
+                eprintln!("... {total} requests, {denied} denied");
+            }
+        }
+    }
+    println!(
+        "\n{total} requests in {} files: {} allowed, {denied} denied",
+        files.len(),
+        total - denied
+    );
+    for (rule, count) in &by_rule {
+        println!("  {count:7}  {rule}");
+    }
+    if unreadable > 0 {
+        anyhow::bail!("{unreadable} files could not be read or parsed (see the warnings above)");
+    }
+    Ok(if args.fail_on_deny && denied > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Ok
+    })
+}
