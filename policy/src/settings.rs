@@ -1,1 +1,449 @@
-//! TODO
+//! Settings: the same camelCase object in every engine, validated with every problem reported
+//! at once.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The five runner types of the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunnerType {
+    Dind,
+    Docker,
+    Rocky8,
+    Rocky9,
+    Nix,
+}
+
+impl RunnerType {
+    pub const ALL: [RunnerType; 5] = [
+        RunnerType::Dind,
+        RunnerType::Docker,
+        RunnerType::Rocky8,
+        RunnerType::Rocky9,
+        RunnerType::Nix,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RunnerType::Dind => "dind",
+            RunnerType::Docker => "docker",
+            RunnerType::Rocky8 => "rocky8",
+            RunnerType::Rocky9 => "rocky9",
+            RunnerType::Nix => "nix",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// Which containers of a privileged runner's job pod may be privileged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DindPrivilegedContainers {
+    /// Every container (the runner's `privileged = true`).
+    All,
+    /// Service containers only (`svc-N` or a service alias); build, helper and
+    /// init-permissions must not be.
+    Services,
+}
+
+/// One runner manager (a Helm release) and the ServiceAccount it runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runner {
+    pub runner_type: RunnerType,
+    pub service_account: String,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub runners_namespace: String,
+    pub runners: Vec<Runner>,
+    pub privileged_runner_types: Vec<RunnerType>,
+    pub dind_privileged_containers: DindPrivilegedContainers,
+    pub attic_namespace: String,
+    pub allowed_registries: Vec<String>,
+    pub registry_credential_secrets: Vec<String>,
+    pub push_allowed_projects: Vec<String>,
+    pub exempt_users: Vec<String>,
+}
+
+/// Keys that engines add to the data document beside the settings.
+const ENGINE_KEYS: [&str; 2] = ["kubernetes", "inventory"];
+
+const KNOWN_KEYS: [&str; 10] = [
+    "org",
+    "runnersNamespace",
+    "runners",
+    "privilegedRunnerTypes",
+    "dindPrivilegedContainers",
+    "atticNamespace",
+    "allowedRegistries",
+    "registryCredentialSecrets",
+    "pushAllowedProjects",
+    "exemptUsers",
+];
+
+/// Where the settings object came from: decides which extra keys are tolerated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Gatekeeper `parameters`.
+    Parameters,
+    /// The data document (OPA, Kubewarden `opa` mode): engines add `kubernetes`/`inventory`.
+    Data,
+}
+
+impl Settings {
+    /// Validates a settings object, reporting every problem at once.
+    ///
+    /// # Errors
+    /// Every problem found, each naming the setting and what a valid value looks like.
+    pub fn from_value(value: &Value, source: Source) -> Result<Settings, Vec<String>> {
+        let Some(obj) = value.as_object() else {
+            return Err(vec![format!(
+                "settings must be an object with at least `org` (or `runnersNamespace`) and `runners`, got {}",
+                type_name(value)
+            )]);
+        };
+        let mut errors = Vec::new();
+        for key in obj.keys() {
+            let tolerated = source == Source::Data && ENGINE_KEYS.contains(&key.as_str());
+            if !tolerated && !KNOWN_KEYS.contains(&key.as_str()) {
+                errors.push(format!(
+                    "settings.{key}: unknown setting (known: {})",
+                    KNOWN_KEYS.join(", ")
+                ));
+            }
+        }
+        let org = opt_string(obj, "org", &mut errors);
+        let explicit_ns = opt_string(obj, "runnersNamespace", &mut errors);
+        let runners_namespace = match (explicit_ns, org) {
+            (Some(ns), _) => ns,
+            (None, Some(org)) => format!("{org}-runners"),
+            (None, None) => {
+                errors.push(
+                    "settings.org: required (the runners namespace is `<org>-runners`), unless settings.runnersNamespace is given"
+                        .to_owned(),
+                );
+                String::new()
+            }
+        };
+        if !runners_namespace.is_empty() && !is_dns_label(&runners_namespace) {
+            errors.push(format!(
+                "settings.runnersNamespace: `{runners_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
+            ));
+        }
+        let runners = runners(obj, &mut errors);
+        let privileged_runner_types = match obj.get("privilegedRunnerTypes") {
+            None | Some(Value::Null) => vec![RunnerType::Dind],
+            Some(v) => string_list(v, "privilegedRunnerTypes", &mut errors)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, name)| {
+                    let t = RunnerType::from_name(&name);
+                    if t.is_none() {
+                        errors.push(format!(
+                            "settings.privilegedRunnerTypes[{i}]: `{name}` is not a runner type ({})",
+                            runner_type_names()
+                        ));
+                    }
+                    t
+                })
+                .collect(),
+        };
+        let dind_privileged_containers = match opt_string(obj, "dindPrivilegedContainers", &mut errors).as_deref() {
+            None | Some("all") => DindPrivilegedContainers::All,
+            Some("services") => DindPrivilegedContainers::Services,
+            Some(other) => {
+                errors.push(format!(
+                    "settings.dindPrivilegedContainers: `{other}` is not one of `all`, `services`"
+                ));
+                DindPrivilegedContainers::All
+            }
+        };
+        let attic_namespace =
+            opt_string(obj, "atticNamespace", &mut errors).unwrap_or_else(|| "attic-cache-dev".to_owned());
+        let allowed_registries = match obj.get("allowedRegistries") {
+            None | Some(Value::Null) => vec!["docker.io".to_owned(), "registry.gitlab.com".to_owned()],
+            Some(v) => string_list(v, "allowedRegistries", &mut errors)
+                .into_iter()
+                .map(|r| r.to_ascii_lowercase())
+                .collect(),
+        };
+        let list = |key: &str, errors: &mut Vec<String>| match obj.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => string_list(v, key, errors),
+        };
+        let registry_credential_secrets = list("registryCredentialSecrets", &mut errors);
+        let push_allowed_projects = list("pushAllowedProjects", &mut errors);
+        let exempt_users = list("exemptUsers", &mut errors);
+        if errors.is_empty() {
+            Ok(Settings {
+                runners_namespace,
+                runners,
+                privileged_runner_types,
+                dind_privileged_containers,
+                attic_namespace,
+                allowed_registries,
+                registry_credential_secrets,
+                push_allowed_projects,
+                exempt_users,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The runner whose manager authenticates as `username`, if any.
+    pub fn runner_for(&self, username: &str) -> Option<&Runner> {
+        let sa = username
+            .strip_prefix("system:serviceaccount:")?
+            .strip_prefix(self.runners_namespace.as_str())?
+            .strip_prefix(':')?;
+        self.runners.iter().find(|r| r.service_account == sa)
+    }
+
+    /// The runner that owns this ServiceAccount (in the runners namespace), if any.
+    pub fn runner_with_service_account(&self, sa: &str) -> Option<&Runner> {
+        self.runners.iter().find(|r| r.service_account == sa)
+    }
+
+    pub fn is_privileged(&self, runner_type: RunnerType) -> bool {
+        self.privileged_runner_types.contains(&runner_type)
+    }
+
+    pub fn privileged_type_names(&self) -> String {
+        let names: Vec<&str> = self.privileged_runner_types.iter().map(|t| t.as_str()).collect();
+        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+    }
+}
+
+fn runners(obj: &Map<String, Value>, errors: &mut Vec<String>) -> Vec<Runner> {
+    let items = match obj.get("runners") {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        Some(Value::Array(_)) | None | Some(Value::Null) => {
+            errors.push(
+                "settings.runners: required, one entry per runner manager, e.g. [{type: dind, serviceAccount: gitlab-runner-dind}]"
+                    .to_owned(),
+            );
+            return Vec::new();
+        }
+        Some(other) => {
+            errors.push(format!("settings.runners: must be a list, got {}", type_name(other)));
+            return Vec::new();
+        }
+    };
+    let mut runners: Vec<Runner> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(entry) = item.as_object() else {
+            errors.push(format!(
+                "settings.runners[{i}]: must be an object {{type, serviceAccount}}, got {}",
+                type_name(item)
+            ));
+            continue;
+        };
+        for key in entry.keys() {
+            if key != "type" && key != "serviceAccount" {
+                errors.push(format!("settings.runners[{i}].{key}: unknown field (known: type, serviceAccount)"));
+            }
+        }
+        let path = format!("runners[{i}]");
+        let runner_type = match entry.get("type") {
+            Some(Value::String(name)) => {
+                let t = RunnerType::from_name(name);
+                if t.is_none() {
+                    errors.push(format!(
+                        "settings.{path}.type: `{name}` is not a runner type ({})",
+                        runner_type_names()
+                    ));
+                }
+                t
+            }
+            other => {
+                errors.push(format!(
+                    "settings.{path}.type: required string ({}), got {}",
+                    runner_type_names(),
+                    other.map_or("nothing", type_name)
+                ));
+                None
+            }
+        };
+        let service_account = match entry.get("serviceAccount") {
+            Some(Value::String(sa)) if is_dns_subdomain(sa) => Some(sa.clone()),
+            Some(Value::String(sa)) => {
+                errors.push(format!(
+                    "settings.{path}.serviceAccount: `{sa}` is not a valid ServiceAccount name"
+                ));
+                None
+            }
+            other => {
+                errors.push(format!(
+                    "settings.{path}.serviceAccount: required string (the runner manager's ServiceAccount), got {}",
+                    other.map_or("nothing", type_name)
+                ));
+                None
+            }
+        };
+        if let (Some(runner_type), Some(service_account)) = (runner_type, service_account) {
+            if runners.iter().any(|r| r.service_account == service_account) {
+                errors.push(format!(
+                    "settings.{path}.serviceAccount: `{service_account}` is used by two runners; each runner manager needs its own ServiceAccount"
+                ));
+            }
+            runners.push(Runner {
+                runner_type,
+                service_account,
+            });
+        }
+    }
+    runners
+}
+
+fn opt_string(obj: &Map<String, Value>, key: &str, errors: &mut Vec<String>) -> Option<String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(other) => {
+            errors.push(format!("settings.{key}: must be a non-empty string, got {}", type_name(other)));
+            None
+        }
+    }
+}
+
+fn string_list(value: &Value, key: &str, errors: &mut Vec<String>) -> Vec<String> {
+    let Some(items) = value.as_array() else {
+        errors.push(format!("settings.{key}: must be a list of strings, got {}", type_name(value)));
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Value::String(s) if !s.is_empty() => out.push(s.clone()),
+            other => errors.push(format!(
+                "settings.{key}[{i}]: must be a non-empty string, got {}{}",
+                type_name(other),
+                if other.is_number() { " (quote it: \"4242\")" } else { "" }
+            )),
+        }
+    }
+    out
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(s) if s.is_empty() => "an empty string",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn runner_type_names() -> String {
+    let names: Vec<&str> = RunnerType::ALL.iter().map(|t| t.as_str()).collect();
+    names.join(", ")
+}
+
+/// RFC 1123 label: what Kubernetes accepts as a namespace name.
+fn is_dns_label(s: &str) -> bool {
+    s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// RFC 1123 subdomain: what Kubernetes accepts as a ServiceAccount name.
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(|l| !l.is_empty() && is_dns_label(l))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn example() -> Value {
+        json!({
+            "org": "acme",
+            "runners": [
+                {"type": "dind", "serviceAccount": "gitlab-runner-dind"},
+                {"type": "docker", "serviceAccount": "gitlab-runner-docker"},
+            ]
+        })
+    }
+
+    #[test]
+    fn defaults_fill_what_is_not_given() {
+        let s = Settings::from_value(&example(), Source::Parameters).unwrap();
+        assert_eq!(s.runners_namespace, "acme-runners");
+        assert_eq!(s.privileged_runner_types, vec![RunnerType::Dind]);
+        assert_eq!(s.dind_privileged_containers, DindPrivilegedContainers::All);
+        assert_eq!(s.attic_namespace, "attic-cache-dev");
+        assert_eq!(s.allowed_registries, vec!["docker.io", "registry.gitlab.com"]);
+        assert!(s.exempt_users.is_empty());
+    }
+
+    #[test]
+    fn explicit_namespace_wins_over_org() {
+        let mut v = example();
+        v["runnersNamespace"] = json!("ci");
+        assert_eq!(Settings::from_value(&v, Source::Parameters).unwrap().runners_namespace, "ci");
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let v = json!({
+            "runners": [{"type": "rocky10", "serviceAccount": "Bad_Name"}, 7],
+            "privilegedRunnerTypes": ["dind", "gpu"],
+            "dindPrivilegedContainers": "some",
+            "pushAllowedProjects": [4242],
+            "typo": true
+        });
+        let errors = Settings::from_value(&v, Source::Parameters).unwrap_err();
+        let joined = errors.join("\n");
+        for needle in [
+            "settings.typo",
+            "settings.org",
+            "settings.runners[0].type",
+            "settings.runners[0].serviceAccount",
+            "settings.runners[1]",
+            "settings.privilegedRunnerTypes[1]",
+            "settings.dindPrivilegedContainers",
+            "settings.pushAllowedProjects[0]",
+        ] {
+            assert!(joined.contains(needle), "missing {needle} in:\n{joined}");
+        }
+        assert_eq!(errors.len(), 8, "{joined}");
+    }
+
+    #[test]
+    fn engine_keys_are_tolerated_only_in_data() {
+        let mut v = example();
+        v["kubernetes"] = json!({});
+        v["inventory"] = json!({});
+        assert!(Settings::from_value(&v, Source::Data).is_ok());
+        assert!(Settings::from_value(&v, Source::Parameters).is_err());
+    }
+
+    #[test]
+    fn runner_identity_is_exact() {
+        let s = Settings::from_value(&example(), Source::Parameters).unwrap();
+        let t = |u: &str| s.runner_for(u).map(|r| r.runner_type);
+        assert_eq!(t("system:serviceaccount:acme-runners:gitlab-runner-dind"), Some(RunnerType::Dind));
+        assert_eq!(t("system:serviceaccount:acme-runners:gitlab-runner-dind2"), None);
+        assert_eq!(t("system:serviceaccount:other:gitlab-runner-dind"), None);
+        assert_eq!(t("system:serviceaccount:acme-runners-x:gitlab-runner-dind"), None);
+        assert_eq!(t("gitlab-runner-dind"), None);
+    }
+
+    #[test]
+    fn duplicate_service_accounts_are_rejected() {
+        let v = json!({"org": "a", "runners": [
+            {"type": "dind", "serviceAccount": "x"}, {"type": "docker", "serviceAccount": "x"}]});
+        assert!(Settings::from_value(&v, Source::Parameters).is_err());
+    }
+}

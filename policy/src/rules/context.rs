@@ -1,0 +1,100 @@
+//! What every rule reads: the request, its object, the settings and who is asking.
+
+use crate::request::object::raw_pod_part;
+use crate::request::{AdmissionRequest, Object, Operation, PodView};
+use crate::settings::{Runner, Settings};
+
+pub struct Context<'r, 'a> {
+    pub request: &'r AdmissionRequest<'a>,
+    pub object: &'r Object<'a>,
+    pub settings: &'r Settings,
+    /// The runner whose manager is asking (from `userInfo.username` only), if any.
+    pub requester: Option<&'r Runner>,
+    /// The namespace acted in: the request's, else the object's; empty when cluster-scoped.
+    pub namespace: &'r str,
+    /// False for an UPDATE that leaves the pod spec as it was (status, finalizers, labels):
+    /// it cannot add privilege, and denying it would block controllers and the kubelet.
+    pub pod_changed: bool,
+}
+
+impl<'r, 'a> Context<'r, 'a> {
+    pub fn new(request: &'r AdmissionRequest<'a>, object: &'r Object<'a>, settings: &'r Settings) -> Self {
+        let namespace = request
+            .namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty())
+            .or_else(|| object.meta().and_then(|m| m.namespace.as_deref()))
+            .unwrap_or("");
+        let pod_changed = match (request.operation, request.object, request.old_object) {
+            (Operation::Update, Some(new), Some(old)) => {
+                let kind = request.kind.kind.as_ref();
+                match (raw_pod_part(kind, new), raw_pod_part(kind, old)) {
+                    (Some(a), Some(b)) => a.get() != b.get(),
+                    _ => true,
+                }
+            }
+            _ => true,
+        };
+        Context {
+            request,
+            object,
+            settings,
+            requester: settings.runner_for(request.username()),
+            namespace,
+            pod_changed,
+        }
+    }
+
+    pub fn username(&self) -> &str {
+        self.request.username()
+    }
+
+    pub fn in_runners_namespace(&self) -> bool {
+        self.namespace == self.settings.runners_namespace
+    }
+
+    /// The pod spec a CREATE or UPDATE would run, when it is new or changed.
+    pub fn pod(&self) -> Option<PodView<'r, 'a>> {
+        if self.request.operation.writes_object() && self.pod_changed {
+            self.object.pod()
+        } else {
+            None
+        }
+    }
+
+    /// The pod spec to judge in the runners namespace.
+    pub fn runners_pod(&self) -> Option<PodView<'r, 'a>> {
+        self.pod().filter(|_| self.in_runners_namespace())
+    }
+
+    /// The object a CREATE or UPDATE writes.
+    pub fn written(&self) -> Option<&'r Object<'a>> {
+        self.request.operation.writes_object().then_some(self.object)
+    }
+
+    /// `Kind namespace/name`, for messages.
+    pub fn object_ref(&self) -> String {
+        let kind = self.request.kind.kind.as_ref();
+        let name = self
+            .object
+            .meta()
+            .map(|m| m.display_name())
+            .filter(|n| !n.is_empty())
+            .or(self.request.name.as_deref())
+            .unwrap_or("");
+        match (self.namespace, name) {
+            ("", "") => kind.to_owned(),
+            ("", name) => format!("{kind} {name}"),
+            (ns, "") => format!("{kind} in {ns}"),
+            (ns, name) => format!("{kind} {ns}/{name}"),
+        }
+    }
+
+    /// Who is asking, for messages: the username and, for runner managers, the runner type.
+    pub fn who(&self) -> String {
+        match self.requester {
+            Some(r) => format!("{} (the {} runner)", self.username(), r.runner_type.as_str()),
+            None => self.username().to_owned(),
+        }
+    }
+}

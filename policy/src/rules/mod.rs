@@ -1,0 +1,48 @@
+//! The rules, one per file. Each reads the [`Context`] and pushes what it finds; none does I/O
+//! or knows about dialects.
+
+mod attic_credentials_from_secret;
+mod dind_only_privilege;
+mod namespaced_rbac;
+mod no_host_access;
+mod no_push_credentials;
+mod public_registries;
+mod runner_egress;
+mod runner_namespace;
+mod runner_token_secret;
+
+pub mod context;
+pub mod image;
+
+pub use context::Context;
+
+use crate::decision::{RuleName, Violation};
+
+/// A rule: reads the context, appends violations.
+pub type Check = fn(&Context<'_, '_>, &mut Vec<Violation>);
+
+/// Every rule in report order. `valid-request` is not here: it is the evaluation's own verdict
+/// on input it cannot judge.
+pub const RULES: [(RuleName, Check); 9] = [
+    (RuleName::DindOnlyPrivilege, dind_only_privilege::check),
+    (RuleName::NoHostAccess, no_host_access::check),
+    (RuleName::RunnerNamespace, runner_namespace::check),
+    (RuleName::NoPushCredentials, no_push_credentials::check),
+    (RuleName::NamespacedRbac, namespaced_rbac::check),
+    (RuleName::RunnerTokenSecret, runner_token_secret::check),
+    (RuleName::AtticCredentialsFromSecret, attic_credentials_from_secret::check),
+    (RuleName::PublicRegistries, public_registries::check),
+    (RuleName::RunnerEgress, runner_egress::check),
+];
+
+/// Runs every rule, in report order.
+pub fn run_all(ctx: &Context<'_, '_>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (_, check) in RULES {
+        check(ctx, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod testing;
