@@ -1,0 +1,656 @@
+//! Every recorded request: a few lines each, built from the fleet, pod and object builders.
+
+use k8s_openapi::api::core::v1::{
+    AppArmorProfile, Capabilities, ContainerPort, EnvFromSource, EphemeralContainer,
+    HostPathVolumeSource, KeyToPath, Pod, ProjectedVolumeSource, SELinuxOptions, SeccompProfile,
+    SecretEnvSource, SecretProjection, SecretVolumeSource, SecurityContext, Sysctl, Volume,
+    VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
+};
+
+use super::fleet::{ATTIC_NAMESPACE, Identity, NAMESPACE, Runner};
+use super::objects::{
+    Workload, cloud_config_secret, cluster_role, dockercfg_secret, privileged_buildkitd,
+    runner_manager_deployment,
+};
+use super::pod::{APP, JobPod, RELEASE, container, edited, mount, pod_security, security, spec};
+use super::review::{Object, PodExecOptions, Request};
+
+/// The settings' registry credential Secret (`registryCredentialSecrets`).
+const PUSH_SECRET: &str = "registry-push-credentials";
+/// Kaniko from the org's mirror in the GitLab registry (gcr.io is not an allowed registry).
+const KANIKO: &str = "registry.gitlab.com/example/mirrors/kaniko-executor:v1.23.2-debug";
+
+/// What `runner-policy test` must decide.
+#[derive(Clone, Copy, Debug)]
+pub enum Expect {
+    Allow,
+    Deny(&'static [&'static str]),
+}
+
+pub struct Case {
+    pub name: String,
+    pub path: String,
+    pub expect: Expect,
+    pub request: Request,
+}
+
+const PRIVILEGE: &[&str] = &["dind-only-privilege"];
+const HOST: &[&str] = &["no-host-access"];
+const NAMESPACE_RULE: &[&str] = &["runner-namespace"];
+const PUSH: &[&str] = &["no-push-credentials"];
+
+fn allow(name: impl Into<String>, path: impl Into<String>, request: Request) -> Case {
+    Case {
+        name: name.into(),
+        path: path.into(),
+        expect: Expect::Allow,
+        request,
+    }
+}
+
+fn deny(
+    name: impl Into<String>,
+    path: impl Into<String>,
+    rules: &'static [&'static str],
+    request: Request,
+) -> Case {
+    Case {
+        name: name.into(),
+        path: path.into(),
+        expect: Expect::Deny(rules),
+        request,
+    }
+}
+
+/// CREATE of `pod` by `identity`.
+fn create(identity: Identity, pod: &Pod) -> Request {
+    Request::create(identity, Object::of(pod))
+}
+
+/// CREATE of a job pod by its own runner manager.
+fn job(runner: Runner, pod: &JobPod) -> Request {
+    create(Identity::Runner(runner), &pod.build())
+}
+
+/// CREATE of `runner`'s default job pod with one tweak, by that runner.
+fn tweaked(runner: Runner, edit: impl FnOnce(&mut Pod)) -> Request {
+    create(
+        Identity::Runner(runner),
+        &edited(JobPod::new(runner).build(), edit),
+    )
+}
+
+/// The benchmark job: `docker build` against a `docker:27-dind` service.
+fn dind_job(runner: Runner) -> JobPod {
+    JobPod::new(runner)
+        .privileged(true)
+        .image("docker:27")
+        .env(&[
+            ("DOCKER_HOST", "tcp://localhost:2375"),
+            ("DOCKER_TLS_CERTDIR", ""),
+        ])
+        .service("docker:27-dind", &[("DOCKER_TLS_CERTDIR", "")])
+}
+
+/// A Kaniko build on the docker runner.
+fn kaniko_job() -> JobPod {
+    JobPod::new(Runner::Docker)
+        .image(KANIKO)
+        .env(&[("DOCKER_CONFIG", "/kaniko/.docker")])
+}
+
+fn secret_volume(name: &str, secret: &str) -> Volume {
+    Volume {
+        name: name.into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.into()),
+            ..Default::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+/// Kaniko with the push Secret mounted where Kaniko reads its auth (`[[runners.kubernetes.volumes.secret]]`).
+fn kaniko_with_push_secret() -> JobPod {
+    let mut at = mount("push-credentials", "/kaniko/.docker");
+    at.read_only = Some(true);
+    kaniko_job().volume(secret_volume("push-credentials", PUSH_SECRET), at)
+}
+
+fn add_capability(pod: &mut Pod, capability: &str) {
+    security(container(pod, "build")).capabilities = Some(Capabilities {
+        add: Some(vec![capability.into()]),
+        drop: Some(vec!["NET_RAW".into()]),
+    });
+}
+
+fn stored(mut pod: Pod, phase: &str) -> Pod {
+    pod.metadata.resource_version = Some("48213990".into());
+    if let Some(status) = &mut pod.status {
+        status.phase = Some(phase.into());
+    }
+    pod
+}
+
+fn allowed() -> Vec<Case> {
+    let dind = Identity::Runner(Runner::Dind);
+    let docker = Identity::Runner(Runner::Docker);
+    let kaniko = kaniko_job();
+    let secret_name = kaniko.pull_secret_name();
+    let kaniko_pod = kaniko.build();
+    let pod_name = kaniko.name();
+    let pod_uid = kaniko_pod.metadata.uid.clone().unwrap_or_default();
+    vec![
+        allow(
+            "dind-job-pod",
+            "dind/job-pod.json",
+            job(Runner::Dind, &dind_job(Runner::Dind)),
+        ),
+        allow(
+            "docker-kaniko-build",
+            "docker/kaniko-build.json",
+            create(docker, &kaniko_pod),
+        ),
+        allow(
+            "rocky8-job-pod",
+            "rocky8/job-pod.json",
+            job(Runner::Rocky8, &JobPod::new(Runner::Rocky8)),
+        ),
+        allow(
+            "rocky9-job-pod",
+            "rocky9/job-pod.json",
+            job(Runner::Rocky9, &JobPod::new(Runner::Rocky9)),
+        ),
+        allow(
+            "nix-job-pod-attic",
+            "nix/job-pod.json",
+            job(
+                Runner::Nix,
+                &JobPod::new(Runner::Nix)
+                    .env(&[
+                        (
+                            "ATTIC_SERVER",
+                            &format!("http://attic.{ATTIC_NAMESPACE}.svc.cluster.local:8080/"),
+                        ),
+                        ("ATTIC_CACHE", "example"),
+                    ])
+                    .env_from_secret("ATTIC_TOKEN", "attic-credentials", "token"),
+            ),
+        ),
+        allow(
+            "dockercfg-secret-create",
+            "credentials/dockercfg-secret-create.json",
+            Request::create(docker, Object::of(&dockercfg_secret(&secret_name, None))),
+        ),
+        allow(
+            "dockercfg-secret-owner-update",
+            "credentials/dockercfg-secret-owner-update.json",
+            Request::update(
+                docker,
+                Object::of(&dockercfg_secret(&secret_name, None)),
+                Object::of(&dockercfg_secret(&secret_name, Some((&pod_name, &pod_uid)))),
+            ),
+        ),
+        allow(
+            "runner-exec-job-pod",
+            "exec/runner-exec.json",
+            Request::exec(
+                docker,
+                NAMESPACE,
+                &pod_name,
+                &PodExecOptions::new(
+                    "helper",
+                    &[
+                        "gitlab-runner-helper",
+                        "read-logs",
+                        "--path",
+                        "/logs-1234-7301245118/output.log",
+                        "--offset",
+                        "0",
+                        "--wait-file-timeout",
+                        "1m0s",
+                    ],
+                ),
+            ),
+        ),
+        allow(
+            "helm-runner-manager-deployment",
+            "manager/helm-deployment.json",
+            Request::create(Identity::Admin, runner_manager_deployment(Runner::Dind))
+                .field_manager("helm"),
+        ),
+        allow(
+            "runner-deletes-job-pod",
+            "delete/job-pod.json",
+            Request::delete(
+                dind,
+                Object::of(&stored(dind_job(Runner::Dind).build(), "Succeeded")),
+                Some("Background"),
+            ),
+        ),
+        allow(
+            "rocky8-job-pod-dry-run",
+            "dryrun/rocky8-job-pod.json",
+            job(
+                Runner::Rocky8,
+                &JobPod::new(Runner::Rocky8).job(7_301_245_200, 1),
+            )
+            .dry_run(),
+        ),
+        allow(
+            "push-secret-allowed-project",
+            "push/allowed-project-4242.json",
+            job(Runner::Docker, &kaniko_with_push_secret().project(RELEASE)),
+        ),
+    ]
+}
+
+fn privilege() -> Vec<Case> {
+    use Runner::{Docker, Nix, Rocky8, Rocky9};
+    let rocky9_running = stored(JobPod::new(Rocky9).build(), "Running");
+    let debugged = edited(rocky9_running.clone(), |pod| {
+        spec(pod).ephemeral_containers = Some(vec![EphemeralContainer {
+            name: "debugger-x7k2p".into(),
+            image: Some("docker.io/library/busybox:1.36".into()),
+            stdin: Some(true),
+            tty: Some(true),
+            target_container_name: Some("build".into()),
+            security_context: Some(SecurityContext {
+                privileged: Some(true),
+                ..Default::default()
+            }),
+            image_pull_policy: Some("IfNotPresent".into()),
+            termination_message_path: Some("/dev/termination-log".into()),
+            termination_message_policy: Some("File".into()),
+            ..EphemeralContainer::default()
+        }]);
+    });
+    let lookalike = dind_job(Runner::Dind).service_account(&Nix.service_account());
+    let lookalike = edited(lookalike.build(), |pod| {
+        container(pod, "svc-0").image = Some("docker:dind".into());
+    });
+    let mut cases = vec![
+        deny(
+            "docker-runner-privileged-pod",
+            "docker/privileged-pod.json",
+            PRIVILEGE,
+            job(Docker, &dind_job(Docker)),
+        ),
+        deny(
+            "docker-runner-privileged-pod-dry-run",
+            "dryrun/docker-privileged-pod.json",
+            PRIVILEGE,
+            job(Docker, &dind_job(Docker)).dry_run(),
+        ),
+        deny(
+            "privileged-init-container-only",
+            "privilege/init-container-only.json",
+            PRIVILEGE,
+            tweaked(Docker, |pod| {
+                security(container(pod, "init-permissions")).privileged = Some(true)
+            }),
+        ),
+        deny(
+            "privileged-ephemeral-container",
+            "privilege/ephemeral-container.json",
+            PRIVILEGE,
+            Request::update(
+                Identity::Runner(Rocky9),
+                Object::of(&rocky9_running),
+                Object::of(&debugged),
+            )
+            .subresource("ephemeralcontainers")
+            .field_manager("kubectl-debug"),
+        ),
+        deny(
+            "cap-sys-admin",
+            "privilege/cap-sys-admin.json",
+            PRIVILEGE,
+            tweaked(Docker, |p| add_capability(p, "SYS_ADMIN")),
+        ),
+        deny(
+            "cap-sys-admin-lowercase-prefixed",
+            "privilege/cap-sys-admin-lowercase-prefixed.json",
+            PRIVILEGE,
+            tweaked(Rocky8, |p| add_capability(p, "cap_sys_admin")),
+        ),
+        deny(
+            "cap-all",
+            "privilege/cap-all.json",
+            PRIVILEGE,
+            tweaked(Docker, |p| add_capability(p, "ALL")),
+        ),
+        deny(
+            "proc-mount-unmasked",
+            "privilege/proc-mount-unmasked.json",
+            PRIVILEGE,
+            tweaked(Rocky9, |pod| {
+                spec(pod).host_users = Some(false);
+                security(container(pod, "build")).proc_mount = Some("Unmasked".into());
+            }),
+        ),
+        deny(
+            "seccomp-unconfined-pod",
+            "privilege/seccomp-unconfined-pod.json",
+            PRIVILEGE,
+            tweaked(Docker, |pod| {
+                pod_security(pod).seccomp_profile = Some(unconfined_seccomp())
+            }),
+        ),
+        deny(
+            "seccomp-unconfined-container",
+            "privilege/seccomp-unconfined-container.json",
+            PRIVILEGE,
+            tweaked(Docker, |pod| {
+                security(container(pod, "build")).seccomp_profile = Some(unconfined_seccomp())
+            }),
+        ),
+        deny(
+            "apparmor-unconfined-field",
+            "privilege/apparmor-unconfined-field.json",
+            PRIVILEGE,
+            tweaked(Rocky8, |pod| {
+                security(container(pod, "build")).app_armor_profile = Some(AppArmorProfile {
+                    type_: "Unconfined".into(),
+                    localhost_profile: None,
+                });
+            }),
+        ),
+        deny(
+            "apparmor-unconfined-annotation",
+            "privilege/apparmor-unconfined-annotation.json",
+            PRIVILEGE,
+            tweaked(Rocky8, |pod| {
+                pod.metadata.annotations.get_or_insert_default().insert(
+                    "container.apparmor.security.beta.kubernetes.io/build".into(),
+                    "unconfined".into(),
+                );
+            }),
+        ),
+        deny(
+            "selinux-spc-t",
+            "privilege/selinux-spc-t.json",
+            PRIVILEGE,
+            tweaked(Rocky9, |pod| {
+                security(container(pod, "build")).se_linux_options = Some(SELinuxOptions {
+                    type_: Some("spc_t".into()),
+                    ..Default::default()
+                });
+            }),
+        ),
+        deny(
+            "unsafe-sysctl",
+            "privilege/unsafe-sysctl.json",
+            PRIVILEGE,
+            tweaked(Docker, |pod| {
+                pod_security(pod).sysctls = Some(vec![Sysctl {
+                    name: "kernel.msgmax".into(),
+                    value: "65536".into(),
+                }]);
+            }),
+        ),
+        // The API server rejects hostProcess without hostNetwork, so both rules fire.
+        deny(
+            "windows-host-process",
+            "privilege/windows-host-process.json",
+            &["dind-only-privilege", "no-host-access"],
+            tweaked(Rocky9, |pod| {
+                spec(pod).host_network = Some(true);
+                pod_security(pod).windows_options = Some(WindowsSecurityContextOptions {
+                    host_process: Some(true),
+                    run_as_user_name: Some("NT AUTHORITY\\SYSTEM".into()),
+                    ..Default::default()
+                });
+            }),
+        ),
+        deny(
+            "nix-identity-dind-lookalike",
+            "privilege/nix-identity-dind-lookalike.json",
+            PRIVILEGE,
+            create(Identity::Runner(Nix), &lookalike),
+        ),
+    ];
+    cases.extend(Workload::ALL.map(|kind| {
+        deny(
+            format!("admin-privileged-{}", kind.slug()),
+            format!("workloads/privileged-{}.json", kind.slug()),
+            PRIVILEGE,
+            Request::create(
+                Identity::Admin,
+                kind.wrap(NAMESPACE, "buildkitd", privileged_buildkitd()),
+            ),
+        )
+    }));
+    cases
+}
+
+fn unconfined_seccomp() -> SeccompProfile {
+    SeccompProfile {
+        type_: "Unconfined".into(),
+        localhost_profile: None,
+    }
+}
+
+fn host_access() -> Vec<Case> {
+    use Runner::{Dind, Docker, Rocky8, Rocky9};
+    let socket = Volume {
+        name: "docker-sock".into(),
+        host_path: Some(HostPathVolumeSource {
+            path: "/var/run/docker.sock".into(),
+            type_: Some("Socket".into()),
+        }),
+        ..Volume::default()
+    };
+    vec![
+        deny(
+            "dind-docker-sock-host-path",
+            "host/dind-docker-sock.json",
+            HOST,
+            job(
+                Dind,
+                &dind_job(Dind).volume(socket, mount("docker-sock", "/var/run/docker.sock")),
+            ),
+        ),
+        deny("dind-host-network", "host/dind-host-network.json", HOST, {
+            create(
+                Identity::Runner(Dind),
+                &edited(dind_job(Dind).build(), |p| {
+                    spec(p).host_network = Some(true)
+                }),
+            )
+        }),
+        deny(
+            "host-pid",
+            "host/host-pid.json",
+            HOST,
+            tweaked(Docker, |p| spec(p).host_pid = Some(true)),
+        ),
+        deny(
+            "host-ipc",
+            "host/host-ipc.json",
+            HOST,
+            tweaked(Rocky8, |p| spec(p).host_ipc = Some(true)),
+        ),
+        deny(
+            "host-port",
+            "host/host-port.json",
+            HOST,
+            create(
+                Identity::Runner(Rocky9),
+                &edited(
+                    JobPod::new(Rocky9)
+                        .service("docker.io/library/postgres:16", &[])
+                        .build(),
+                    |pod| {
+                        container(pod, "svc-0").ports = Some(vec![ContainerPort {
+                            container_port: 5432,
+                            host_port: Some(5432),
+                            ..Default::default()
+                        }]);
+                    },
+                ),
+            ),
+        ),
+    ]
+}
+
+fn namespaces() -> Vec<Case> {
+    let docker = Identity::Runner(Runner::Docker);
+    vec![
+        deny(
+            "runner-pod-in-default",
+            "namespace/runner-pod-in-default.json",
+            NAMESPACE_RULE,
+            {
+                job(
+                    Runner::Docker,
+                    &JobPod::new(Runner::Docker).namespace("default"),
+                )
+            },
+        ),
+        deny(
+            "runner-creates-cluster-role",
+            "namespace/runner-creates-cluster-role.json",
+            NAMESPACE_RULE,
+            Request::create(docker, Object::of(&cluster_role("ci-pod-exec"))),
+        ),
+        deny(
+            "runner-deletes-kube-system-secret",
+            "namespace/runner-deletes-kube-system-secret.json",
+            NAMESPACE_RULE,
+            Request::delete(docker, Object::of(&cloud_config_secret()), None),
+        ),
+        deny(
+            "runner-exec-other-namespace",
+            "namespace/runner-exec-other-namespace.json",
+            NAMESPACE_RULE,
+            Request::exec(
+                docker,
+                ATTIC_NAMESPACE,
+                "attic-7d9c6b5f4-2xkqp",
+                &PodExecOptions::new("attic", &["sh"]),
+            ),
+        ),
+        deny(
+            "admin-runner-pod-in-default",
+            "namespace/admin-runner-pod-in-default.json",
+            NAMESPACE_RULE,
+            create(
+                Identity::Admin,
+                &JobPod::new(Runner::Rocky8).namespace("default").build(),
+            ),
+        ),
+        deny(
+            "docker-job-with-dind-service-account",
+            "namespace/docker-job-with-dind-service-account.json",
+            NAMESPACE_RULE,
+            job(
+                Runner::Docker,
+                &JobPod::new(Runner::Docker).service_account(&Runner::Dind.service_account()),
+            ),
+        ),
+    ]
+}
+
+fn push_credentials() -> Vec<Case> {
+    let docker = Identity::Runner(Runner::Docker);
+    let projected = Volume {
+        name: "docker-config".into(),
+        projected: Some(ProjectedVolumeSource {
+            sources: Some(vec![VolumeProjection {
+                secret: Some(SecretProjection {
+                    name: "ci-docker-config".into(),
+                    items: Some(vec![KeyToPath {
+                        key: ".dockerconfigjson".into(),
+                        path: "config.json".into(),
+                        mode: None,
+                        user: None,
+                    }]),
+                    optional: None,
+                }),
+                ..VolumeProjection::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Volume::default()
+    };
+    let projected_at = VolumeMount {
+        sub_path: Some("config.json".into()),
+        ..mount("docker-config", "/root/.docker/config.json")
+    };
+    vec![
+        deny(
+            "push-secret-volume-kaniko",
+            "push/secret-volume-kaniko.json",
+            PUSH,
+            job(Runner::Docker, &kaniko_with_push_secret()),
+        ),
+        deny(
+            "push-secret-env-from",
+            "push/secret-env-from.json",
+            PUSH,
+            create(
+                docker,
+                &edited(kaniko_job().build(), |pod| {
+                    container(pod, "build").env_from = Some(vec![EnvFromSource {
+                        secret_ref: Some(SecretEnvSource {
+                            name: PUSH_SECRET.into(),
+                            optional: None,
+                        }),
+                        ..EnvFromSource::default()
+                    }]);
+                }),
+            ),
+        ),
+        deny(
+            "push-secret-env-key-ref",
+            "push/secret-env-key-ref.json",
+            PUSH,
+            job(
+                Runner::Docker,
+                &kaniko_job().env_from_secret("REGISTRY_AUTH", PUSH_SECRET, ".dockerconfigjson"),
+            ),
+        ),
+        deny(
+            "push-projected-docker-config",
+            "push/projected-docker-config.json",
+            PUSH,
+            job(
+                Runner::Docker,
+                &JobPod::new(Runner::Docker)
+                    .image("docker:27")
+                    .volume(projected, projected_at),
+            ),
+        ),
+        deny(
+            "push-secret-annotation-only-4242",
+            "push/annotation-only-4242.json",
+            PUSH,
+            create(
+                docker,
+                &edited(kaniko_with_push_secret().project(APP).build(), |pod| {
+                    pod.metadata.annotations.get_or_insert_default().insert(
+                        "project.runner.gitlab.com/id".into(),
+                        RELEASE.id.to_string(),
+                    );
+                }),
+            ),
+        ),
+    ]
+}
+
+/// Every case, sorted by request path.
+pub fn all() -> Vec<Case> {
+    let mut cases: Vec<Case> = [
+        allowed(),
+        privilege(),
+        host_access(),
+        namespaces(),
+        push_credentials(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    cases.sort_by(|a, b| a.path.cmp(&b.path));
+    cases
+}
