@@ -18,8 +18,8 @@ const EXTENSIONS: [&str; 5] = ["json", "jsonl", "ndjson", "yaml", "yml"];
 pub fn walk(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
             walk_dir(path, &mut files)?;
         } else {
@@ -60,14 +60,13 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
         return Ok(vec![value]);
     }
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    if !lines.is_empty() {
-        if let Ok(values) = lines
+    if !lines.is_empty()
+        && let Ok(values) = lines
             .iter()
             .map(|line| serde_json::from_str(line))
             .collect::<Result<Vec<Value>, _>>()
-        {
-            return Ok(values);
-        }
+    {
+        return Ok(values);
     }
     let mut docs = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
@@ -104,9 +103,7 @@ pub fn admission_reviews(value: Value, out: &mut Vec<Value>) {
     }
     match value {
         Value::Array(items) => items.into_iter().for_each(|v| admission_reviews(v, out)),
-        Value::Object(map) => map
-            .into_iter()
-            .for_each(|(_, v)| admission_reviews(v, out)),
+        Value::Object(map) => map.into_iter().for_each(|(_, v)| admission_reviews(v, out)),
         _ => {}
     }
 }

@@ -162,9 +162,16 @@ pub fn workspace_root() -> PathBuf {
     dir.parent().unwrap_or(dir).to_path_buf()
 }
 
-/// `bundles/dist/policy.wasm`: relative to the current directory when it exists there, else
-/// below the workspace root this crate was built in.
+/// The environment variable that overrides [`default_module_path`].
+pub const MODULE_ENV: &str = "RUNNER_POLICY_MODULE";
+
+/// The module to load: `$RUNNER_POLICY_MODULE` when set, else `bundles/dist/policy.wasm`
+/// relative to the current directory when it exists there, else below the workspace root this
+/// crate was built in.
 pub fn default_module_path() -> PathBuf {
+    if let Some(path) = std::env::var_os(MODULE_ENV) {
+        return PathBuf::from(path);
+    }
     let relative = Path::new("bundles/dist/policy.wasm");
     if relative.exists() {
         relative.to_path_buf()
@@ -190,6 +197,15 @@ pub struct Runtime {
     linker: Linker<HostState>,
     wasm_len: usize,
     limits: Limits,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("wasm_len", &self.wasm_len)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Runtime {
@@ -273,12 +289,12 @@ impl Runtime {
 
 /// The module's minimum memory import, in pages.
 fn memory_import(module: &Module) -> Option<u64> {
-    module.imports().find_map(|import| {
-        match (import.module(), import.name(), import.ty()) {
+    module.imports().find_map(
+        |import| match (import.module(), import.name(), import.ty()) {
             ("env", "memory", ExternType::Memory(ty)) => Some(ty.minimum()),
             _ => None,
-        }
-    })
+        },
+    )
 }
 
 /// Compiles `wasm`, memoised per process and cached on disk by a hash of the bytes and of the
@@ -391,9 +407,11 @@ pub fn link_host_imports(linker: &mut Linker<HostState>) -> Result<()> {
         },
     )?;
     // addr opa_builtinN(builtin_id, ctx, _1 .. _N): none declared, so every call is a bug.
-    linker.func_wrap("env", "opa_builtin0", |id: i32, _ctx: i32| -> wasmtime::Result<i32> {
-        Err(builtin_trap(0, id))
-    })?;
+    linker.func_wrap(
+        "env",
+        "opa_builtin0",
+        |id: i32, _ctx: i32| -> wasmtime::Result<i32> { Err(builtin_trap(0, id)) },
+    )?;
     linker.func_wrap(
         "env",
         "opa_builtin1",
@@ -423,9 +441,12 @@ pub fn link_host_imports(linker: &mut Linker<HostState>) -> Result<()> {
     Ok(())
 }
 
+/// `opa_eval`'s parameters: reserved, entrypoint, data, input, input length, heap, format.
+type OpaEvalParams = (i32, i32, i32, i32, i32, i32, i32);
+
 /// The exports this host calls, typed once at instantiation.
 struct Exports {
-    opa_eval: TypedFunc<(i32, i32, i32, i32, i32, i32, i32), i32>,
+    opa_eval: TypedFunc<OpaEvalParams, i32>,
     opa_malloc: TypedFunc<i32, i32>,
     opa_json_parse: TypedFunc<(i32, i32), i32>,
     opa_json_dump: TypedFunc<i32, i32>,
@@ -618,8 +639,7 @@ impl Policy {
     ) -> Result<R> {
         self.store.set_epoch_deadline(self.timeout_ticks);
         let aborts = self.store.data().aborts.len();
-        f(&self.exports)
-            .call(&mut self.store, params).map_err(|e| {
+        f(&self.exports).call(&mut self.store, params).map_err(|e| {
             let interrupted = e.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
             let e = anyhow::Error::from(e);
             if interrupted {
@@ -745,7 +765,11 @@ impl Policy {
     /// When the call traps.
     pub fn opa_eval_ctx_set_input(&mut self, ctx: CtxAddr, input: ValueAddr) -> Result<()> {
         let params = (ctx.as_i32(), input.as_i32());
-        self.call("opa_eval_ctx_set_input", |e| &e.opa_eval_ctx_set_input, params)
+        self.call(
+            "opa_eval_ctx_set_input",
+            |e| &e.opa_eval_ctx_set_input,
+            params,
+        )
     }
 
     /// `void opa_eval_ctx_set_data(ctx_addr, value_addr)`
@@ -754,7 +778,11 @@ impl Policy {
     /// When the call traps.
     pub fn opa_eval_ctx_set_data(&mut self, ctx: CtxAddr, data: ValueAddr) -> Result<()> {
         let params = (ctx.as_i32(), data.as_i32());
-        self.call("opa_eval_ctx_set_data", |e| &e.opa_eval_ctx_set_data, params)
+        self.call(
+            "opa_eval_ctx_set_data",
+            |e| &e.opa_eval_ctx_set_data,
+            params,
+        )
     }
 
     /// `void opa_eval_ctx_set_entrypoint(ctx_addr, entrypoint_id)`
@@ -823,7 +851,8 @@ impl Policy {
         let have = self.memory.data_size(&self.store) as u64;
         if end > have {
             let pages = (end - have).div_ceil(PAGE);
-            wt(self.memory.grow(&mut self.store, pages)).with_context(|| format!("cannot grow memory to {end} bytes (limit reached?)"))?;
+            wt(self.memory.grow(&mut self.store, pages))
+                .with_context(|| format!("cannot grow memory to {end} bytes (limit reached?)"))?;
         }
         Ok(())
     }
@@ -933,7 +962,8 @@ impl TypedExports<'_> {
         &mut self,
         name: &str,
     ) -> Result<TypedFunc<P, R>> {
-        wt(self.instance.get_typed_func(&mut *self.store, name)).with_context(|| format!("export `{name}` is missing or has the wrong signature"))
+        wt(self.instance.get_typed_func(&mut *self.store, name))
+            .with_context(|| format!("export `{name}` is missing or has the wrong signature"))
     }
 }
 

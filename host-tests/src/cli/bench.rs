@@ -106,7 +106,10 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         for i in 0..FLAT_HEAP_EVALUATIONS {
             policy.eval_raw(id, input, &mut out)?;
             if !args.json && i > 0 && i % 100_000 == 0 {
-                eprintln!("... {i} evaluations, memory {} bytes", policy.memory_bytes());
+                eprintln!(
+                    "... {i} evaluations, memory {} bytes",
+                    policy.memory_bytes()
+                );
             }
         }
         let memory_after = policy.memory_bytes();

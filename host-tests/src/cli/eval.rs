@@ -57,7 +57,9 @@ pub fn render(decision: &Decision) -> String {
     let width = |i: usize| rows.iter().map(|r| r[i].len()).max().unwrap_or(0);
     let (w0, w1, w2) = (width(0), width(1), width(2));
     for [rule, path, container, msg] in rows {
-        out.push_str(&format!("  {rule:w0$}  {path:w1$}  {container:w2$}  {msg}\n"));
+        out.push_str(&format!(
+            "  {rule:w0$}  {path:w1$}  {container:w2$}  {msg}\n"
+        ));
     }
     out
 }

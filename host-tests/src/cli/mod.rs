@@ -20,8 +20,8 @@ use crate::host::{Policy, Runtime, default_module_path};
 #[derive(Debug, Parser)]
 #[command(name = "runner-policy", version)]
 pub struct Cli {
-    /// The policy module [default: bundles/dist/policy.wasm, in the current directory or the
-    /// workspace root].
+    /// The policy module [default: $RUNNER_POLICY_MODULE, else bundles/dist/policy.wasm in the
+    /// current directory or the workspace root].
     #[arg(long, global = true, value_name = "PATH")]
     pub module: Option<PathBuf>,
     /// Settings (the data document), YAML or JSON [default: the bundled

@@ -1,0 +1,278 @@
+//! The `runner-policy` binary on small temporary files: exit codes and output of `eval`,
+//! `replay`, `test` and `bench`.
+//!
+//! Run `cargo xtask dist` first; `RUNNER_POLICY_MODULE=path` tests another build.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+const ORG_NS: &str = "example-runners";
+
+/// A fresh temporary directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("runner-policy-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs the binary; panics with the build hint when the module is missing.
+fn run(args: &[&str]) -> Output {
+    let module = host_tests::host::default_module_path();
+    assert!(
+        module.exists(),
+        "{} not found: run `cargo xtask dist` to build the policy module",
+        module.display()
+    );
+    Command::new(env!("CARGO_BIN_EXE_runner-policy"))
+        .arg("--module")
+        .arg(&module)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn explain(output: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A job pod of the runner `kind`, privileged or not, as a raw AdmissionReview.
+fn review(kind: &str, privileged: bool, uid: &str) -> Value {
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "name": format!("runner-{kind}-{uid}"),
+            "namespace": ORG_NS,
+            "operation": "CREATE",
+            "userInfo": {"username": format!("system:serviceaccount:{ORG_NS}:gitlab-runner-{kind}")},
+            "object": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": format!("runner-{kind}-{uid}"), "namespace": ORG_NS},
+                "spec": {
+                    "serviceAccountName": format!("gitlab-runner-{kind}"),
+                    "containers": [{
+                        "name": "build",
+                        "image": "docker.io/library/alpine:3",
+                        "securityContext": {"privileged": privileged},
+                    }],
+                },
+            },
+        },
+    })
+}
+
+#[test]
+fn eval_prints_the_decision_and_exits_by_verdict() {
+    let dir = temp_dir("eval");
+    let allow = write(&dir, "allow.json", &review("dind", true, "a").to_string());
+    let deny = write(&dir, "deny.json", &review("docker", true, "d").to_string());
+    let garbage = write(&dir, "garbage.json", "{\"kind\": ");
+    // (file, extra args, exit code, text expected in stdout)
+    let cases: [(&Path, &[&str], i32, &str); 4] = [
+        (&allow, &[], 0, "ALLOW"),
+        (&deny, &[], 1, "dind-only-privilege"),
+        (&garbage, &[], 1, "valid-request"),
+        (&deny, &["--json"], 1, "\"allowed\": false"),
+    ];
+    for (file, extra, code, text) in cases {
+        let mut args = vec!["eval"];
+        args.extend_from_slice(extra);
+        args.push(file.to_str().unwrap());
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(code), "{}", explain(&output));
+        assert!(stdout(&output).contains(text), "{}", explain(&output));
+    }
+    let json: Value =
+        serde_json::from_slice(&run(&["eval", "--json", deny.to_str().unwrap()]).stdout).unwrap();
+    assert_eq!(json["allowed"], false);
+}
+
+#[test]
+fn eval_uses_the_given_settings() {
+    let dir = temp_dir("settings");
+    let deny = write(&dir, "deny.json", &review("docker", true, "d").to_string());
+    // docker may run privileged with these settings.
+    let settings = write(
+        &dir,
+        "settings.json",
+        &json!({
+            "org": "example",
+            "runners": [{"type": "dind", "serviceAccount": "gitlab-runner-dind"},
+                        {"type": "docker", "serviceAccount": "gitlab-runner-docker"}],
+            "privilegedRunnerTypes": ["dind", "docker"],
+        })
+        .to_string(),
+    );
+    let output = run(&[
+        "eval",
+        "--settings",
+        settings.to_str().unwrap(),
+        deny.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+}
+
+#[test]
+fn replay_walks_json_yaml_and_json_lines() {
+    let dir = temp_dir("replay");
+    write(&dir, "one.json", &review("dind", true, "1").to_string());
+    write(
+        &dir,
+        "nested/two.yaml",
+        &format!(
+            "{}---\n{}",
+            serde_yaml::to_string(&review("docker", true, "2")).unwrap(),
+            serde_yaml::to_string(&review("nix", false, "3")).unwrap()
+        ),
+    );
+    write(
+        &dir,
+        "log.jsonl",
+        &format!(
+            "{}\n{}\n",
+            review("rocky8", false, "4"),
+            review("rocky9", true, "5")
+        ),
+    );
+    write(
+        &dir,
+        "list.json",
+        &json!({"kind": "List", "items": [review("dind", false, "6")]}).to_string(),
+    );
+    write(&dir, "ignored.txt", "not a request");
+    let path = dir.to_str().unwrap();
+    let output = run(&["replay", path]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let out = stdout(&output);
+    assert!(out.contains("6 requests"), "{out}");
+    assert!(out.contains("2 denied"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("DENY")).count(),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains("2  dind-only-privilege")),
+        "{out}"
+    );
+    let output = run(&["replay", "--fail-on-deny", path]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+}
+
+#[test]
+fn test_reports_each_case_and_fails_on_a_wrong_expectation() {
+    let dir = temp_dir("suite");
+    write(
+        &dir,
+        "requests/dind.json",
+        &review("dind", true, "1").to_string(),
+    );
+    write(
+        &dir,
+        "requests/docker.json",
+        &review("docker", true, "2").to_string(),
+    );
+    let good = "cases:\n\
+        - {name: dind-pod, request: requests/dind.json, expect: allow}\n\
+        - {name: docker-privileged, request: requests/docker.json, expect: {deny: [dind-only-privilege]}}\n";
+    let suite = write(&dir, "good.yaml", good);
+    let output = run(&["test", suite.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    assert!(
+        stdout(&output).contains("2 passed, 0 failed"),
+        "{}",
+        explain(&output)
+    );
+
+    let wrong = format!("{good}- {{name: wrong, request: requests/docker.json, expect: allow}}\n");
+    let suite = write(&dir, "wrong.yaml", &wrong);
+    let output = run(&["test", suite.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let out = stdout(&output);
+    assert!(out.contains("ok    dind-pod"), "{out}");
+    assert!(
+        out.contains("FAIL  wrong: expected allow, got deny [dind-only-privilege]"),
+        "{out}"
+    );
+    assert!(out.contains("2 passed, 1 failed"), "{out}");
+}
+
+#[test]
+fn bench_reports_json_figures() {
+    let dir = temp_dir("bench");
+    let file = write(&dir, "dind.json", &review("dind", true, "1").to_string());
+    let output = run(&[
+        "bench",
+        "--json",
+        "--iterations",
+        "200",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["module_bytes"].as_u64().unwrap() > 0, "{report}");
+    let request = &report["requests"][0];
+    assert_eq!(
+        request["bytes"].as_u64(),
+        Some(std::fs::metadata(&file).unwrap().len())
+    );
+    assert!(request["median_us"].as_f64().unwrap() > 0.0, "{report}");
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    let cases: [&[&str]; 4] = [
+        &["eval"],
+        &["frobnicate"],
+        &["eval", "/nonexistent/request.json"],
+        &["test", "/nonexistent/suite.yaml"],
+    ];
+    for args in cases {
+        let output = run(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            explain(&output)
+        );
+    }
+}
+
+#[test]
+fn a_missing_module_says_how_to_build_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_runner-policy"))
+        .args(["--module", "/nonexistent/policy.wasm", "eval", "x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cargo xtask dist"),
+        "{}",
+        explain(&output)
+    );
+}
