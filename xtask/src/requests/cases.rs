@@ -140,6 +140,8 @@ fn allowed() -> Vec<Case> {
     let kaniko_pod = kaniko.build();
     let pod_name = kaniko.name();
     let pod_uid = kaniko_pod.metadata.uid.clone().unwrap_or_default();
+    let mut stored_secret = dockercfg_secret(&secret_name, None);
+    stored_secret.metadata.resource_version = Some("48213577".into());
     vec![
         allow(
             "dind-job-pod",
@@ -187,7 +189,7 @@ fn allowed() -> Vec<Case> {
             "credentials/dockercfg-secret-owner-update.json",
             Request::update(
                 docker,
-                Object::of(&dockercfg_secret(&secret_name, None)),
+                Object::of(&stored_secret),
                 Object::of(&dockercfg_secret(&secret_name, Some((&pod_name, &pod_uid)))),
             ),
         ),
