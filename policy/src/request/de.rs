@@ -31,13 +31,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
 
 /// A string map kept as pairs in document order (labels, annotations, Secret data).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Default)]
 pub struct Pairs<'a>(pub Vec<(Str<'a>, Str<'a>)>);
 
-impl Default for Pairs<'_> {
-    fn default() -> Self {
-        Pairs(Vec::new())
-    }
-}
 
 impl<'a> Pairs<'a> {
     pub fn get(&self, key: &str) -> Option<&str> {

@@ -111,8 +111,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         let name = Some(c.name.as_ref());
         // AppArmor annotations belong to one container each.
         let annotation_key = format!("{APPARMOR_ANNOTATION}{}", c.name);
-        if let Some(value) = pod.meta.annotations.get(&annotation_key) {
-            if !apparmor_annotation_allowed(value) {
+        if let Some(value) = pod.meta.annotations.get(&annotation_key)
+            && !apparmor_annotation_allowed(value) {
                 deny(
                     format!("{p}metadata.annotations[\"{annotation_key}\"]"),
                     name,
@@ -120,7 +120,6 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                     "use runtime/default or localhost/<profile>",
                 );
             }
-        }
         let Some(sc) = c.security_context.as_ref() else {
             probe_hosts(c, &at, &mut |path, what| {
                 deny(path, name, what, "remove the host field; probes and hooks must target the pod itself")
@@ -156,8 +155,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 );
             }
         }
-        if let Some(proc_mount) = sc.proc_mount.as_deref() {
-            if proc_mount != "Default" && pod.spec.host_users != Some(false) {
+        if let Some(proc_mount) = sc.proc_mount.as_deref()
+            && proc_mount != "Default" && pod.spec.host_users != Some(false) {
                 deny(
                     format!("{at}.securityContext.procMount"),
                     name,
@@ -165,7 +164,6 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                     "use procMount Default (Unmasked needs a user namespace: hostUsers: false)",
                 );
             }
-        }
         profile(&sc.seccomp_profile, &mut |t| {
             deny(
                 format!("{at}.securityContext.seccompProfile.type"),
@@ -209,8 +207,8 @@ fn pod_level(
     // AppArmor annotations naming no container of the pod still say "unconfined".
     let names: Vec<&str> = pod.spec.all_containers().map(|(_, _, c)| c.name.as_ref()).collect();
     for (key, value) in pod.meta.annotations.iter() {
-        if let Some(container) = key.strip_prefix(APPARMOR_ANNOTATION) {
-            if !names.contains(&container) && !apparmor_annotation_allowed(value) {
+        if let Some(container) = key.strip_prefix(APPARMOR_ANNOTATION)
+            && !names.contains(&container) && !apparmor_annotation_allowed(value) {
                 deny(
                     format!("{p}metadata.annotations[\"{key}\"]"),
                     None,
@@ -218,7 +216,6 @@ fn pod_level(
                     "use runtime/default or localhost/<profile>",
                 );
             }
-        }
     }
     let _ = ctx;
     let Some(sc) = pod.spec.security_context.as_ref() else {
@@ -278,11 +275,10 @@ fn selinux(options: &Option<SeLinuxOptions<'_>>, at: &str, deny: &mut impl FnMut
     let Some(o) = options else {
         return;
     };
-    if let Some(t) = o.se_type.as_deref().filter(|t| !t.is_empty()) {
-        if !SELINUX_TYPES.contains(&t) {
+    if let Some(t) = o.se_type.as_deref().filter(|t| !t.is_empty())
+        && !SELINUX_TYPES.contains(&t) {
             deny(format!("{at}.type"), format!("SELinux type is `{t}`"));
         }
-    }
     if let Some(u) = o.user.as_deref().filter(|u| !u.is_empty()) {
         deny(format!("{at}.user"), format!("SELinux user is set to `{u}`"));
     }
@@ -312,5 +308,128 @@ fn probe_hosts(c: &Container<'_>, at: &str, deny: &mut impl FnMut(String, String
                 deny(format!("{at}.{field}.{kind}.host"), format!("{field} targets host `{host}`"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::decision::RuleName::{DindOnlyPrivilege as D, NoHostAccess as H};
+    use rstest::rstest;
+    use serde_json::{Value, json};
+
+    fn sc(security_context: Value) -> Value {
+        pod(json!([container("build", json!({"securityContext": security_context}))]))
+    }
+
+    fn with_spec(extra: Value) -> Value {
+        let mut p = pod(json!([container("build", json!({}))]));
+        p["spec"].as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        p
+    }
+
+    #[rstest]
+    #[case::privileged(sc(json!({"privileged": true})), "spec.containers[0].securityContext.privileged")]
+    #[case::sys_admin(sc(json!({"capabilities": {"add": ["SYS_ADMIN"]}})), "spec.containers[0].securityContext.capabilities.add[0]")]
+    #[case::lowercase_prefixed(sc(json!({"capabilities": {"add": ["NET_BIND_SERVICE", "cap_sys_admin"]}})), "spec.containers[0].securityContext.capabilities.add[1]")]
+    #[case::misspelt_baseline(sc(json!({"capabilities": {"add": ["chown"]}})), "spec.containers[0].securityContext.capabilities.add[0]")]
+    #[case::all(sc(json!({"capabilities": {"add": ["ALL"]}})), "spec.containers[0].securityContext.capabilities.add[0]")]
+    #[case::proc_mount(sc(json!({"procMount": "Unmasked"})), "spec.containers[0].securityContext.procMount")]
+    #[case::seccomp(sc(json!({"seccompProfile": {"type": "Unconfined"}})), "spec.containers[0].securityContext.seccompProfile.type")]
+    #[case::apparmor(sc(json!({"appArmorProfile": {"type": "Unconfined"}})), "spec.containers[0].securityContext.appArmorProfile.type")]
+    #[case::selinux_type(sc(json!({"seLinuxOptions": {"type": "spc_t"}})), "spec.containers[0].securityContext.seLinuxOptions.type")]
+    #[case::selinux_user(sc(json!({"seLinuxOptions": {"user": "root"}})), "spec.containers[0].securityContext.seLinuxOptions.user")]
+    #[case::host_process(sc(json!({"windowsOptions": {"hostProcess": true}})), "spec.containers[0].securityContext.windowsOptions.hostProcess")]
+    #[case::pod_seccomp(with_spec(json!({"securityContext": {"seccompProfile": {"type": "Unconfined"}}})), "spec.securityContext.seccompProfile.type")]
+    #[case::sysctl(with_spec(json!({"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}})), "spec.securityContext.sysctls[0].name")]
+    #[case::init(with_spec(json!({"initContainers": [{"name": "init-permissions", "securityContext": {"privileged": true}}]})), "spec.initContainers[0].securityContext.privileged")]
+    #[case::ephemeral(with_spec(json!({"ephemeralContainers": [{"name": "debug", "securityContext": {"privileged": true}}]})), "spec.ephemeralContainers[0].securityContext.privileged")]
+    #[case::probe_host(pod(json!([container("build", json!({"livenessProbe": {"httpGet": {"host": "10.0.0.1", "port": 80}}}))])), "spec.containers[0].livenessProbe.httpGet.host")]
+    fn relaxations_are_denied_to_unprivileged_runners_and_allowed_to_dind(#[case] pod: Value, #[case] path: &str) {
+        for t in ["docker", "rocky8", "rocky9", "nix"] {
+            assert_eq!(paths(&create_pod(&runner(t), pod.clone())), vec![(D, path.to_owned())], "{t}");
+        }
+        assert_eq!(paths(&create_pod(ADMIN, pod.clone())), vec![(D, path.to_owned())], "admin");
+        assert_eq!(rules(&create_pod(&runner("dind"), pod)), vec![], "dind");
+    }
+
+    #[test]
+    fn apparmor_annotation_is_judged_per_container() {
+        let mut p = pod(json!([container("build", json!({}))]));
+        p["metadata"]["annotations"] = json!({"container.apparmor.security.beta.kubernetes.io/build": "unconfined"});
+        let d = decide(&create_pod(&runner("docker"), p.clone()));
+        assert_eq!(d.violations.len(), 1);
+        assert_eq!(d.violations[0].container.as_deref(), Some("build"));
+        assert!(rules(&create_pod(&runner("dind"), p)).is_empty());
+    }
+
+    #[rstest]
+    #[case::baseline_caps(sc(json!({"capabilities": {"add": ["NET_BIND_SERVICE", "CHOWN"], "drop": ["ALL"]}})))]
+    #[case::runtime_default(sc(json!({"seccompProfile": {"type": "RuntimeDefault"}, "appArmorProfile": {"type": "Localhost", "localhostProfile": "x"}})))]
+    #[case::selinux_level_only(sc(json!({"seLinuxOptions": {"level": "s0:c1", "type": "container_t"}})))]
+    #[case::privileged_false(sc(json!({"privileged": false, "procMount": "Default"})))]
+    #[case::unmasked_in_user_namespace(with_spec(json!({"hostUsers": false, "containers": [{"name": "build", "securityContext": {"procMount": "Unmasked"}}]})))]
+    #[case::safe_sysctl(with_spec(json!({"securityContext": {"sysctls": [{"name": "net.ipv4.tcp_keepalive_time", "value": "60"}]}})))]
+    fn baseline_allowed_settings_pass(#[case] pod: Value) {
+        assert_eq!(rules(&create_pod(&runner("docker"), pod)), vec![]);
+    }
+
+    #[test]
+    fn labels_and_images_do_not_make_a_dind_runner() {
+        let mut p = pod(json!([container("build", json!({"image": "docker:27-dind", "securityContext": {"privileged": true}}))]));
+        p["metadata"]["labels"]["manager.runner.gitlab.com/name"] = json!("gitlab-runner-dind");
+        assert_eq!(rules(&create_pod(&runner("nix"), p)), vec![D]);
+    }
+
+    #[test]
+    fn services_mode_keeps_build_and_helper_unprivileged() {
+        let p = pod(json!([
+            container("build", json!({"securityContext": {"privileged": true}})),
+            container("helper", json!({})),
+            container("svc-0", json!({"securityContext": {"privileged": true}})),
+        ]));
+        let mut input = create_pod(&runner("dind"), p);
+        input["parameters"]["dindPrivilegedContainers"] = json!("services");
+        let d = decide(&input);
+        assert_eq!(d.violations.len(), 1);
+        assert_eq!(d.violations[0].path, "spec.containers[0].securityContext.privileged");
+    }
+
+    #[test]
+    fn host_access_is_not_this_rule() {
+        let p = with_spec(json!({"hostNetwork": true}));
+        assert_eq!(rules(&create_pod(&runner("docker"), p)), vec![H]);
+    }
+
+    #[test]
+    fn workload_templates_report_template_paths() {
+        let template = json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "securityContext": {"privileged": true}}]}});
+        let cases = [
+            ("apps", "Deployment", json!({"spec": {"template": template}}), "spec.template.spec.containers[0].securityContext.privileged"),
+            ("batch", "Job", json!({"spec": {"template": template}}), "spec.template.spec.containers[0].securityContext.privileged"),
+            ("batch", "CronJob", json!({"spec": {"jobTemplate": {"spec": {"template": template}}}}), "spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged"),
+            ("", "PodTemplate", json!({"template": template}), "template.spec.containers[0].securityContext.privileged"),
+            ("", "ReplicationController", json!({"spec": {"template": template}}), "spec.template.spec.containers[0].securityContext.privileged"),
+        ];
+        for (group, kind, object, path) in cases {
+            let input = request("CREATE", ADMIN, NS, group, kind, object);
+            assert_eq!(paths(&input), vec![(D, path.to_owned())], "{kind}");
+        }
+    }
+
+    #[test]
+    fn unchanged_pod_updates_are_not_judged_but_changed_ones_are() {
+        let p = sc(json!({"privileged": true}));
+        let mut input = request("UPDATE", "system:serviceaccount:kube-system:generic-garbage-collector", NS, "", "Pod", p.clone());
+        input["review"]["oldObject"] = p.clone();
+        assert!(rules(&input).is_empty());
+        input["review"]["oldObject"] = pod(json!([container("build", json!({}))]));
+        assert_eq!(rules(&input), vec![D]);
+    }
+
+    #[test]
+    fn outside_the_runners_namespace_this_rule_is_silent() {
+        let input = request("CREATE", ADMIN, "default", "", "Pod", sc(json!({"privileged": true})));
+        assert!(!rules(&input).contains(&D));
     }
 }

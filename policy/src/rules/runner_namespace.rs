@@ -14,8 +14,8 @@ fn is_runner_label(key: &str) -> bool {
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let runners_ns = ctx.settings.runners_namespace.as_str();
-    if let Some(runner) = ctx.requester {
-        if !ctx.in_runners_namespace() {
+    if let Some(runner) = ctx.requester
+        && !ctx.in_runners_namespace() {
             let op = ctx.request.operation.as_str();
             let (path, place) = if ctx.namespace.is_empty() {
                 ("request.kind", "a cluster-scoped object".to_owned())
@@ -33,7 +33,6 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 ),
             ));
         }
-    }
     let Some(pod) = ctx.pod() else {
         return;
     };
@@ -54,8 +53,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let (Some(requester), Some((field, sa))) = (ctx.requester, pod.spec.service_account()) else {
         return;
     };
-    if let Some(owner) = ctx.settings.runner_with_service_account(sa) {
-        if owner.runner_type != requester.runner_type {
+    if let Some(owner) = ctx.settings.runner_with_service_account(sa)
+        && owner.runner_type != requester.runner_type {
             out.push(Violation::new(
                 RULE,
                 format!("{}spec.{field}", pod.prefix),
@@ -68,5 +67,4 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 ),
             ));
         }
-    }
 }

@@ -1,0 +1,264 @@
+//! The evaluation and value exports of the ABI, one wrapper each (the heap exports live in
+//! `heap`). Every wrapper accepts any i32 the host passes and answers with a well-formed value.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value as Tree};
+
+use super::heap;
+use super::mem::{self, Addr};
+use super::path;
+use super::rego;
+use super::value::{self, Tagged, Value};
+use crate::Entrypoint;
+
+/// Output format 1 of `opa_eval`: Rego value text. Anything else is JSON (format 0).
+const FORMAT_VALUE: i32 = 1;
+
+/// An evaluation context (ABI 1.0 ctx path).
+#[derive(Debug)]
+struct Ctx {
+    input: Addr,
+    data: Addr,
+    entrypoint: i32,
+    result: Addr,
+}
+
+impl Tagged for Ctx {
+    const MAGIC: u32 = 0x4f50_4143; // "OPAC"
+}
+
+/// The JSON text of the entrypoint's result for `input` (JSON text) and `data`.
+///
+/// An id that names no entrypoint gets a denial in the `runners/decision` shape: the caller
+/// asked for something this module does not have, so it fails closed, and the decision shape is
+/// the one that can say why. (Treating it as `runners/main` could allow a request.)
+fn run(entrypoint: i32, input: &[u8], data: Option<&Tree>) -> String {
+    match Entrypoint::from_id(entrypoint) {
+        Some(entrypoint) => crate::evaluate(entrypoint, input, data),
+        None => unknown_entrypoint(entrypoint),
+    }
+}
+
+/// The denial for an entrypoint id this module does not have.
+fn unknown_entrypoint(id: i32) -> String {
+    let known: Vec<String> = Entrypoint::ALL
+        .iter()
+        .map(|e| format!("{} = {}", e.name(), e.id()))
+        .collect();
+    let msg = format!("unknown entrypoint id {id}; this module has {}", known.join(", "));
+    serde_json::json!({
+        "allowed": false,
+        "runner": null,
+        "violations": [{"rule": "valid-request", "msg": msg, "path": ""}],
+    })
+    .to_string()
+}
+
+/// Input bytes as JSON text: JSON as it is; Rego value text (the OPA Go SDK's format) turned
+/// into JSON; anything else passed on as it is, for `evaluate` to deny as malformed.
+fn input_json(input: &[u8]) -> Cow<'_, [u8]> {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(input).is_ok() {
+        return Cow::Borrowed(input);
+    }
+    match rego::parse(input) {
+        Some(tree) => Cow::Owned(value::tree_text(&tree)),
+        None => Cow::Borrowed(input),
+    }
+}
+
+/// The input value at `addr` as JSON text; empty (a malformed input) if there is none.
+fn input_text(addr: Addr) -> Cow<'static, [u8]> {
+    match value::load_value(addr) {
+        Some(Value::Json(text)) => Cow::Borrowed(text.as_slice()),
+        Some(other) => Cow::Owned(other.json_text().into_owned()),
+        None => Cow::Borrowed(&[]),
+    }
+}
+
+/// The data value at `addr` as a tree; `None` for no data (or an address holding no value).
+fn data_tree(addr: Addr) -> Option<Cow<'static, Tree>> {
+    value::load_value(addr).and_then(|v| v.tree())
+}
+
+/// Writes `text` NUL-terminated and returns its address.
+fn dump(text: &[u8]) -> Addr {
+    mem::nul_terminated(text)
+}
+
+/// `value_addr opa_json_parse(str_addr, size)`: parses JSON text; 0 if it is not JSON.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_json_parse(addr: Addr, len: i32) -> Addr {
+    match mem::bytes(addr, len) {
+        Some(text) if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() => {
+            value::store_value(Value::Json(text.to_vec()))
+        }
+        _ => Addr::NULL,
+    }
+}
+
+/// `value_addr opa_value_parse(str_addr, size)`: parses Rego value text (JSON, sets, Go-quoted
+/// and raw strings); 0 if it is not a value.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_parse(addr: Addr, len: i32) -> Addr {
+    match mem::bytes(addr, len).and_then(rego::parse) {
+        Some(tree) => value::store_value(Value::Tree(tree)),
+        None => Addr::NULL,
+    }
+}
+
+/// `str_addr opa_json_dump(value_addr)`: the value as NUL-terminated JSON text (`null` for an
+/// address that holds no value).
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_json_dump(addr: Addr) -> Addr {
+    match value::load_value(addr) {
+        Some(value) => dump(&value.json_text()),
+        None => dump(b"null"),
+    }
+}
+
+/// `str_addr opa_value_dump(value_addr)`: the value as NUL-terminated Rego value text (`null`
+/// for an address that holds no value).
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_dump(addr: Addr) -> Addr {
+    match value::load_value(addr) {
+        Some(value) => dump(&value.value_text()),
+        None => dump(b"null"),
+    }
+}
+
+/// `void opa_value_free(value_addr)`: a no-op; values go with the next heap reset.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_free(_addr: Addr) {}
+
+/// `int32 opa_value_add_path(base_value_addr, path_value_addr, value_addr)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_add_path(base: Addr, path: Addr, value: Addr) -> i32 {
+    path::add(base, path, value)
+}
+
+/// `int32 opa_value_remove_path(base_value_addr, path_value_addr)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_value_remove_path(base: Addr, path: Addr) -> i32 {
+    path::remove(base, path)
+}
+
+/// `value_addr entrypoints(void)`: `{"runners/main": 0, ...}`, from [`Entrypoint::ALL`].
+#[unsafe(no_mangle)]
+pub extern "C" fn entrypoints() -> Addr {
+    let map: Map<String, Tree> = Entrypoint::ALL
+        .iter()
+        .map(|e| (e.name().to_owned(), Tree::from(e.id())))
+        .collect();
+    value::store_value(Value::Tree(Tree::Object(map)))
+}
+
+/// `value_addr builtins(void)`: `{}` - the policy needs no host builtins.
+#[unsafe(no_mangle)]
+pub extern "C" fn builtins() -> Addr {
+    value::store_value(Value::Tree(Tree::Object(Map::new())))
+}
+
+/// `ctx_addr opa_eval_ctx_new(void)`: a context with no input, no data and entrypoint 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_new() -> Addr {
+    value::store(Ctx {
+        input: Addr::NULL,
+        data: Addr::NULL,
+        entrypoint: 0,
+        result: Addr::NULL,
+    })
+}
+
+/// `void opa_eval_ctx_set_input(ctx_addr, value_addr)`. Ignored for an invalid context.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_set_input(ctx: Addr, input: Addr) {
+    if let Some(ctx) = value::load::<Ctx>(ctx) {
+        ctx.input = input;
+    }
+}
+
+/// `void opa_eval_ctx_set_data(ctx_addr, value_addr)`. Ignored for an invalid context.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_set_data(ctx: Addr, data: Addr) {
+    if let Some(ctx) = value::load::<Ctx>(ctx) {
+        ctx.data = data;
+    }
+}
+
+/// `void opa_eval_ctx_set_entrypoint(ctx_addr, entrypoint_id)`. Ignored for an invalid context.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_set_entrypoint(ctx: Addr, entrypoint: i32) {
+    if let Some(ctx) = value::load::<Ctx>(ctx) {
+        ctx.entrypoint = entrypoint;
+    }
+}
+
+/// Evaluates a context and stores its result set in it.
+fn eval_ctx(ctx: &mut Ctx) -> Addr {
+    let input = input_text(ctx.input);
+    let data = data_tree(ctx.data);
+    let result = run(ctx.entrypoint, &input, data.as_deref());
+    ctx.result = value::store_value(Value::ResultSet(result));
+    ctx.result
+}
+
+/// `int32 eval(ctx_addr)`: evaluates; 0, or 1 (`OPA_ERR_INTERNAL`) for an invalid context.
+#[unsafe(no_mangle)]
+pub extern "C" fn eval(ctx: Addr) -> i32 {
+    match value::load::<Ctx>(ctx) {
+        Some(ctx) => {
+            eval_ctx(ctx);
+            0
+        }
+        None => path::INTERNAL,
+    }
+}
+
+/// `value_addr opa_eval_ctx_get_result(ctx_addr)`: the result set. A context not evaluated yet
+/// is evaluated now, and an invalid one answers as a context without input (a denial), so the
+/// host always gets a result set.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval_ctx_get_result(ctx: Addr) -> Addr {
+    match value::load::<Ctx>(ctx) {
+        Some(ctx) if !ctx.result.is_null() => ctx.result,
+        Some(ctx) => eval_ctx(ctx),
+        None => value::store_value(Value::ResultSet(run(0, &[], None))),
+    }
+}
+
+/// `str_addr opa_eval(reserved, entrypoint_id, data_value_addr, input_str_addr, input_len,
+/// heap_ptr, format)`: one-off evaluation (ABI 1.2).
+///
+/// Sets the heap pointer to `heap_ptr` (0 keeps it; it is raised past the input if the two
+/// overlap), evaluates the input text (JSON or Rego value text) against the data value
+/// (0: none) and returns the NUL-terminated result set: `[{"result":X}]` in format 0 (JSON),
+/// `{{"result":X}}` in format 1 (Rego value text).
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_eval(
+    _reserved: i32,
+    entrypoint: i32,
+    data: Addr,
+    input: Addr,
+    input_len: i32,
+    heap_ptr: Addr,
+    format: i32,
+) -> Addr {
+    if !heap_ptr.is_null() {
+        heap::set_top(heap_ptr.to_usize());
+    }
+    let input = mem::bytes(input, input_len).unwrap_or(&[]);
+    // Never hand out the input's own bytes as heap.
+    let input_end = (input.as_ptr() as usize).saturating_add(input.len());
+    if !input.is_empty() && input_end > heap::top() {
+        heap::set_top(input_end);
+    }
+    let input = input_json(input);
+    let data = data_tree(data);
+    let set = Value::ResultSet(run(entrypoint, &input, data.as_deref()));
+    if format == FORMAT_VALUE {
+        dump(&set.value_text())
+    } else {
+        dump(&set.json_text())
+    }
+}

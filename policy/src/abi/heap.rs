@@ -1,0 +1,164 @@
+//! The heap: one bump allocator the host can reset.
+//!
+//! OPA hosts save the heap pointer after loading data (`opa_heap_ptr_get`) and set it back
+//! before every evaluation (`opa_heap_ptr_set`), so everything an evaluation allocates is
+//! reclaimed at once. A bump allocator is the natural fit: allocation moves a pointer up,
+//! `dealloc` only reclaims the most recent block, and `realloc` grows the most recent block in
+//! place (a 3 MiB input read into a growing buffer costs linear, not quadratic, copying).
+//!
+//! The heap starts at the linker's `__heap_base` and memory grows on demand with
+//! `memory.grow`. The host may grow the memory too (the JS SDK does, to write the input), so
+//! the size is read from the memory itself every time, never cached.
+//!
+//! No static may own heap memory: a heap reset would clobber it behind its back.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::arch::wasm32;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use super::mem::Addr;
+
+/// Bytes in one wasm page.
+const PAGE: usize = 65536;
+
+/// The next free byte; 0 until first use, then never below `__heap_base`.
+/// (wasm32 has no threads here: the atomic is a plain load/store, and keeps the static `Sync`
+/// without `unsafe`.)
+static TOP: AtomicUsize = AtomicUsize::new(0);
+
+unsafe extern "C" {
+    /// Defined by `wasm-ld`: the first byte after the stack and the static data.
+    static __heap_base: u8;
+}
+
+/// The first byte the heap may use.
+fn heap_base() -> usize {
+    // SAFETY: only the address of the linker-defined symbol is taken; it is never read.
+    (&raw const __heap_base) as usize
+}
+
+/// The current top of the heap.
+pub fn top() -> usize {
+    match TOP.load(Ordering::Relaxed) {
+        0 => heap_base(),
+        top => top,
+    }
+}
+
+/// Sets the top of the heap (`opa_heap_ptr_set`). Addresses below `__heap_base` would hand out
+/// the stack and static data, so they are raised to it.
+pub fn set_top(addr: usize) {
+    TOP.store(addr.max(heap_base()), Ordering::Relaxed);
+}
+
+/// Makes sure memory reaches `end` (exclusive), growing it if needed.
+fn ensure(end: usize) -> bool {
+    let size = wasm32::memory_size::<0>().saturating_mul(PAGE);
+    if end <= size {
+        return true;
+    }
+    let missing = end.saturating_sub(size);
+    let pages = missing.div_ceil(PAGE);
+    wasm32::memory_grow::<0>(pages) != usize::MAX
+}
+
+/// Allocates `size` bytes aligned to `align` (a power of two); null if memory is exhausted.
+pub fn bump(size: usize, align: usize) -> *mut u8 {
+    let mask = align.saturating_sub(1);
+    let Some(start) = top().checked_add(mask).map(|a| a & !mask) else {
+        return core::ptr::null_mut();
+    };
+    let Some(end) = start.checked_add(size) else {
+        return core::ptr::null_mut();
+    };
+    if !ensure(end) {
+        return core::ptr::null_mut();
+    }
+    TOP.store(end, Ordering::Relaxed);
+    start as *mut u8
+}
+
+/// The global allocator of the module.
+pub struct BumpAllocator;
+
+// SAFETY: `bump` returns blocks that are in bounds of the memory, aligned as asked and
+// disjoint from every live block (the top only moves down over the most recent block when
+// that block is freed, or when the host resets the heap - which, by the ABI, frees everything
+// allocated after the saved pointer).
+unsafe impl GlobalAlloc for BumpAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump(layout.size(), layout.align())
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // Only the most recent block can be given back; the rest waits for a heap reset.
+        if (ptr as usize).checked_add(layout.size()) == Some(top()) {
+            TOP.store(ptr as usize, Ordering::Relaxed);
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let start = ptr as usize;
+        if start.checked_add(layout.size()) == Some(top()) {
+            // The most recent block grows or shrinks in place.
+            let Some(end) = start.checked_add(new_size) else {
+                return core::ptr::null_mut();
+            };
+            if !ensure(end) {
+                return core::ptr::null_mut();
+            }
+            TOP.store(end, Ordering::Relaxed);
+            return ptr;
+        }
+        let new = bump(new_size, layout.align());
+        if !new.is_null() {
+            // SAFETY: both blocks are live, in bounds and disjoint (the new one lies above the
+            // old one's end, because the old one is not the top block).
+            unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: BumpAllocator = BumpAllocator;
+
+/// `addr opa_malloc(int32 size)`: allocates `size` bytes; 0 for a negative size or when memory
+/// is exhausted.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_malloc(size: i32) -> Addr {
+    let Ok(size) = usize::try_from(size) else {
+        return Addr::NULL;
+    };
+    Addr::from_ptr(bump(size, 8))
+}
+
+/// `void opa_free(addr)`: a no-op. A bump heap frees everything at the next heap reset.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_free(_addr: Addr) {}
+
+/// `addr opa_heap_ptr_get(void)`: the current top of the heap.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_ptr_get() -> Addr {
+    Addr::from_usize(top())
+}
+
+/// `void opa_heap_ptr_set(addr)`: moves the top of the heap (hosts reset it between
+/// evaluations). Raised to `__heap_base` if lower.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_ptr_set(addr: Addr) {
+    set_top(addr.to_usize());
+}
+
+/// `void opa_heap_blocks_stash(void)`: a no-op. OPA's allocator keeps a free list that a heap
+/// reset would corrupt, so hosts stash it around resets; a bump heap has no free list.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_blocks_stash() {}
+
+/// `void opa_heap_blocks_restore(void)`: a no-op, for the same reason as `opa_heap_blocks_stash`.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_blocks_restore() {}
+
+/// `void opa_heap_stash_clear(void)`: a no-op, for the same reason as `opa_heap_blocks_stash`.
+#[unsafe(no_mangle)]
+pub extern "C" fn opa_heap_stash_clear() {}
