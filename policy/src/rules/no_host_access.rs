@@ -65,3 +65,47 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::decision::RuleName::NoHostAccess as H;
+    use rstest::rstest;
+    use serde_json::{Value, json};
+
+    fn spec(extra: Value) -> Value {
+        let mut p = pod(json!([container("build", json!({}))]));
+        p["spec"].as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        p
+    }
+
+    #[rstest]
+    #[case::host_network(spec(json!({"hostNetwork": true})), "spec.hostNetwork")]
+    #[case::host_pid(spec(json!({"hostPID": true})), "spec.hostPID")]
+    #[case::host_ipc(spec(json!({"hostIPC": true})), "spec.hostIPC")]
+    #[case::docker_sock(spec(json!({"volumes": [{"name": "sock", "hostPath": {"path": "/var/run/docker.sock"}}]})), "spec.volumes[0].hostPath")]
+    #[case::any_host_path(spec(json!({"volumes": [{"name": "repo", "emptyDir": {}}, {"name": "root", "hostPath": {"path": "/"}}]})), "spec.volumes[1].hostPath")]
+    #[case::host_port(pod(json!([container("build", json!({"ports": [{"containerPort": 80}, {"containerPort": 2375, "hostPort": 2375}]}))])), "spec.containers[0].ports[1].hostPort")]
+    #[case::init_host_port(spec(json!({"initContainers": [{"name": "init-permissions", "ports": [{"containerPort": 1, "hostPort": 1}]}]})), "spec.initContainers[0].ports[0].hostPort")]
+    fn host_access_is_denied_to_everyone_including_dind(#[case] pod: Value, #[case] path: &str) {
+        for user in [runner("dind"), runner("docker"), ADMIN.to_owned()] {
+            assert_eq!(paths(&create_pod(&user, pod.clone())), vec![(H, path.to_owned())], "{user}");
+        }
+    }
+
+    #[test]
+    fn docker_socket_message_says_what_to_use_instead() {
+        let p = spec(json!({"volumes": [{"name": "sock", "hostPath": {"path": "/var/run/docker.sock"}}]}));
+        let d = decide(&create_pod(&runner("dind"), p));
+        assert!(d.violations[0].msg.contains("Docker socket"), "{}", d.violations[0].msg);
+        assert!(d.violations[0].msg.starts_with("no-host-access: "));
+    }
+
+    #[rstest]
+    #[case::false_flags(spec(json!({"hostNetwork": false, "hostPID": false, "hostIPC": false})))]
+    #[case::host_port_zero(pod(json!([container("build", json!({"ports": [{"containerPort": 80, "hostPort": 0}]}))])))]
+    #[case::empty_dir(spec(json!({"volumes": [{"name": "repo", "emptyDir": {}}]})))]
+    fn no_host_access_is_allowed(#[case] pod: Value) {
+        assert_eq!(rules(&create_pod(&runner("docker"), pod)), vec![]);
+    }
+}

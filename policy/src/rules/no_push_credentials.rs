@@ -114,3 +114,64 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::is_registry_auth_path;
+    use crate::decision::RuleName::NoPushCredentials as P;
+    use rstest::rstest;
+    use serde_json::{Value, json};
+
+    fn with(volumes: Value, container_extra: Value) -> Value {
+        let mut p = pod(json!([container("build", container_extra)]));
+        p["spec"]["volumes"] = volumes;
+        p
+    }
+
+    #[rstest]
+    #[case::listed_secret_volume(with(json!([{"name": "push", "secret": {"secretName": "registry-push"}}]), json!({})), vec!["spec.volumes[0]"])]
+    #[case::listed_projected(with(json!([{"name": "p", "projected": {"sources": [{"configMap": {"name": "c"}}, {"secret": {"name": "registry-push"}}]}}]), json!({})), vec!["spec.volumes[0]"])]
+    #[case::kaniko_path(with(json!([{"name": "cfg", "secret": {"secretName": "other"}}]), json!({"volumeMounts": [{"name": "cfg", "mountPath": "/kaniko/.docker"}]})), vec!["spec.containers[0].volumeMounts[0].mountPath"])]
+    #[case::docker_config(with(json!([{"name": "cfg", "projected": {"sources": [{"secret": {"name": "x"}}]}}]), json!({"volumeMounts": [{"name": "cfg", "mountPath": "/root/.docker/config.json", "subPath": "config.json"}]})), vec!["spec.containers[0].volumeMounts[0].mountPath"])]
+    #[case::podman_auth(with(json!([{"name": "cfg", "secret": {"secretName": "x"}}]), json!({"volumeMounts": [{"name": "cfg", "mountPath": "/run/containers/0"}]})), vec!["spec.containers[0].volumeMounts[0].mountPath"])]
+    #[case::env_from_listed(with(json!([]), json!({"env": [{"name": "CI", "value": "true"}, {"name": "REG_PASS", "valueFrom": {"secretKeyRef": {"name": "registry-push", "key": "p"}}}]})), vec!["spec.containers[0].env[1].valueFrom.secretKeyRef"])]
+    #[case::env_from_all(with(json!([]), json!({"envFrom": [{"secretRef": {"name": "registry-push"}}]})), vec!["spec.containers[0].envFrom[0].secretRef"])]
+    fn push_credentials_are_denied(#[case] pod: Value, #[case] expected: Vec<&str>) {
+        let got = paths(&create_pod(&runner("docker"), pod));
+        let want: Vec<_> = expected.into_iter().map(|p| (P, p.to_owned())).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_project_label_allows_push_but_an_annotation_does_not() {
+        let mut p = with(json!([{"name": "push", "secret": {"secretName": "registry-push"}}]), json!({"volumeMounts": [{"name": "push", "mountPath": "/kaniko/.docker"}]}));
+        p["metadata"]["annotations"] = json!({"project.runner.gitlab.com/id": "42"});
+        assert_eq!(rules(&create_pod(&runner("docker"), p.clone())), vec![P]);
+        p["metadata"]["labels"]["project.runner.gitlab.com/id"] = json!("42");
+        assert!(rules(&create_pod(&runner("docker"), p)).is_empty());
+    }
+
+    #[rstest]
+    #[case::image_pull_secret(json!({"imagePullSecrets": [{"name": "registry-push"}], "containers": [{"name": "build"}]}))]
+    #[case::config_map_at_docker_path(json!({"volumes": [{"name": "c", "configMap": {"name": "c"}}], "containers": [{"name": "build", "volumeMounts": [{"name": "c", "mountPath": "/root/.docker"}]}]}))]
+    #[case::other_secret_elsewhere(json!({"volumes": [{"name": "s", "secret": {"secretName": "attic"}}], "containers": [{"name": "build", "volumeMounts": [{"name": "s", "mountPath": "/etc/attic"}]}]}))]
+    fn pull_only_and_unrelated_mounts_are_allowed(#[case] spec: Value) {
+        let mut p = pod(json!([]));
+        p["spec"] = spec;
+        assert!(rules(&create_pod(&runner("docker"), p)).is_empty());
+    }
+
+    #[rstest]
+    #[case("/kaniko/.docker", None, true)]
+    #[case("/root/.docker/", None, true)]
+    #[case("/home/user/.config/containers", None, true)]
+    #[case("/run/user/1000/containers/auth.json", None, true)]
+    #[case("/secrets", Some("config.json"), true)]
+    #[case("/builds", None, false)]
+    #[case("/etc/ssl/certs", None, false)]
+    #[case("/docker", None, false)]
+    fn auth_paths(#[case] path: &str, #[case] sub: Option<&str>, #[case] expected: bool) {
+        assert_eq!(is_registry_auth_path(path, sub), expected);
+    }
+}

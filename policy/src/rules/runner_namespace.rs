@@ -68,3 +68,73 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             ));
         }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::decision::RuleName::RunnerNamespace as R;
+    use rstest::rstest;
+    use serde_json::{Value, json};
+
+    fn secret(ns: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": ns}})
+    }
+
+    #[rstest]
+    #[case::pod_elsewhere("CREATE", "default", "", "Pod", pod(json!([container("build", json!({}))])), "request.namespace")]
+    #[case::cluster_role("CREATE", "", "rbac.authorization.k8s.io", "ClusterRole", json!({"metadata": {"name": "x"}}), "request.kind")]
+    #[case::namespace_object("CREATE", "", "", "Namespace", json!({"metadata": {"name": "x"}}), "request.kind")]
+    #[case::delete_elsewhere("DELETE", "kube-system", "", "Secret", Value::Null, "request.namespace")]
+    #[case::exec_elsewhere("CONNECT", "default", "", "PodExecOptions", json!({"kind": "PodExecOptions", "command": ["sh"]}), "request.namespace")]
+    #[case::update_elsewhere("UPDATE", "attic-cache-dev", "", "Secret", secret("attic-cache-dev"), "request.namespace")]
+    fn runner_identities_stay_in_their_namespace(
+        #[case] op: &str,
+        #[case] ns: &str,
+        #[case] group: &str,
+        #[case] kind: &str,
+        #[case] object: Value,
+        #[case] path: &str,
+    ) {
+        for t in ["dind", "docker", "nix"] {
+            let got = paths(&request(op, &runner(t), ns, group, kind, object.clone()));
+            assert!(got.contains(&(R, path.to_owned())), "{t}: {got:?}");
+        }
+        // The same request from an admin is not this rule's business.
+        let admin = request(op, ADMIN, ns, group, kind, object.clone());
+        assert!(!paths(&admin).contains(&(R, path.to_owned())));
+    }
+
+    #[rstest]
+    #[case::create_pod("CREATE", "Pod", pod(json!([container("build", json!({}))])))]
+    #[case::delete_pod("DELETE", "Pod", Value::Null)]
+    #[case::exec("CONNECT", "PodExecOptions", json!({"kind": "PodExecOptions"}))]
+    #[case::secret("CREATE", "Secret", secret(NS))]
+    fn runner_identities_act_freely_at_home(#[case] op: &str, #[case] kind: &str, #[case] object: Value) {
+        assert_eq!(rules(&request(op, &runner("docker"), NS, "", kind, object)), vec![]);
+    }
+
+    #[test]
+    fn runner_labelled_pods_live_only_in_the_runners_namespace() {
+        let p = pod(json!([container("build", json!({}))]));
+        let got = paths(&request("CREATE", ADMIN, "default", "", "Pod", p));
+        assert_eq!(got, vec![(R, "metadata.labels[\"job.runner.gitlab.com/pod\"]".to_owned())]);
+        let mut plain = pod(json!([container("build", json!({}))]));
+        plain["metadata"]["labels"] = json!({"app": "web", "gitlab.com/x": "y"});
+        assert!(rules(&request("CREATE", ADMIN, "default", "", "Pod", plain)).is_empty());
+    }
+
+    #[test]
+    fn a_job_pod_cannot_borrow_another_runners_service_account() {
+        let mut p = pod(json!([container("build", json!({}))]));
+        p["spec"]["serviceAccountName"] = json!("gitlab-runner-dind");
+        assert_eq!(paths(&create_pod(&runner("docker"), p.clone())), vec![(R, "spec.serviceAccountName".to_owned())]);
+        assert!(rules(&create_pod(&runner("dind"), p.clone())).is_empty());
+        // The deprecated field is honoured by the API server, so it is read too.
+        let mut old = pod(json!([container("build", json!({}))]));
+        old["spec"]["serviceAccount"] = json!("gitlab-runner-dind");
+        assert_eq!(paths(&create_pod(&runner("nix"), old)), vec![(R, "spec.serviceAccount".to_owned())]);
+        // A job ServiceAccount that belongs to no runner is fine.
+        p["spec"]["serviceAccountName"] = json!("ci-jobs");
+        assert!(rules(&create_pod(&runner("docker"), p)).is_empty());
+    }
+}
