@@ -441,6 +441,50 @@ pub fn link_host_imports(linker: &mut Linker<HostState>) -> Result<()> {
     Ok(())
 }
 
+/// A fresh store with the module's memory and an instance, before any export is called.
+fn instantiate_raw(runtime: &Runtime) -> Result<(Store<HostState>, Memory, wasmtime::Instance)> {
+    let mut store = Store::new(&runtime.engine, HostState::new(&runtime.limits));
+    store.limiter(|state| &mut state.limits);
+    store.set_epoch_deadline(timeout_ticks(runtime.limits.timeout));
+    let min_pages = memory_import(&runtime.module).unwrap_or(1);
+    let min_pages = u32::try_from(min_pages).context("memory import minimum is too large")?;
+    let memory = wt(Memory::new(&mut store, MemoryType::new(min_pages, None)))
+        .context("cannot create the module's memory")?;
+    store.data_mut().memory = Some(memory);
+    let mut linker = runtime.linker.clone();
+    linker.define(&store, "env", "memory", memory)?;
+    let pre = wt(linker.instantiate_pre(&runtime.module))
+        .context("the module's imports do not match the OPA ABI")?;
+    let instance = wt(pre.instantiate(&mut store)).context("cannot instantiate the module")?;
+    Ok((store, memory, instance))
+}
+
+/// Calls `func` with the time limit re-armed; a trap becomes an error that says why
+/// (interrupted, `opa_abort` and its message, or another trap).
+fn call_bounded<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
+    store: &mut Store<HostState>,
+    timeout_ticks: u64,
+    name: &str,
+    func: &TypedFunc<P, R>,
+    params: P,
+) -> Result<R> {
+    store.set_epoch_deadline(timeout_ticks);
+    let aborts = store.data().aborts.len();
+    func.call(&mut *store, params).map_err(|e| {
+        let interrupted = e.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
+        let e = anyhow::Error::from(e);
+        if interrupted {
+            e.context(format!(
+                "{name} ran past the time limit and was interrupted (a runaway module?)"
+            ))
+        } else if let Some(msg) = store.data().aborts.get(aborts) {
+            e.context(format!("{name} aborted: {msg}"))
+        } else {
+            e.context(format!("{name} trapped"))
+        }
+    })
+}
+
 /// `opa_eval`'s parameters: reserved, entrypoint, data, input, input length, heap, format.
 type OpaEvalParams = (i32, i32, i32, i32, i32, i32, i32);
 
@@ -503,19 +547,7 @@ impl Policy {
     /// # anyhow::Ok(())
     /// ```
     pub fn new(runtime: &Runtime, data: &Value) -> Result<Self> {
-        let mut store = Store::new(&runtime.engine, HostState::new(&runtime.limits));
-        store.limiter(|state| &mut state.limits);
-        store.set_epoch_deadline(timeout_ticks(runtime.limits.timeout));
-        let min_pages = memory_import(&runtime.module).unwrap_or(1);
-        let min_pages = u32::try_from(min_pages).context("memory import minimum is too large")?;
-        let memory = wt(Memory::new(&mut store, MemoryType::new(min_pages, None)))
-            .context("cannot create the module's memory")?;
-        store.data_mut().memory = Some(memory);
-        let mut linker = runtime.linker.clone();
-        linker.define(&store, "env", "memory", memory)?;
-        let pre = wt(linker.instantiate_pre(&runtime.module))
-            .context("the module's imports do not match the OPA ABI")?;
-        let instance = wt(pre.instantiate(&mut store)).context("cannot instantiate the module")?;
+        let (mut store, memory, instance) = instantiate_raw(runtime)?;
         let exports = {
             let mut typed = TypedExports {
                 instance,
@@ -637,21 +669,13 @@ impl Policy {
         f: fn(&Exports) -> &TypedFunc<P, R>,
         params: P,
     ) -> Result<R> {
-        self.store.set_epoch_deadline(self.timeout_ticks);
-        let aborts = self.store.data().aborts.len();
-        f(&self.exports).call(&mut self.store, params).map_err(|e| {
-            let interrupted = e.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
-            let e = anyhow::Error::from(e);
-            if interrupted {
-                e.context(format!(
-                    "{name} ran past the time limit and was interrupted (a runaway module?)"
-                ))
-            } else if let Some(msg) = self.store.data().aborts.get(aborts) {
-                e.context(format!("{name} aborted: {msg}"))
-            } else {
-                e.context(format!("{name} trapped"))
-            }
-        })
+        call_bounded(
+            &mut self.store,
+            self.timeout_ticks,
+            name,
+            f(&self.exports),
+            params,
+        )
     }
 
     /// `str_addr opa_eval(_ addr, entrypoint_id int32, data value_addr, input str_addr,
@@ -1010,5 +1034,86 @@ fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
         Some((i, _)) => s.get(..i).unwrap_or(s),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hand-assembled module that imports `env.memory`, `opa_abort`,
+    /// `opa_println` and `opa_builtin0`, holds "boom\0hello\0" at address 0 and exports
+    /// `abort` (opa_abort(0)), `spin` (loop forever), `builtin` (opa_builtin0(7, 0)) and `print`
+    /// (opa_println(5)).
+    const HOOKS: &[u8] = &[
+        0, 97, 115, 109, 1, 0, 0, 0, 1, 14, 3, 96, 1, 127, 0, 96, 0, 0, 96, 2, 127, 127, 1, 127, 2,
+        68, 4, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 0, 1, 3, 101, 110, 118, 9,
+        111, 112, 97, 95, 97, 98, 111, 114, 116, 0, 0, 3, 101, 110, 118, 11, 111, 112, 97, 95, 112,
+        114, 105, 110, 116, 108, 110, 0, 0, 3, 101, 110, 118, 12, 111, 112, 97, 95, 98, 117, 105,
+        108, 116, 105, 110, 48, 0, 2, 3, 5, 4, 1, 1, 1, 1, 7, 34, 4, 5, 97, 98, 111, 114, 116, 0,
+        3, 4, 115, 112, 105, 110, 0, 4, 7, 98, 117, 105, 108, 116, 105, 110, 0, 5, 5, 112, 114,
+        105, 110, 116, 0, 6, 10, 33, 4, 6, 0, 65, 0, 16, 0, 11, 7, 0, 3, 64, 12, 0, 11, 11, 9, 0,
+        65, 7, 65, 0, 16, 2, 26, 11, 6, 0, 65, 5, 16, 1, 11, 11, 17, 1, 0, 65, 0, 11, 11, 98, 111,
+        111, 109, 0, 104, 101, 108, 108, 111, 0,
+    ];
+
+    fn call(name: &str, timeout: Duration) -> (Result<()>, HostState) {
+        let runtime = Runtime::from_bytes(HOOKS).unwrap().with_limits(Limits {
+            timeout,
+            ..Limits::default()
+        });
+        let (mut store, _memory, instance) = instantiate_raw(&runtime).unwrap();
+        let func = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
+        let result = call_bounded(&mut store, timeout_ticks(timeout), name, &func, ());
+        (result, store.into_data())
+    }
+
+    #[test]
+    fn imports_record_and_trap() {
+        let (result, state) = call("abort", Duration::from_secs(5));
+        let err = format!("{:#}", result.unwrap_err());
+        assert!(err.contains("abort aborted: boom"), "{err}");
+        assert_eq!(state.aborts, ["boom"]);
+
+        let (result, state) = call("print", Duration::from_secs(5));
+        result.unwrap();
+        assert_eq!(state.prints, ["hello"]);
+
+        let (result, _) = call("builtin", Duration::from_secs(5));
+        let err = format!("{:#}", result.unwrap_err());
+        assert!(err.contains("opa_builtin0 (builtin id 7)"), "{err}");
+    }
+
+    #[test]
+    fn a_runaway_module_is_interrupted() {
+        let start = std::time::Instant::now();
+        let (result, _) = call("spin", Duration::from_millis(50));
+        let err = format!("{:#}", result.unwrap_err());
+        assert!(err.contains("interrupted"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn memory_reads_are_bounds_checked() {
+        let memory = b"ab\0cd";
+        assert_eq!(read_cstr(memory, Addr(0)).unwrap(), b"ab");
+        assert_eq!(read_cstr(memory, Addr(2)).unwrap(), b"");
+        assert!(read_cstr(memory, Addr(3)).is_err()); // no NUL after it
+        assert!(read_cstr(memory, Addr(99)).is_err()); // outside memory
+    }
+
+    #[test]
+    fn result_sets_are_unwrapped() {
+        assert_eq!(result_of(br#"[{"result": 1}]"#).unwrap(), 1);
+        for bad in [
+            &b"[]"[..],
+            b"[{}]",
+            br#"[{"x": 1}]"#,
+            b"{}",
+            b"nope",
+            br#"[{"result":1},{"result":2}]"#,
+        ] {
+            assert!(result_of(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 }
