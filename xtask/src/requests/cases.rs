@@ -322,10 +322,19 @@ fn privilege() -> Vec<Case> {
             PRIVILEGE,
             tweaked(Docker, |p| add_capability(p, "ALL")),
         ),
+        // The API server only accepts Unmasked with hostUsers: false, and baseline (1.35+)
+        // allows it there; the host-user-namespace form is kept as defence in depth.
         deny(
             "proc-mount-unmasked",
             "privilege/proc-mount-unmasked.json",
             PRIVILEGE,
+            tweaked(Rocky9, |pod| {
+                security(container(pod, "build")).proc_mount = Some("Unmasked".into());
+            }),
+        ),
+        allow(
+            "proc-mount-unmasked-user-namespace",
+            "privilege/proc-mount-unmasked-user-namespace.json",
             tweaked(Rocky9, |pod| {
                 spec(pod).host_users = Some(false);
                 security(container(pod, "build")).proc_mount = Some("Unmasked".into());
