@@ -2,6 +2,7 @@
 
 mod dist;
 mod requests;
+mod test;
 
 use anyhow::{Result, bail};
 
@@ -10,7 +11,8 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   dist              build bundles/dist/policy.wasm (release, post-linked) and the bundles
   requests [--check] regenerate the recorded requests under host-tests/requests
-                    (--check: fail if they are stale)";
+                    (--check: fail if they are stale)
+  test              every check of the project (what CI runs), installing npm packages";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,6 +20,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("dist") => dist::run(&rest),
         Some("requests") => requests::run(&rest),
+        Some("test") => test::run(&rest),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             Ok(())

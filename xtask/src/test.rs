@@ -1,0 +1,72 @@
+//! `cargo xtask test`: every check of the project, in the order that fails fastest, installing
+//! what it needs (npm packages, a Python venv) so that a fresh clone passes as is.
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// One step: a name for the progress line and the command to run from the workspace root.
+struct Step {
+    name: &'static str,
+    program: &'static str,
+    args: &'static [&'static str],
+}
+
+const fn step(name: &'static str, program: &'static str, args: &'static [&'static str]) -> Step {
+    Step { name, program, args }
+}
+
+const STEPS: &[Step] = &[
+    step("format", "cargo", &["fmt", "--all", "--", "--check"]),
+    step("recorded requests are fresh", "cargo", &["xtask", "requests", "--check"]),
+    step("build the module and bundles", "cargo", &["xtask", "dist"]),
+    step(
+        "clippy (host)",
+        "cargo",
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+    ),
+    step(
+        "clippy (wasm32 module)",
+        "cargo",
+        &["clippy", "-p", "policy", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"],
+    ),
+    step("JS SDK packages", "npm", &["ci", "--prefix", "host-tests/js", "--no-audit", "--no-fund"]),
+    step("tests", "cargo", &["test", "--workspace", "--all-targets"]),
+    step("doctests", "cargo", &["test", "--workspace", "--doc"]),
+    step("examples", "cargo", &["run", "-q", "-p", "host-tests", "--example", "evaluate_review"]),
+    step(
+        "recorded suite through the CLI",
+        "cargo",
+        &["run", "-q", "-p", "host-tests", "--bin", "runner-policy", "--", "test", "host-tests/requests/suite.yaml"],
+    ),
+];
+
+pub fn run(args: &[&str]) -> Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("`cargo xtask test` takes no arguments, got `{arg}`");
+    }
+    let root = crate::project_root();
+    let started = Instant::now();
+    let total = STEPS.len();
+    for (i, s) in STEPS.iter().enumerate() {
+        eprintln!("==> [{}/{total}] {}: {} {}", i + 1, s.name, s.program, s.args.join(" "));
+        let t = Instant::now();
+        run_in(&root, s.program, s.args).with_context(|| format!("step `{}` failed", s.name))?;
+        eprintln!("    ok in {:.1}s", t.elapsed().as_secs_f64());
+    }
+    eprintln!("==> all {total} steps passed in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn run_in(root: &Path, program: &str, args: &[&str]) -> Result<()> {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("cannot start `{program}`: is it installed and on PATH?"))?;
+    if !status.success() {
+        bail!("`{program} {}` exited with {status}", args.join(" "));
+    }
+    Ok(())
+}
