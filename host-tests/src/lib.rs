@@ -6,9 +6,11 @@
 //! - [`documents`]: reading JSON, multi-document YAML and JSON lines; finding AdmissionReviews.
 //! - [`decision`]: the typed `runners/decision` result.
 //! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
+//! - [`conformance`]: agreement with the Pod Security Admission and gatekeeper-library corpora.
 //! - [`cli`]: the `runner-policy` commands.
 
 pub mod cli;
+pub mod conformance;
 pub mod decision;
 pub mod documents;
 pub mod host;

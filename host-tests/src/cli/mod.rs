@@ -4,6 +4,7 @@
 //! 2 a usage or I/O error.
 
 mod bench;
+mod conformance;
 mod eval;
 mod replay;
 mod test;
@@ -43,6 +44,9 @@ pub enum Command {
     Replay(replay::Args),
     /// Time the module on recorded requests through `opa_eval`.
     Bench(bench::Args),
+    /// Check agreement with the Pod Security Admission and gatekeeper-library corpora in DIR.
+    /// Exits 1 on any disagreement not documented as deliberate.
+    Conformance(conformance::Args),
 }
 
 /// What a command concluded, mapped to the exit code.
@@ -83,6 +87,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Test(args) => test::run(cli, args),
         Command::Replay(args) => replay::run(cli, args),
         Command::Bench(args) => bench::run(cli, args),
+        Command::Conformance(args) => conformance::run(cli, args),
     }
 }
 
