@@ -11,6 +11,7 @@ use super::path;
 use super::rego;
 use super::value::{self, Tagged, Value};
 use crate::Entrypoint;
+use crate::decision::Decision;
 
 /// Output format 1 of `opa_eval`: Rego value text. Anything else is JSON (format 0).
 const FORMAT_VALUE: i32 = 1;
@@ -40,19 +41,19 @@ fn run(entrypoint: i32, input: &[u8], data: Option<&Tree>) -> String {
     }
 }
 
-/// The denial for an entrypoint id this module does not have.
+/// The denial for an entrypoint id this module does not have (the policy's own `valid-request`
+/// decision, so the ABI layer adds no policy logic).
 fn unknown_entrypoint(id: i32) -> String {
     let known: Vec<String> = Entrypoint::ALL
         .iter()
         .map(|e| format!("{} = {}", e.name(), e.id()))
         .collect();
-    let msg = format!("unknown entrypoint id {id}; this module has {}", known.join(", "));
-    serde_json::json!({
-        "allowed": false,
-        "runner": null,
-        "violations": [{"rule": "valid-request", "msg": msg, "path": ""}],
-    })
-    .to_string()
+    let msg = format!(
+        "unknown entrypoint id {id}; this module has {}",
+        known.join(", ")
+    );
+    serde_json::to_string(&Decision::invalid("entrypoint", msg))
+        .unwrap_or_else(|_| String::from(r#"{"allowed":false,"runner":null,"violations":[]}"#))
 }
 
 /// Input bytes as JSON text: JSON as it is; Rego value text (the OPA Go SDK's format) turned

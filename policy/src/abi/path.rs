@@ -21,7 +21,10 @@ pub const INVALID_PATH: i32 = 3;
 /// The segments of a path value: a non-empty array of strings, no longer than the deepest
 /// value the module accepts.
 fn segments(path: Addr) -> Result<Vec<String>, i32> {
-    let tree = value::load_value(path).ok_or(INTERNAL)?.tree().ok_or(INTERNAL)?;
+    let tree = value::load_value(path)
+        .ok_or(INTERNAL)?
+        .tree()
+        .ok_or(INTERNAL)?;
     let Tree::Array(items) = tree.as_ref() else {
         return Err(INVALID_PATH);
     };
@@ -58,7 +61,10 @@ pub fn add(base: Addr, path: Addr, value: Addr) -> i32 {
     if base == value {
         return INTERNAL; // a value cannot contain itself
     }
-    let Some(new) = value::load_value(value).and_then(|v| v.tree()).map(|t| t.into_owned()) else {
+    let Some(new) = value::load_value(value)
+        .and_then(|v| v.tree())
+        .map(|t| t.into_owned())
+    else {
         return INTERNAL;
     };
     // The nesting limit holds for the patched document too.

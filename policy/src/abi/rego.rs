@@ -149,7 +149,10 @@ impl Parser<'_> {
     /// A JSON number (Rego numbers are written as JSON numbers).
     fn number(&mut self) -> Option<Value> {
         let start = self.pos;
-        while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+        while matches!(
+            self.peek(),
+            Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+        ) {
             self.bump();
         }
         let text = self.text.get(start..self.pos)?;
@@ -209,7 +212,9 @@ impl Parser<'_> {
                 let mut code = u32::from(first.wrapping_sub(b'0'));
                 for _ in 0..2 {
                     let digit = self.bump().filter(|d| (b'0'..=b'7').contains(d))?;
-                    code = code.checked_mul(8)?.checked_add(u32::from(digit.wrapping_sub(b'0')))?;
+                    code = code
+                        .checked_mul(8)?
+                        .checked_add(u32::from(digit.wrapping_sub(b'0')))?;
                 }
                 u8::try_from(code).ok()?
             }
@@ -222,7 +227,9 @@ impl Parser<'_> {
                         return None;
                     }
                     let high = unit.checked_sub(0xd800)?.checked_shl(10)?;
-                    0x10000u32.checked_add(high)?.checked_add(low.checked_sub(0xdc00)?)?
+                    0x10000u32
+                        .checked_add(high)?
+                        .checked_add(low.checked_sub(0xdc00)?)?
                 } else {
                     unit
                 };

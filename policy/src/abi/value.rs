@@ -44,7 +44,9 @@ impl Value {
         match self {
             Value::Json(text) => serde_json::from_slice(text).ok().map(Cow::Owned),
             Value::Tree(tree) => Some(Cow::Borrowed(tree)),
-            Value::ResultSet(_) => serde_json::from_slice(&self.json_text()).ok().map(Cow::Owned),
+            Value::ResultSet(_) => serde_json::from_slice(&self.json_text())
+                .ok()
+                .map(Cow::Owned),
         }
     }
 
@@ -69,7 +71,10 @@ pub fn tree_text(tree: &serde_json::Value) -> Vec<u8> {
 
 /// `head` + `body` + `tail` in one buffer.
 fn wrap(head: &[u8], body: &str, tail: &[u8]) -> Vec<u8> {
-    let len = head.len().saturating_add(body.len()).saturating_add(tail.len());
+    let len = head
+        .len()
+        .saturating_add(body.len())
+        .saturating_add(tail.len());
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(head);
     out.extend_from_slice(body.as_bytes());
