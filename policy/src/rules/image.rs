@@ -1,1 +1,370 @@
-//! Image references.
+//! Image references, read the way container runtimes read them (the grammar of
+//! `github.com/distribution/reference`, which containerd, CRI-O and the kubelet use).
+//!
+//! Only the registry decides whether an image may run, so the parser is strict: a reference it
+//! cannot read is an error, and the caller denies it (fail closed) instead of guessing a registry.
+
+use std::fmt;
+
+/// Docker Hub, the registry of references that name none.
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// Other names of Docker Hub that resolve to the same registry.
+const DOCKER_HUB_ALIASES: [&str; 2] = ["index.docker.io", "registry-1.docker.io"];
+
+/// The most a repository name may hold (`NameTotalLengthMax` of distribution/reference).
+const NAME_MAX: usize = 255;
+
+/// The most a tag may hold.
+const TAG_MAX: usize = 128;
+
+/// A parsed image reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef<'a> {
+    /// The registry, normalised by [`normalise_registry`]: lowercase host, port kept,
+    /// `docker.io` for Docker Hub under any of its names.
+    pub registry: String,
+    /// The repository in the registry; official Docker Hub images get their implicit
+    /// `library/` (`alpine` is `docker.io/library/alpine`).
+    pub repository: String,
+    pub tag: Option<&'a str>,
+    /// `algorithm:hex`, as written after `@`.
+    pub digest: Option<&'a str>,
+}
+
+/// Why a reference cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageError {
+    Empty,
+    TooLong,
+    Registry,
+    Repository,
+    Tag,
+    Digest,
+}
+
+impl ImageError {
+    pub const fn reason(self) -> &'static str {
+        match self {
+            ImageError::Empty => "the image is empty",
+            ImageError::TooLong => "the repository name is longer than 255 characters",
+            ImageError::Registry => "the registry is not a valid host[:port]",
+            ImageError::Repository => {
+                "the repository path is not valid (lowercase letters, digits and single separators `.`, `_`, `__`, `-`)"
+            }
+            ImageError::Tag => {
+                "the tag is not valid (letters, digits, `_`, `.`, `-`; at most 128, not starting with `.` or `-`)"
+            }
+            ImageError::Digest => "the digest is not valid (sha256:<64 hex> or sha512:<128 hex>)",
+        }
+    }
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason())
+    }
+}
+
+/// A registry as compared: lowercase host (DNS is case-insensitive), port kept (another port
+/// is another service), Docker Hub's aliases folded into `docker.io`. Used for references and
+/// for `allowedRegistries` alike, so both sides are read the same way.
+pub fn normalise_registry(registry: &str) -> String {
+    let lower = registry.to_ascii_lowercase();
+    if DOCKER_HUB_ALIASES.contains(&lower.as_str()) {
+        DOCKER_HUB.to_owned()
+    } else {
+        lower
+    }
+}
+
+/// Parses an image reference: `[registry/]repository[:tag][@digest]`.
+///
+/// The first path component is the registry only when it contains `.` or `:`, is `localhost`,
+/// or has an uppercase letter (repository paths are lowercase, so runtimes read it as a host);
+/// otherwise the registry is Docker Hub.
+///
+/// # Errors
+/// The reference is empty or breaks the reference grammar.
+pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
+    if image.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    let (name_tag, digest) = match image.split_once('@') {
+        Some((name_tag, digest)) => (name_tag, Some(digest)),
+        None => (image, None),
+    };
+    if digest.is_some_and(|d| !valid_digest(d)) {
+        return Err(ImageError::Digest);
+    }
+    // A `:` after the last `/` starts the tag; one before it belongs to a registry port.
+    let (name, tag) = match name_tag.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
+        _ => (name_tag, None),
+    };
+    if tag.is_some_and(|t| !valid_tag(t)) {
+        return Err(ImageError::Tag);
+    }
+    if name.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    if name.len() > NAME_MAX {
+        return Err(ImageError::TooLong);
+    }
+    let (registry, path) = match name.split_once('/') {
+        Some((first, rest)) if is_registry_component(first) => {
+            if !valid_registry(first) {
+                return Err(ImageError::Registry);
+            }
+            (normalise_registry(first), rest)
+        }
+        _ => (DOCKER_HUB.to_owned(), name),
+    };
+    if !path.split('/').all(valid_path_component) || is_image_id(name) {
+        return Err(ImageError::Repository);
+    }
+    let repository = if registry == DOCKER_HUB && !path.contains('/') {
+        format!("library/{path}")
+    } else {
+        path.to_owned()
+    };
+    Ok(ImageRef {
+        registry,
+        repository,
+        tag,
+        digest,
+    })
+}
+
+/// Whether a first path component names a registry rather than a repository path.
+fn is_registry_component(first: &str) -> bool {
+    first.contains(['.', ':'])
+        || first == "localhost"
+        || first.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// `host[:port]` with a DNS name, IPv4 address or bracketed IPv6 address.
+fn valid_registry(registry: &str) -> bool {
+    let (host_ok, port) = if let Some(rest) = registry.strip_prefix('[') {
+        let Some((inside, after)) = rest.split_once(']') else {
+            return false;
+        };
+        let ipv6 = !inside.is_empty()
+            && inside
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        if after.is_empty() {
+            return ipv6;
+        }
+        match after.strip_prefix(':') {
+            Some(port) => (ipv6, Some(port)),
+            None => return false,
+        }
+    } else {
+        let (host, port) = match registry.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (registry, None),
+        };
+        (host.split('.').all(valid_host_label), port)
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    host_ok && port_ok
+}
+
+/// `[a-zA-Z0-9]` or `[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`.
+fn valid_host_label(label: &str) -> bool {
+    !label.is_empty()
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
+fn valid_path_component(component: &str) -> bool {
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let bytes = component.as_bytes();
+    if !bytes.first().is_some_and(|&b| alnum(b)) || !bytes.last().is_some_and(|&b| alnum(b)) {
+        return false;
+    }
+    component
+        .split(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        .all(|sep| {
+            sep.is_empty()
+                || sep == "."
+                || sep == "_"
+                || sep == "__"
+                || sep.bytes().all(|b| b == b'-')
+        })
+}
+
+/// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+fn valid_tag(tag: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    tag.len() <= TAG_MAX
+        && tag.as_bytes().first().is_some_and(|&b| word(b))
+        && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-')
+}
+
+/// The digests runtimes verify: `sha256:` with 64 and `sha512:` with 128 lowercase hex digits.
+fn valid_digest(digest: &str) -> bool {
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match digest.split_once(':') {
+        Some(("sha256", h)) => hex(h, 64),
+        Some(("sha512", h)) => hex(h, 128),
+        _ => false,
+    }
+}
+
+/// A bare 64-hex name is an image ID, which runtimes refuse as a repository name.
+fn is_image_id(name: &str) -> bool {
+    name.len() == 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[rstest]
+    #[case::official("alpine", "docker.io", "library/alpine", None)]
+    #[case::official_tag("alpine:3.20", "docker.io", "library/alpine", Some("3.20"))]
+    #[case::library_explicit("library/alpine:3.20", "docker.io", "library/alpine", Some("3.20"))]
+    #[case::hub_user("bitnami/kubectl:1.31", "docker.io", "bitnami/kubectl", Some("1.31"))]
+    #[case::hub_explicit("docker.io/alpine", "docker.io", "library/alpine", None)]
+    #[case::hub_uppercase("Docker.IO/library/alpine", "docker.io", "library/alpine", None)]
+    #[case::hub_index(
+        "index.docker.io/library/alpine:3",
+        "docker.io",
+        "library/alpine",
+        Some("3")
+    )]
+    #[case::hub_registry_1("registry-1.docker.io/bitnami/git", "docker.io", "bitnami/git", None)]
+    #[case::hub_port_kept(
+        "docker.io:443/library/alpine",
+        "docker.io:443",
+        "library/alpine",
+        None
+    )]
+    #[case::gitlab(
+        "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v17.5.0",
+        "registry.gitlab.com",
+        "gitlab-org/gitlab-runner/gitlab-runner-helper",
+        Some("x86_64-v17.5.0")
+    )]
+    #[case::gitlab_case(
+        "Registry.GitLab.com/group/app",
+        "registry.gitlab.com",
+        "group/app",
+        None
+    )]
+    #[case::gitlab_port(
+        "registry.gitlab.com:443/group/app",
+        "registry.gitlab.com:443",
+        "group/app",
+        None
+    )]
+    #[case::lookalike_suffix(
+        "registry.gitlab.com.evil.io/group/app",
+        "registry.gitlab.com.evil.io",
+        "group/app",
+        None
+    )]
+    #[case::lookalike_hub("docker.io.evil.io/alpine", "docker.io.evil.io", "alpine", None)]
+    #[case::host_in_path(
+        "evil.io/registry.gitlab.com/app",
+        "evil.io",
+        "registry.gitlab.com/app",
+        None
+    )]
+    #[case::localhost("localhost/app", "localhost", "app", None)]
+    #[case::localhost_port("localhost:5000/app:1", "localhost:5000", "app", Some("1"))]
+    #[case::uppercase_first("MyOrg/app", "myorg", "app", None)]
+    #[case::ipv4("10.0.0.1:5000/app", "10.0.0.1:5000", "app", None)]
+    #[case::ipv6("[fd00::1]:5000/app", "[fd00::1]:5000", "app", None)]
+    #[case::separators("ghcr.io/a-b__c.d/e--f_g", "ghcr.io", "a-b__c.d/e--f_g", None)]
+    fn parses(
+        #[case] image: &str,
+        #[case] registry: &str,
+        #[case] repository: &str,
+        #[case] tag: Option<&str>,
+    ) {
+        let r = parse(image).unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag),
+            (registry, repository, tag),
+            "{image}"
+        );
+        assert_eq!(r.digest, None);
+    }
+
+    #[test]
+    fn digests_with_and_without_tags() {
+        let image = format!("alpine@{SHA}");
+        let r = parse(&image).unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag, r.digest),
+            ("docker.io", "library/alpine", None, Some(SHA))
+        );
+        let image = format!("registry.gitlab.com:5050/g/a:1.0@{SHA}");
+        let r = parse(&image).unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.tag, r.digest),
+            ("registry.gitlab.com:5050", Some("1.0"), Some(SHA))
+        );
+    }
+
+    #[rstest]
+    #[case::empty("", ImageError::Empty)]
+    #[case::only_tag(":latest", ImageError::Empty)]
+    #[case::space(" alpine", ImageError::Repository)]
+    #[case::uppercase_path("docker.io/Library/alpine", ImageError::Repository)]
+    #[case::trailing_dot_host("registry.gitlab.com./g/a", ImageError::Registry)]
+    #[case::empty_port("registry.gitlab.com:/g/a", ImageError::Registry)]
+    #[case::userinfo_like("registry.gitlab.com@evil.io/g/a", ImageError::Digest)]
+    #[case::short_digest("alpine@sha256:abc", ImageError::Digest)]
+    #[case::unknown_digest("alpine@md5:0123456789abcdef0123456789abcdef", ImageError::Digest)]
+    #[case::bad_tag("alpine:-x", ImageError::Tag)]
+    #[case::scheme("https://registry.gitlab.com/g/a", ImageError::Registry)]
+    #[case::double_slash("docker.io//alpine", ImageError::Repository)]
+    #[case::trailing_slash("docker.io/alpine/", ImageError::Repository)]
+    #[case::triple_underscore("a___b", ImageError::Repository)]
+    #[case::image_id(
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ImageError::Repository
+    )]
+    #[case::unclosed_ipv6("[fd00::1/app", ImageError::Registry)]
+    fn rejects(#[case] image: &str, #[case] error: ImageError) {
+        assert_eq!(parse(image), Err(error), "{image}");
+    }
+
+    #[test]
+    fn long_names_and_tags_are_rejected() {
+        assert_eq!(parse(&"a".repeat(256)), Err(ImageError::TooLong));
+        assert!(parse(&"a".repeat(255)).is_ok());
+        assert_eq!(
+            parse(&format!("alpine:{}", "t".repeat(129))),
+            Err(ImageError::Tag)
+        );
+    }
+
+    #[rstest]
+    #[case("docker.io", "docker.io")]
+    #[case("INDEX.docker.io", "docker.io")]
+    #[case("registry-1.docker.io", "docker.io")]
+    #[case("Registry.GitLab.com", "registry.gitlab.com")]
+    #[case("registry.gitlab.com:443", "registry.gitlab.com:443")]
+    fn registries_are_normalised(#[case] given: &str, #[case] normal: &str) {
+        assert_eq!(normalise_registry(given), normal);
+    }
+}

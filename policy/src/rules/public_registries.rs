@@ -1,6 +1,196 @@
-//! Issue 3: not written yet.
+//! `public-registries`: in the runners namespace, every image of every container list comes
+//! from a registry in `allowedRegistries`. References are read with [`super::image::parse`]; one
+//! that cannot be read is denied, since its registry cannot be known.
 
 use super::Context;
-use crate::decision::Violation;
+use super::image::{self, normalise_registry};
+use crate::decision::{RuleName, Violation};
 
-pub fn check(_ctx: &Context<'_, '_>, _out: &mut Vec<Violation>) {}
+const RULE: RuleName = RuleName::PublicRegistries;
+
+pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
+    let Some(pod) = ctx.runners_pod() else {
+        return;
+    };
+    let allowed: Vec<String> = ctx
+        .settings
+        .allowed_registries
+        .iter()
+        .map(|r| normalise_registry(r))
+        .collect();
+    let listed = if allowed.is_empty() {
+        "none".to_owned()
+    } else {
+        allowed.join(", ")
+    };
+    let subject = ctx.object_ref();
+    for (list, i, c) in pod.spec.all_containers() {
+        let path = format!("{}spec.{}[{i}].image", pod.prefix, list.field());
+        let written = c.image.as_deref().unwrap_or("");
+        let what = match image::parse(written) {
+            Ok(r) if allowed.contains(&r.registry) => continue,
+            Ok(r) => format!(
+                "image `{written}` comes from registry {}, which is not in allowedRegistries ({listed}); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries",
+                r.registry
+            ),
+            Err(e) => format!(
+                "image `{written}` is not a valid image reference ({e}), so its registry cannot be checked against allowedRegistries ({listed}); write it as [registry/]repository[:tag][@digest]"
+            ),
+        };
+        out.push(
+            Violation::new(
+                RULE,
+                path,
+                format!("container \"{}\" of {subject}: {what}", c.name),
+            )
+            .in_container(&c.name),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::decision::RuleName::PublicRegistries as R;
+    use rstest::rstest;
+    use serde_json::{Value, json};
+
+    const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn with_image(image: &str) -> Value {
+        pod(json!([container("build", json!({"image": image}))]))
+    }
+
+    #[rstest]
+    #[case::official("alpine:3.20")]
+    #[case::library("library/alpine")]
+    #[case::hub_user("bitnami/kubectl:1.31")]
+    #[case::hub_explicit("docker.io/library/alpine:3")]
+    #[case::hub_index("index.docker.io/library/alpine")]
+    #[case::hub_registry_1("registry-1.docker.io/library/alpine")]
+    #[case::hub_uppercase_host("DOCKER.IO/library/alpine")]
+    #[case::gitlab(
+        "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v17.5.0"
+    )]
+    #[case::gitlab_case("Registry.GitLab.com/group/app:1")]
+    #[case::digest(
+        "alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    )]
+    #[case::gitlab_tag_digest(
+        "registry.gitlab.com/g/a:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    )]
+    fn allowed_registries_pass(#[case] image: &str) {
+        assert_eq!(
+            rules(&create_pod(&runner("docker"), with_image(image))),
+            vec![],
+            "{image}"
+        );
+    }
+
+    #[rstest]
+    #[case::other_registry("quay.io/podman/stable")]
+    #[case::ghcr("ghcr.io/org/app:1")]
+    #[case::lookalike_gitlab("registry.gitlab.com.evil.io/group/app")]
+    #[case::lookalike_hub("docker.io.evil.io/library/alpine")]
+    #[case::host_in_path("evil.io/registry.gitlab.com/app")]
+    #[case::gitlab_port("registry.gitlab.com:443/group/app")]
+    #[case::hub_port("docker.io:443/library/alpine")]
+    #[case::localhost("localhost:5000/app")]
+    #[case::uppercase_first_is_a_host("Evil/app")]
+    #[case::trailing_dot("registry.gitlab.com./group/app")]
+    #[case::userinfo_like("registry.gitlab.com@evil.io/app")]
+    #[case::scheme("https://registry.gitlab.com/group/app")]
+    #[case::empty("")]
+    #[case::bad_digest("alpine@sha256:abc")]
+    fn other_and_unreadable_images_are_denied(#[case] image: &str) {
+        let d = decide(&create_pod(&runner("docker"), with_image(image)));
+        assert_eq!(d.rules(), vec![R], "{image}");
+        assert_eq!(d.violations[0].path, "spec.containers[0].image");
+        assert_eq!(d.violations[0].container.as_deref(), Some("build"));
+    }
+
+    #[test]
+    fn every_container_list_and_template_is_judged() {
+        let mut p = pod(json!([
+            container("build", json!({})),
+            container("svc-0", json!({"image": "quay.io/x/y"}))
+        ]));
+        p["spec"]["initContainers"] = json!([{"name": "init-permissions", "image": "ghcr.io/x/y"}]);
+        p["spec"]["ephemeralContainers"] = json!([{"name": "debug", "image": "evil.io/busybox"}]);
+        let got: Vec<String> = paths(&create_pod(ADMIN, p))
+            .into_iter()
+            .map(|(_, path)| path)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "spec.initContainers[0].image",
+                "spec.containers[1].image",
+                "spec.ephemeralContainers[0].image"
+            ]
+        );
+        let template = json!({"spec": {"containers": [{"name": "c", "image": "quay.io/x/y"}]}});
+        let input = request(
+            "CREATE",
+            ADMIN,
+            NS,
+            "batch",
+            "CronJob",
+            json!({"spec": {"jobTemplate": {"spec": {"template": template}}}}),
+        );
+        assert_eq!(
+            paths(&input),
+            vec![(
+                R,
+                "spec.jobTemplate.spec.template.spec.containers[0].image".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_container_without_image_is_denied() {
+        let p = pod(json!([{"name": "build"}]));
+        assert_eq!(rules(&create_pod(&runner("docker"), p)), vec![R]);
+    }
+
+    #[test]
+    fn allowed_registries_are_normalised_like_images() {
+        let mut input = create_pod(&runner("docker"), with_image("quay.io/podman/stable"));
+        input["parameters"]["allowedRegistries"] =
+            json!(["Quay.IO", "index.docker.io", "localhost:5000"]);
+        assert!(rules(&input).is_empty());
+        input["review"]["object"] = with_image(&format!("alpine@{SHA}"));
+        assert!(rules(&input).is_empty(), "index.docker.io allows docker.io");
+        input["review"]["object"] = with_image("localhost:5000/app");
+        assert!(rules(&input).is_empty(), "ports match exactly");
+        input["review"]["object"] = with_image("localhost/app");
+        assert_eq!(rules(&input), vec![R], "localhost is not localhost:5000");
+        input["review"]["object"] = with_image("registry.gitlab.com/g/a");
+        assert_eq!(rules(&input), vec![R]);
+    }
+
+    #[test]
+    fn message_names_the_registry_and_the_allowed_list() {
+        let d = decide(&create_pod(
+            &runner("docker"),
+            with_image("registry.gitlab.com.evil.io/group/app:1"),
+        ));
+        assert_eq!(
+            d.violations[0].msg,
+            "public-registries: container \"build\" of Pod acme-runners/runner-abc-project-42-concurrent-0: image `registry.gitlab.com.evil.io/group/app:1` comes from registry registry.gitlab.com.evil.io, which is not in allowedRegistries (docker.io, registry.gitlab.com); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries"
+        );
+    }
+
+    #[test]
+    fn outside_the_runners_namespace_this_rule_is_silent() {
+        let input = request(
+            "CREATE",
+            ADMIN,
+            "default",
+            "",
+            "Pod",
+            with_image("quay.io/x/y"),
+        );
+        assert!(!rules(&input).contains(&R));
+    }
+}
