@@ -14,5 +14,6 @@ pub mod conformance;
 pub mod decision;
 pub mod documents;
 pub mod host;
+pub mod rego;
 pub mod settings;
 pub mod suite;

@@ -1,6 +1,8 @@
 //! Project tasks: `cargo xtask <task>`. One module per task.
 
 mod dist;
+mod gatekeeper;
+mod rego_constants;
 mod requests;
 mod test;
 
@@ -12,6 +14,8 @@ tasks:
   dist              build bundles/dist/policy.wasm (release, post-linked) and the bundles
   requests [--check] regenerate the recorded requests under host-tests/requests
                     (--check: fail if they are stale)
+  gatekeeper [--check] regenerate policy/rego/constants.rego and bundles/gatekeeper/
+                    (--check: fail if they are stale)
   test              every check of the project (what CI runs), installing npm packages";
 
 fn main() -> Result<()> {
@@ -20,6 +24,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("dist") => dist::run(&rest),
         Some("requests") => requests::run(&rest),
+        Some("gatekeeper") => gatekeeper::run(&rest),
         Some("test") => test::run(&rest),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
