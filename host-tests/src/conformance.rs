@@ -61,114 +61,60 @@ const NO_HOST_ACCESS: &str = "no-host-access";
 const DIND_ONLY_PRIVILEGE: &str = "dind-only-privilege";
 const DECISION: &str = "runners/decision";
 
-/// Why a library-flagged object may be allowed (or an unflagged one denied) on purpose.
+/// An UPDATE wrapper of the library (its templates skip UPDATEs).
 const UPDATE_REASON: &str = "UPDATE: the library's PSP templates skip UPDATE requests; the policy \
-                             judges the new object of every CREATE and UPDATE (DESIGN.md), so an \
-                             UPDATE by a non-dind runner that breaks baseline is denied";
+    judges the new object of an UPDATE whose pod spec changed (DESIGN.md) and the sample's \
+    wrapper has no oldObject, so a non-dind runner's pod that breaks baseline is denied";
+
+/// Image exemptions of a sample constraint.
+const EXEMPT_IMAGE_REASON: &str = "exemptImages: the sample constraint exempts this image; the \
+    policy has no image exemptions (privilege follows the runner identity, never the image) and \
+    the object breaks Pod Security baseline";
+
+/// An `unconfined` seccomp annotation.
+const SECCOMP_ANNOTATION_REASON: &str = "seccomp annotation `unconfined` \
+    (seccomp.security.alpha.kubernetes.io/pod, container.seccomp.security.alpha.kubernetes.io/*): \
+    the annotations have no effect since Kubernetes 1.27 (kubelets ignore them since 1.25; the \
+    API server stopped copying them into securityContext.seccompProfile in 1.27, \
+    kubernetes/kubernetes#114947) and Pod Security baseline (since v1.19) checks only the field";
+
+/// procMount Unmasked in a user namespace.
+const UNMASKED_USERNS_REASON: &str = "procMount Unmasked with hostUsers: false: Pod Security \
+    baseline (since v1.35; PSA fixture baseline/v1.37/pass/procmount1) allows an unmasked /proc \
+    inside a user namespace; the sample constraint requires Default regardless";
+
+/// A Localhost seccomp profile outside the sample's allow-list.
+const LOCALHOST_SECCOMP_REASON: &str = "Localhost seccomp profile `profile.log`: Pod Security \
+    baseline allows any Localhost profile; the sample's allowedProfiles is a site-specific \
+    allow-list";
+
+/// Read-only hostPath volumes the sample allows.
+const ALLOWED_HOST_PATHS_REASON: &str = "allowedHostPaths: the sample allows read-only hostPath \
+    volumes under /foo; Pod Security baseline forbids every hostPath volume and no-host-access \
+    denies them to every runner, dind included";
 
 /// The documented deliberate differences with the gatekeeper-library samples:
-/// (suite test name, case name) -> (the policy's verdict, the reason).
+/// (suite test name, case name) -> (the policy's verdict, the reason). A row listed here agrees
+/// only when the policy gives exactly this verdict.
 ///
 /// `None` as the rule means "allowed"; `Some(rule)` means "denied by exactly that rule".
+#[rustfmt::skip]
 pub const DELIBERATE_DIFFERENCES: &[((&str, &str), Option<&str>, &str)] = &[
-    (
-        ("privileged-containers-disallowed", "update"),
-        Some(DIND_ONLY_PRIVILEGE),
-        UPDATE_REASON,
-    ),
-    (
-        ("privileged-containers-disallowed", "exempted-image"),
-        Some(DIND_ONLY_PRIVILEGE),
-        "exemptImages: the sample exempts `safeimages.com/*`; the policy has no image \
-         exemptions (privilege follows the runner identity, never the image) and privileged \
-         breaks Pod Security baseline",
-    ),
-    (
-        ("host-namespace", "update"),
-        Some(NO_HOST_ACCESS),
-        UPDATE_REASON,
-    ),
-    (
-        ("host-filesystem", "example-allowed"),
-        Some(NO_HOST_ACCESS),
-        "allowedHostPaths: the sample allows read-only hostPath volumes under /foo; Pod \
-         Security baseline forbids every hostPath volume and `no-host-access` denies them to \
-         every runner",
-    ),
-    (
-        ("host-filesystem", "update"),
-        Some(NO_HOST_ACCESS),
-        UPDATE_REASON,
-    ),
-    (
-        ("capabilities-baseline", "update"),
-        Some(DIND_ONLY_PRIVILEGE),
-        UPDATE_REASON,
-    ),
-    (
-        ("capabilities-restricted", "update"),
-        Some(DIND_ONLY_PRIVILEGE),
-        UPDATE_REASON,
-    ),
-    (
-        ("default-proc-mount-required", "example-disallowed"),
-        None,
-        "procMount Unmasked with hostUsers: false: Pod Security baseline (since v1.35) allows \
-         an unmasked /proc inside a user namespace; the sample constraint requires Default \
-         regardless",
-    ),
-    (
-        ("default-proc-mount-required", "disallowed-ephemeral"),
-        None,
-        "procMount Unmasked with hostUsers: false: Pod Security baseline (since v1.35) allows \
-         an unmasked /proc inside a user namespace; the sample constraint requires Default \
-         regardless",
-    ),
-    (
-        ("default-proc-mount-required", "update"),
-        Some(DIND_ONLY_PRIVILEGE),
-        "UPDATE: the library's PSP templates skip UPDATE requests; the policy judges the new \
-         object, whose Unmasked procMount without hostUsers: false breaks baseline",
-    ),
-    (
-        ("default-seccomp-required", "example-disallowed-global"),
-        None,
-        "seccomp annotation (`seccomp.security.alpha.kubernetes.io/pod: unconfined`): the \
-         kubelet ignores seccomp annotations since Kubernetes 1.27 and Pod Security baseline \
-         (since v1.19) checks only securityContext.seccompProfile",
-    ),
-    (
-        ("default-seccomp-required", "example-disallowed-container"),
-        None,
-        "seccomp annotation (`container.seccomp.security.alpha.kubernetes.io/nginx: \
-         unconfined`): ignored by the kubelet since Kubernetes 1.27; Pod Security baseline \
-         (since v1.19) checks only securityContext.seccompProfile",
-    ),
-    (
-        ("default-seccomp-required", "disallowed-ephemeral"),
-        None,
-        "seccomp annotation (`container.seccomp.security.alpha.kubernetes.io/nginx: \
-         unconfined`): ignored by the kubelet since Kubernetes 1.27; Pod Security baseline \
-         (since v1.19) checks only securityContext.seccompProfile",
-    ),
-    (
-        (
-            "default-seccomp-required",
-            "example-disallowed-container-localhost-profile",
-        ),
-        None,
-        "Localhost seccomp profile `profile.log`: Pod Security baseline allows any Localhost \
-         profile; the sample's allowedProfiles is a site-specific allow-list",
-    ),
-    (
-        (
-            "default-seccomp-required",
-            "example-allowed-container-exempt-image",
-        ),
-        Some(DIND_ONLY_PRIVILEGE),
-        "exemptImages: the sample exempts image `nginx-exempt`; the policy has no image \
-         exemptions and seccompProfile Unconfined breaks Pod Security baseline",
-    ),
+    (("privileged-containers-disallowed", "update"), Some(DIND_ONLY_PRIVILEGE), UPDATE_REASON),
+    (("privileged-containers-disallowed", "exempted-image"), Some(DIND_ONLY_PRIVILEGE), EXEMPT_IMAGE_REASON),
+    (("host-namespace", "update"), Some(NO_HOST_ACCESS), UPDATE_REASON),
+    (("host-filesystem", "example-allowed"), Some(NO_HOST_ACCESS), ALLOWED_HOST_PATHS_REASON),
+    (("host-filesystem", "update"), Some(NO_HOST_ACCESS), UPDATE_REASON),
+    (("capabilities-baseline", "update"), Some(DIND_ONLY_PRIVILEGE), UPDATE_REASON),
+    (("capabilities-restricted", "update"), Some(DIND_ONLY_PRIVILEGE), UPDATE_REASON),
+    (("default-proc-mount-required", "example-disallowed"), None, UNMASKED_USERNS_REASON),
+    (("default-proc-mount-required", "disallowed-ephemeral"), None, UNMASKED_USERNS_REASON),
+    (("default-proc-mount-required", "update"), Some(DIND_ONLY_PRIVILEGE), UPDATE_REASON),
+    (("default-seccomp-required", "example-disallowed-global"), None, SECCOMP_ANNOTATION_REASON),
+    (("default-seccomp-required", "example-disallowed-container"), None, SECCOMP_ANNOTATION_REASON),
+    (("default-seccomp-required", "disallowed-ephemeral"), None, SECCOMP_ANNOTATION_REASON),
+    (("default-seccomp-required", "example-disallowed-container-localhost-profile"), None, LOCALHOST_SECCOMP_REASON),
+    (("default-seccomp-required", "example-allowed-container-exempt-image"), Some(DIND_ONLY_PRIVILEGE), EXEMPT_IMAGE_REASON),
 ];
 
 /// The corpora directory: `$RUNNER_POLICY_CORPORA`, else `../shared/corpora` relative to the
@@ -557,7 +503,11 @@ fn render_restricted(out: &mut String, rows: &[Row]) {
         .filter(|r| r.part == Part::PsaRestrictedPass)
         .collect();
     let width = rows.iter().map(|r| r.case.len()).max().unwrap_or(0).max(7);
-    let _ = writeln!(out, "  {:width$}  {:17}  observed", "fixture", "wrapping");
+    let _ = writeln!(
+        out,
+        "  {:width$}  {:17}  {:24}  status",
+        "fixture", "wrapping", "observed"
+    );
     for r in rows {
         let _ = writeln!(
             out,
@@ -618,8 +568,8 @@ fn render_gatekeeper(out: &mut String, rows: &[Row]) {
 pub fn run(module: &Path, corpora: &Path) -> Result<Report> {
     if !corpora.is_dir() {
         bail!(
-            "the corpora directory {} does not exist (expected ../shared/corpora beside the \
-             project; set ${CORPORA_ENV} to point elsewhere)",
+            "the corpora directory {} does not exist (the Pod Security Admission and \
+             gatekeeper-library corpora, ../shared/corpora beside the project)",
             corpora.display()
         );
     }
@@ -806,6 +756,8 @@ struct GatekeeperCase {
     update: bool,
     /// The Pod (unwrapped from an AdmissionReview when needed).
     pod: Value,
+    /// The wrapper's `request.oldObject` (null when absent, as in every sample).
+    old_pod: Value,
 }
 
 fn read_gatekeeper(dir: &Path) -> Result<Vec<GatekeeperCase>> {
@@ -842,17 +794,18 @@ fn read_gatekeeper(dir: &Path) -> Result<Vec<GatekeeperCase>> {
                 let flagged = flagged.with_context(|| {
                     format!("{}: case {name} has no assertions", suite_path.display())
                 })?;
-                let path = folder.join(&object);
+                let path = folder.join(object);
                 let doc = read_yaml(&path)?;
-                let (pod, update) = match doc["kind"].as_str() {
-                    Some("Pod") => (doc, false),
+                let (pod, old_pod, update) = match doc["kind"].as_str() {
+                    Some("Pod") => (doc, Value::Null, false),
                     Some("AdmissionReview") => {
                         let operation = doc["request"]["operation"].as_str().unwrap_or("CREATE");
                         let pod = doc["request"]["object"].clone();
                         if pod["kind"] != "Pod" {
                             bail!("{}: the AdmissionReview holds no Pod", path.display());
                         }
-                        (pod, operation == "UPDATE")
+                        let old_pod = doc["request"]["oldObject"].clone();
+                        (pod, old_pod, operation == "UPDATE")
                     }
                     other => bail!("{}: unexpected kind {other:?}", path.display()),
                 };
@@ -865,6 +818,7 @@ fn read_gatekeeper(dir: &Path) -> Result<Vec<GatekeeperCase>> {
                     flagged,
                     update,
                     pod,
+                    old_pod,
                 });
             }
         }
@@ -883,7 +837,15 @@ fn gatekeeper_row(
     } else {
         Wrapping::DockerPod
     };
-    let observed = evaluate(policy, &wrap(&case.pod, wrapping, seq)?)?;
+    let mut review = wrap(&case.pod, wrapping, seq)?;
+    if case.update {
+        let mut old = case.old_pod.clone();
+        if old.is_object() {
+            old["metadata"]["namespace"] = json!(NAMESPACE);
+        }
+        review["request"]["oldObject"] = old;
+    }
+    let observed = evaluate(policy, &review)?;
     let documented = DELIBERATE_DIFFERENCES
         .iter()
         .find(|((test, name), _, _)| *test == case.test && *name == case.name);
@@ -1024,7 +986,11 @@ fn settings_for(part: Part, pods: &[&Value]) -> Result<(Value, AddedRegistries)>
     Ok((settings, AddedRegistries { part, registries }))
 }
 
-/// Wraps a Pod as an `admission.k8s.io/v1` AdmissionReview in the runners namespace.
+/// Wraps a Pod as an `admission.k8s.io/v1` AdmissionReview in the runners namespace: a Pod or
+/// Deployment CREATE, or a Pod UPDATE with a null `oldObject` (for the caller to set).
+///
+/// # Errors
+/// When the pod has no `metadata.name`.
 pub fn wrap(pod: &Value, wrapping: Wrapping, seq: usize) -> Result<Value> {
     let name = pod["metadata"]["name"]
         .as_str()
@@ -1063,11 +1029,11 @@ pub fn wrap(pod: &Value, wrapping: Wrapping, seq: usize) -> Result<Value> {
             pod,
         )
     };
-    let update = wrapping == Wrapping::DockerPodUpdate;
-    let (operation, old_object, options_kind) = if update {
-        ("UPDATE", object.clone(), "UpdateOptions")
+    // An UPDATE's oldObject is the caller's to set (the corpus wrappers carry none).
+    let (operation, options_kind) = if wrapping == Wrapping::DockerPodUpdate {
+        ("UPDATE", "UpdateOptions")
     } else {
-        ("CREATE", Value::Null, "CreateOptions")
+        ("CREATE", "CreateOptions")
     };
     let (sa, user_uid) = if wrapping.user() == DIND_USER {
         ("gitlab-runner-dind", "5a0c0f4e-7d1a-4c55-9d7e-000000000001")
@@ -1102,7 +1068,7 @@ pub fn wrap(pod: &Value, wrapping: Wrapping, seq: usize) -> Result<Value> {
                 },
             },
             "object": object,
-            "oldObject": old_object,
+            "oldObject": null,
             "dryRun": false,
             "options": {"apiVersion": "meta.k8s.io/v1", "kind": options_kind},
         },

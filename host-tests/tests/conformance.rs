@@ -1,0 +1,66 @@
+//! The policy agrees with the external corpora in `../shared/corpora` (Pod Security Admission
+//! baseline v1.37 fixtures, gatekeeper-library pod-security-policy samples): no disagreement
+//! beyond the documented deliberate differences. See `host_tests::conformance`.
+//!
+//! Run `cargo xtask dist` first; `RUNNER_POLICY_MODULE=path` tests another build and
+//! `RUNNER_POLICY_CORPORA=dir` another corpora directory. A missing corpora directory fails
+//! the test: CI keeps the corpora beside the project.
+
+use host_tests::conformance::{self, Part, Status};
+use host_tests::host::default_module_path;
+
+#[test]
+fn the_policy_agrees_with_the_pod_security_and_gatekeeper_corpora() {
+    let corpora = conformance::default_corpora_dir();
+    assert!(
+        corpora.is_dir(),
+        "corpora directory {} not found: it must sit beside the project (../shared/corpora) or \
+         be named by ${}",
+        corpora.display(),
+        conformance::CORPORA_ENV
+    );
+    let module = default_module_path();
+    assert!(
+        module.exists(),
+        "{} not found: run `cargo xtask dist` to build the policy module",
+        module.display()
+    );
+    let report = conformance::run(&module, &corpora).unwrap();
+
+    for part in [Part::PsaBaseline, Part::PsaRestrictedPass, Part::Gatekeeper] {
+        assert!(
+            report.totals(part).total() > 0,
+            "no evaluations for {}",
+            part.title()
+        );
+    }
+    // PSA has no documented differences: every fixture agrees outright.
+    assert!(
+        report
+            .rows
+            .iter()
+            .filter(|r| r.part != Part::Gatekeeper)
+            .all(|r| r.status != Status::Deliberate)
+    );
+    let disagreements: Vec<String> = report
+        .disagreements()
+        .map(|r| {
+            format!(
+                "{} {} [{}] ({}): expected {}, policy gave {}",
+                r.group,
+                r.case,
+                r.wrapping.title(),
+                r.file,
+                r.expected,
+                r.observed
+            )
+        })
+        .collect();
+    assert!(
+        disagreements.is_empty(),
+        "{} unexplained disagreements with the corpora:\n{}\n\nfull report:\n{}",
+        disagreements.len(),
+        disagreements.join("\n"),
+        report.render()
+    );
+}
