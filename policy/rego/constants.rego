@@ -27,3 +27,15 @@ runner_own_containers := {"build", "helper", "init-permissions"}
 
 # policy/src/rules/no_push_credentials.rs PROJECT_LABEL
 project_label := "project.runner.gitlab.com/id"
+
+# policy/src/rules/image.rs DOCKER_HUB
+docker_hub := "docker.io"
+
+# policy/src/rules/image.rs DOCKER_HUB_ALIASES
+docker_hub_aliases := {"index.docker.io", "registry-1.docker.io"}
+
+# policy/src/rules/image.rs NAME_MAX
+image_name_max := 255
+
+# policy/src/rules/image.rs TAG_MAX
+image_tag_max := 128

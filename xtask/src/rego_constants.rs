@@ -28,6 +28,8 @@ enum Shape {
     Set,
     Array,
     Str,
+    /// An integer literal (`const NAME: usize = 255;`).
+    Number,
 }
 
 /// `(rego name, shape, rule file under policy/src/rules, Rust const name)` read from source.
@@ -39,6 +41,10 @@ const FROM_SOURCE: &[(&str, Shape, &str, &str)] = &[
     ("apparmor_annotation", Shape::Str, "dind_only_privilege.rs", "APPARMOR_ANNOTATION"),
     ("runner_own_containers", Shape::Set, "dind_only_privilege.rs", "RUNNER_OWN_CONTAINERS"),
     ("project_label", Shape::Str, "no_push_credentials.rs", "PROJECT_LABEL"),
+    ("docker_hub", Shape::Str, "image.rs", "DOCKER_HUB"),
+    ("docker_hub_aliases", Shape::Set, "image.rs", "DOCKER_HUB_ALIASES"),
+    ("image_name_max", Shape::Number, "image.rs", "NAME_MAX"),
+    ("image_tag_max", Shape::Number, "image.rs", "TAG_MAX"),
 ];
 
 /// The text of `policy/rego/constants.rego`.
@@ -60,7 +66,11 @@ pub fn render(root: &Path) -> Result<String> {
     for &(rego, shape, file, name) in FROM_SOURCE {
         let path = root.join("policy/src/rules").join(file);
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let value = rust_const(&text, name).with_context(|| format!("{}: const {name}", path.display()))?;
+        let value = match shape {
+            Shape::Number => rust_number(&text, name).map(|n| vec![n]),
+            _ => rust_const(&text, name),
+        }
+        .with_context(|| format!("{}: const {name}", path.display()))?;
         constants.push(Constant {
             rego,
             shape,
@@ -78,6 +88,7 @@ pub fn render(root: &Path) -> Result<String> {
             Shape::Set => format!("{{{}}}", quoted.join(", ")),
             Shape::Array => format!("[{}]", quoted.join(", ")),
             Shape::Str => quoted.join(""),
+            Shape::Number => c.value.join(""),
         };
         let _ = write!(out, "\n# {}\n{} := {}\n", c.source, c.rego, value);
     }
@@ -87,6 +98,23 @@ pub fn render(root: &Path) -> Result<String> {
 /// A Rego (= JSON) string literal.
 fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
+}
+
+/// The value of `const NAME: usize = 255;` in Rust source.
+fn rust_number(text: &str, name: &str) -> Result<String> {
+    let marker = format!("const {name}:");
+    let Some(start) = text.find(&marker) else {
+        bail!("not found (renamed? update xtask/src/rego_constants.rs)");
+    };
+    let rest = &text[start..];
+    let (Some(eq), Some(end)) = (rest.find('='), rest.find(';')) else {
+        bail!("not `const {name}: T = N;`");
+    };
+    let digits: String = rest.get(eq + 1..end).unwrap_or("").trim().chars().filter(|c| *c != '_').collect();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("`{digits}` is not an integer literal");
+    }
+    Ok(digits)
 }
 
 /// The string values of `const NAME: ... = "..."` or `= ["...", ...];` in Rust source.
