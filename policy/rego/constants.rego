@@ -28,6 +28,30 @@ runner_own_containers := {"build", "helper", "init-permissions"}
 # policy/src/rules/no_push_credentials.rs PROJECT_LABEL
 project_label := "project.runner.gitlab.com/id"
 
+# policy/src/rules/runner_token_secret.rs TOKEN_KEYS
+token_keys := {"runner-registration-token", "runner-token"}
+
+# policy/src/rules/runner_token_secret.rs TOKEN_ENV
+token_env := {"RUNNER_TOKEN", "REGISTRATION_TOKEN", "RUNNER_REGISTRATION_TOKEN", "CI_SERVER_TOKEN"}
+
+# policy/src/rules/attic_credentials_from_secret.rs CREDENTIAL_WORDS
+attic_credential_words := {"TOKEN", "KEY", "PASSWORD", "SECRET"}
+
+# policy/src/rules/namespaced_rbac.rs ESCALATING_VERBS
+escalating_verbs := {"escalate", "bind", "impersonate"}
+
+# policy/src/rules/namespaced_rbac.rs BOOTSTRAP_DISCOVERY_ROLES
+bootstrap_discovery_roles := {"system:basic-user", "system:discovery", "system:public-info-viewer"}
+
+# policy/src/rules/runner_egress.rs NAMESPACE_NAME_LABEL
+namespace_name_label := "kubernetes.io/metadata.name"
+
+# policy/src/rules/runner_egress.rs DNS_NAMESPACE
+dns_namespace := "kube-system"
+
+# policy/src/rules/runner_egress.rs DNS_LABEL
+dns_label := ["k8s-app", "kube-dns"]
+
 # policy/src/rules/image.rs DOCKER_HUB
 docker_hub := "docker.io"
 

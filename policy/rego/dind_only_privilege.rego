@@ -47,7 +47,7 @@ dind_containers contains [field, i, c, sprintf("%sspec.%s[%d]", [runners_pod.pre
 }
 
 # AppArmor annotations belong to one container each.
-dind_only_privilege contains dind_deny(sprintf("%smetadata.annotations[%q]", [runners_pod.prefix, key]), text(c, "name"), sprintf("AppArmor profile annotation is `%s`", [value]), "use runtime/default or localhost/<profile>") if {
+dind_only_privilege contains dind_deny(sprintf("%smetadata.annotations[\"%s\"]", [runners_pod.prefix, key]), text(c, "name"), sprintf("AppArmor profile annotation is `%s`", [value]), "use runtime/default or localhost/<profile>") if {
 	some [_, _, c, _] in dind_containers
 	key := concat("", [apparmor_annotation, text(c, "name")])
 	value := get(runners_pod.meta, "annotations", {})[key]
@@ -136,7 +136,7 @@ pod_sc_at := sprintf("%sspec.securityContext", [runners_pod.prefix])
 pod_sc := get(runners_pod.spec, "securityContext", {})
 
 # AppArmor annotations naming no container of the pod still say "unconfined".
-dind_only_privilege contains dind_deny_pod(sprintf("%smetadata.annotations[%q]", [runners_pod.prefix, key]), sprintf("AppArmor profile annotation is `%s`", [value]), "use runtime/default or localhost/<profile>") if {
+dind_only_privilege contains dind_deny_pod(sprintf("%smetadata.annotations[\"%s\"]", [runners_pod.prefix, key]), sprintf("AppArmor profile annotation is `%s`", [value]), "use runtime/default or localhost/<profile>") if {
 	not privileged_runner
 	names := {text(c, "name") | some [_, _, c] in containers_of(runners_pod.spec)}
 	some key, value in get(runners_pod.meta, "annotations", {})

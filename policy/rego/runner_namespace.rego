@@ -26,7 +26,7 @@ outside_place := ["request.kind", "a cluster-scoped object"] if {
 
 # A runner job pod (runner labels) outside the runners namespace: the first such label, as the
 # API server orders keys.
-runner_namespace contains deny("runner-namespace", sprintf("%smetadata.labels[%q]", [pod.prefix, key]), sprintf("%s (requested by %s) carries GitLab Runner job labels outside %s; runner job pods run only in %s", [object_ref, who, runners_namespace, runners_namespace])) if {
+runner_namespace contains deny("runner-namespace", sprintf("%smetadata.labels[\"%s\"]", [pod.prefix, key]), sprintf("%s (requested by %s) carries GitLab Runner job labels outside %s; runner job pods run only in %s", [object_ref, who, runners_namespace, runners_namespace])) if {
 	not in_runners_namespace
 	keys := {k | some k, _ in get(pod.meta, "labels", {}); is_runner_label(k)}
 	count(keys) > 0
