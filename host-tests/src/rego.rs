@@ -58,18 +58,29 @@ impl RegoPolicy {
     /// The file cannot be read, is not a ConstraintTemplate with a Rego source, or the Rego does
     /// not compile.
     pub fn from_template(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let template: Value =
-            serde_yaml::from_str(&text).with_context(|| format!("{} is not YAML", path.display()))?;
-        let targets = template["spec"]["targets"].as_array().cloned().unwrap_or_default();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let template: Value = serde_yaml::from_str(&text)
+            .with_context(|| format!("{} is not YAML", path.display()))?;
+        let targets = template["spec"]["targets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let rego = targets
             .iter()
             .flat_map(|t| t["code"].as_array().cloned().unwrap_or_default())
             .find(|c| c["engine"] == "Rego")
             .and_then(|c| c["source"]["rego"].as_str().map(str::to_owned))
-            .or_else(|| targets.first().and_then(|t| t["rego"].as_str().map(str::to_owned)));
+            .or_else(|| {
+                targets
+                    .first()
+                    .and_then(|t| t["rego"].as_str().map(str::to_owned))
+            });
         let Some(rego) = rego else {
-            bail!("{}: no Rego in spec.targets[].code[].source.rego", path.display());
+            bail!(
+                "{}: no Rego in spec.targets[].code[].source.rego",
+                path.display()
+            );
         };
         Self::from_sources([(path.display().to_string(), rego)])
     }
@@ -100,7 +111,8 @@ impl RegoPolicy {
     /// # Errors
     /// The input is not JSON, or evaluation fails (a Rego runtime error, such as a conflict).
     pub fn violations(&mut self, input_json: &str) -> Result<Vec<RegoViolation>> {
-        let input = regorus::Value::from_json_str(input_json).map_err(|e| anyhow::anyhow!("input: {e}"))?;
+        let input =
+            regorus::Value::from_json_str(input_json).map_err(|e| anyhow::anyhow!("input: {e}"))?;
         self.engine.set_input(input);
         let result = self
             .engine
@@ -110,7 +122,9 @@ impl RegoPolicy {
         let json = result.to_json_str().map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut out: Vec<RegoViolation> = match serde_json::from_str::<Value>(&json)? {
             Value::Null => Vec::new(),
-            other => serde_json::from_value(other).context("violation is not a set of {msg, details}")?,
+            other => {
+                serde_json::from_value(other).context("violation is not a set of {msg, details}")?
+            }
         };
         out.sort();
         Ok(out)
@@ -134,5 +148,7 @@ impl RegoPolicy {
 /// The AdmissionRequest of an input document in any dialect (the `review`, the `request` of an
 /// AdmissionReview or of Kubewarden's opa mode), if there is one.
 pub fn admission_request(doc: &Value) -> Option<&Value> {
-    doc.get("review").or_else(|| doc.get("request")).filter(|r| r.is_object())
+    doc.get("review")
+        .or_else(|| doc.get("request"))
+        .filter(|r| r.is_object())
 }

@@ -32,7 +32,8 @@ fn decision_rule_paths(decision: &Value) -> RulePaths {
 fn twin_module_and_library_agree_on_every_recorded_request() {
     let suite = Suite::load(&default_suite_path()).unwrap();
     let settings = host_tests::settings::load(suite.settings.as_deref()).unwrap();
-    let mut twin = RegoPolicy::from_template(&RegoPolicy::default_template_path()).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut twin = RegoPolicy::from_template(&RegoPolicy::default_template_path())
+        .unwrap_or_else(|e| panic!("{e:#}"));
     let runtime = Runtime::load(&default_module_path()).unwrap_or_else(|e| panic!("{e:#}"));
     let mut module = runtime.instantiate(&settings).unwrap();
     let mut failures = Vec::new();
@@ -41,16 +42,33 @@ fn twin_module_and_library_agree_on_every_recorded_request() {
         let doc: Value = serde_json::from_slice(&std::fs::read(&case.request).unwrap()).unwrap();
         let request = admission_request(&doc).expect("a recorded request");
         let input = RegoPolicy::gatekeeper_input(request, &settings).to_string();
-        let native = decision_rule_paths(&serde_json::to_value(policy::eval::decide(input.as_bytes(), None).decision).unwrap());
-        let wasm = decision_rule_paths(&module.evaluate("runners/decision", input.as_bytes()).unwrap());
-        let rego = twin.rule_paths(&input).unwrap_or_else(|e| panic!("{}: {e:#}", case.name));
+        let native = decision_rule_paths(
+            &serde_json::to_value(policy::eval::decide(input.as_bytes(), None).decision).unwrap(),
+        );
+        let wasm = decision_rule_paths(
+            &module
+                .evaluate("runners/decision", input.as_bytes())
+                .unwrap(),
+        );
+        let rego = twin
+            .rule_paths(&input)
+            .unwrap_or_else(|e| panic!("{}: {e:#}", case.name));
         if !native.is_empty() {
             denied += 1;
         }
         if native != wasm || native != rego {
-            failures.push(format!("{}:\n  library {native:?}\n  module  {wasm:?}\n  rego    {rego:?}", case.name));
+            failures.push(format!(
+                "{}:\n  library {native:?}\n  module  {wasm:?}\n  rego    {rego:?}",
+                case.name
+            ));
         }
     }
     assert!(denied > 10, "too few denials ({denied}) to prove anything");
-    assert!(failures.is_empty(), "{} of {} cases disagree:\n{}", failures.len(), suite.cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases disagree:\n{}",
+        failures.len(),
+        suite.cases.len(),
+        failures.join("\n")
+    );
 }

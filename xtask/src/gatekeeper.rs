@@ -46,8 +46,14 @@ pub fn generate(root: &Path, check: bool) -> Result<()> {
     let settings = example_settings(root)?;
     let outputs = [
         (constants_path, constants),
-        (root.join("bundles/gatekeeper/template.yaml"), template(&module)?),
-        (root.join("bundles/gatekeeper/constraint.yaml"), constraint(&settings)?),
+        (
+            root.join("bundles/gatekeeper/template.yaml"),
+            template(&module)?,
+        ),
+        (
+            root.join("bundles/gatekeeper/constraint.yaml"),
+            constraint(&settings)?,
+        ),
     ];
     let mut stale = Vec::new();
     for (path, text) in &outputs {
@@ -56,17 +62,29 @@ pub fn generate(root: &Path, check: bool) -> Result<()> {
             continue;
         }
         if check {
-            stale.push(path.strip_prefix(root).unwrap_or(path).display().to_string());
+            stale.push(
+                path.strip_prefix(root)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
+            );
         } else {
             if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
             }
             fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote {}", path.strip_prefix(root).unwrap_or(path).display());
+            eprintln!(
+                "wrote {}",
+                path.strip_prefix(root).unwrap_or(path).display()
+            );
         }
     }
     if !stale.is_empty() {
-        bail!("stale generated files: {}; run `cargo xtask gatekeeper`", stale.join(", "));
+        bail!(
+            "stale generated files: {}; run `cargo xtask gatekeeper`",
+            stale.join(", ")
+        );
     }
     Ok(())
 }
@@ -92,7 +110,11 @@ pub fn rego_files(root: &Path) -> Result<Vec<PathBuf>> {
 fn module(root: &Path, constants: &str) -> Result<String> {
     let mut out = format!("package {PACKAGE}\n");
     for path in rego_files(root)? {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         let text = if name == "constants.rego" {
             constants.to_owned()
         } else {
@@ -113,7 +135,8 @@ fn module(root: &Path, constants: &str) -> Result<String> {
 
 fn example_settings(root: &Path) -> Result<Value> {
     let path = root.join("bundles/settings.example.yaml");
-    let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_yaml::from_str(&text).with_context(|| format!("{} is not YAML", path.display()))
 }
 
@@ -220,5 +243,8 @@ fn constraint(settings: &Value) -> Result<String> {
             "parameters": settings
         }
     });
-    Ok(format!("{CONSTRAINT_HEADER}{}", serde_yaml::to_string(&constraint)?))
+    Ok(format!(
+        "{CONSTRAINT_HEADER}{}",
+        serde_yaml::to_string(&constraint)?
+    ))
 }

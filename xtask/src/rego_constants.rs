@@ -34,23 +34,98 @@ enum Shape {
 
 /// `(rego name, shape, rule file under policy/src/rules, Rust const name)` read from source.
 const FROM_SOURCE: &[(&str, Shape, &str, &str)] = &[
-    ("baseline_capabilities", Shape::Set, "dind_only_privilege.rs", "BASELINE_CAPABILITIES"),
-    ("baseline_capabilities_in_order", Shape::Array, "dind_only_privilege.rs", "BASELINE_CAPABILITIES"),
-    ("safe_sysctls", Shape::Set, "dind_only_privilege.rs", "SAFE_SYSCTLS"),
-    ("selinux_types", Shape::Set, "dind_only_privilege.rs", "SELINUX_TYPES"),
-    ("apparmor_annotation", Shape::Str, "dind_only_privilege.rs", "APPARMOR_ANNOTATION"),
-    ("runner_own_containers", Shape::Set, "dind_only_privilege.rs", "RUNNER_OWN_CONTAINERS"),
-    ("project_label", Shape::Str, "no_push_credentials.rs", "PROJECT_LABEL"),
-    ("token_keys", Shape::Set, "runner_token_secret.rs", "TOKEN_KEYS"),
-    ("token_env", Shape::Set, "runner_token_secret.rs", "TOKEN_ENV"),
-    ("attic_credential_words", Shape::Set, "attic_credentials_from_secret.rs", "CREDENTIAL_WORDS"),
-    ("escalating_verbs", Shape::Set, "namespaced_rbac.rs", "ESCALATING_VERBS"),
-    ("bootstrap_discovery_roles", Shape::Set, "namespaced_rbac.rs", "BOOTSTRAP_DISCOVERY_ROLES"),
-    ("namespace_name_label", Shape::Str, "runner_egress.rs", "NAMESPACE_NAME_LABEL"),
-    ("dns_namespace", Shape::Str, "runner_egress.rs", "DNS_NAMESPACE"),
+    (
+        "baseline_capabilities",
+        Shape::Set,
+        "dind_only_privilege.rs",
+        "BASELINE_CAPABILITIES",
+    ),
+    (
+        "baseline_capabilities_in_order",
+        Shape::Array,
+        "dind_only_privilege.rs",
+        "BASELINE_CAPABILITIES",
+    ),
+    (
+        "safe_sysctls",
+        Shape::Set,
+        "dind_only_privilege.rs",
+        "SAFE_SYSCTLS",
+    ),
+    (
+        "selinux_types",
+        Shape::Set,
+        "dind_only_privilege.rs",
+        "SELINUX_TYPES",
+    ),
+    (
+        "apparmor_annotation",
+        Shape::Str,
+        "dind_only_privilege.rs",
+        "APPARMOR_ANNOTATION",
+    ),
+    (
+        "runner_own_containers",
+        Shape::Set,
+        "dind_only_privilege.rs",
+        "RUNNER_OWN_CONTAINERS",
+    ),
+    (
+        "project_label",
+        Shape::Str,
+        "no_push_credentials.rs",
+        "PROJECT_LABEL",
+    ),
+    (
+        "token_keys",
+        Shape::Set,
+        "runner_token_secret.rs",
+        "TOKEN_KEYS",
+    ),
+    (
+        "token_env",
+        Shape::Set,
+        "runner_token_secret.rs",
+        "TOKEN_ENV",
+    ),
+    (
+        "attic_credential_words",
+        Shape::Set,
+        "attic_credentials_from_secret.rs",
+        "CREDENTIAL_WORDS",
+    ),
+    (
+        "escalating_verbs",
+        Shape::Set,
+        "namespaced_rbac.rs",
+        "ESCALATING_VERBS",
+    ),
+    (
+        "bootstrap_discovery_roles",
+        Shape::Set,
+        "namespaced_rbac.rs",
+        "BOOTSTRAP_DISCOVERY_ROLES",
+    ),
+    (
+        "namespace_name_label",
+        Shape::Str,
+        "runner_egress.rs",
+        "NAMESPACE_NAME_LABEL",
+    ),
+    (
+        "dns_namespace",
+        Shape::Str,
+        "runner_egress.rs",
+        "DNS_NAMESPACE",
+    ),
     ("dns_label", Shape::Array, "runner_egress.rs", "DNS_LABEL"),
     ("docker_hub", Shape::Str, "image.rs", "DOCKER_HUB"),
-    ("docker_hub_aliases", Shape::Set, "image.rs", "DOCKER_HUB_ALIASES"),
+    (
+        "docker_hub_aliases",
+        Shape::Set,
+        "image.rs",
+        "DOCKER_HUB_ALIASES",
+    ),
     ("image_name_max", Shape::Number, "image.rs", "NAME_MAX"),
     ("image_tag_max", Shape::Number, "image.rs", "TAG_MAX"),
 ];
@@ -61,19 +136,26 @@ pub fn render(root: &Path) -> Result<String> {
         Constant {
             rego: "rule_names",
             shape: Shape::Array,
-            value: RuleName::ALL.iter().map(|r| r.as_str().to_owned()).collect(),
+            value: RuleName::ALL
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
             source: "policy::decision::RuleName::ALL".to_owned(),
         },
         Constant {
             rego: "runner_types",
             shape: Shape::Array,
-            value: RunnerType::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+            value: RunnerType::ALL
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
             source: "policy::settings::RunnerType::ALL".to_owned(),
         },
     ];
     for &(rego, shape, file, name) in FROM_SOURCE {
         let path = root.join("policy/src/rules").join(file);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let value = match shape {
             Shape::Number => rust_number(&text, name).map(|n| vec![n]),
             _ => rust_const(&text, name),
@@ -118,7 +200,13 @@ fn rust_number(text: &str, name: &str) -> Result<String> {
     let (Some(eq), Some(end)) = (rest.find('='), rest.find(';')) else {
         bail!("not `const {name}: T = N;`");
     };
-    let digits: String = rest.get(eq + 1..end).unwrap_or("").trim().chars().filter(|c| *c != '_').collect();
+    let digits: String = rest
+        .get(eq + 1..end)
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .filter(|c| *c != '_')
+        .collect();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         bail!("`{digits}` is not an integer literal");
     }
@@ -132,8 +220,12 @@ fn rust_const(text: &str, name: &str) -> Result<Vec<String>> {
         bail!("not found (renamed? update xtask/src/rego_constants.rs)");
     };
     let rest = &text[start..];
-    let Some(eq) = rest.find('=') else { bail!("no `=`") };
-    let Some(end) = rest[eq..].find(';') else { bail!("no `;`") };
+    let Some(eq) = rest.find('=') else {
+        bail!("no `=`")
+    };
+    let Some(end) = rest[eq..].find(';') else {
+        bail!("no `;`")
+    };
     let body = &rest[eq + 1..eq + end];
     let mut values = Vec::new();
     let mut chars = body.chars();
