@@ -1,4 +1,6 @@
-//! `cargo xtask dist`: builds `bundles/dist/policy.wasm`, the module every engine loads.
+//! `cargo xtask dist`: builds `bundles/dist/policy.wasm`, the module every engine loads, and
+//! packages it: `bundle.tar.gz` (OPA bundle, [`crate::bundle`]) and `kubewarden-policy.wasm`
+//! (Kubewarden, [`crate::kubewarden`]).
 //!
 //! 1. `cargo build --release --target wasm32-unknown-unknown -p policy` (the import-memory and
 //!    stack-size link flags come from `.cargo/config.toml`).
@@ -101,6 +103,17 @@ pub fn build_module(root: &Path) -> Result<PathBuf> {
     fs::create_dir_all(&dist).with_context(|| format!("creating {}", dist.display()))?;
     let out = dist.join("policy.wasm");
     fs::write(&out, &wasm).with_context(|| format!("writing {}", out.display()))?;
+    // The packages are written even when the size check below fails, so that the hosts and
+    // tests can run on the module while it is being brought back under budget.
+    for written in [
+        crate::bundle::write(root, &out)?,
+        crate::kubewarden::write(root, &out)?,
+    ] {
+        println!(
+            "{}",
+            written.strip_prefix(root).unwrap_or(&written).display()
+        );
+    }
     ensure!(
         wasm.len() as u64 <= MAX_MODULE_BYTES,
         "{} is {} bytes, over the {MAX_MODULE_BYTES}-byte budget",

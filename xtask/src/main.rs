@@ -1,7 +1,9 @@
 //! Project tasks: `cargo xtask <task>`. One module per task.
 
+mod bundle;
 mod dist;
 mod gatekeeper;
+mod kubewarden;
 mod rego_constants;
 mod requests;
 mod test;
