@@ -145,6 +145,35 @@ impl RegoPolicy {
     }
 }
 
+impl RegoPolicy {
+    /// The decision for one input document in any dialect, shaped like the module's
+    /// `runners/decision` (`runner` is always null: the twin does not report it). A Gatekeeper
+    /// input is evaluated as it is; otherwise its AdmissionRequest is wrapped with `settings`.
+    ///
+    /// # Errors
+    /// The document holds no AdmissionRequest, or evaluation fails.
+    pub fn decide(&mut self, doc: &Value, settings: &Value) -> Result<Value> {
+        let input = if doc.get("review").is_some() {
+            doc.clone()
+        } else {
+            let request = admission_request(doc).context("no AdmissionRequest in the document")?;
+            Self::gatekeeper_input(request, settings)
+        };
+        let violations: Vec<Value> = self
+            .violations(&input.to_string())?
+            .into_iter()
+            .map(|v| {
+                let mut out = json!({"rule": v.details.rule, "msg": v.msg, "path": v.details.path});
+                if let Some(c) = v.details.container {
+                    out["container"] = json!(c);
+                }
+                out
+            })
+            .collect();
+        Ok(json!({"allowed": violations.is_empty(), "runner": null, "violations": violations}))
+    }
+}
+
 /// The AdmissionRequest of an input document in any dialect (the `review`, the `request` of an
 /// AdmissionReview or of Kubewarden's opa mode), if there is one.
 pub fn admission_request(doc: &Value) -> Option<&Value> {

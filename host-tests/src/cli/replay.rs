@@ -8,10 +8,27 @@ use anyhow::Result;
 use super::{Cli, Outcome};
 use crate::decision::Decision;
 use crate::documents::{admission_reviews, read_documents, summary, walk};
+use crate::rego::RegoPolicy;
+
+/// The engine a replay evaluates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The wasm module (`--module`).
+    Module,
+    /// The Rego twin embedded in the Gatekeeper ConstraintTemplate, through regorus: what
+    /// Gatekeeper runs (`runner` is not reported).
+    Rego,
+}
 
 /// Arguments of `replay`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The engine.
+    #[arg(long, value_enum, default_value_t = Engine::Module)]
+    pub engine: Engine,
+    /// With `--engine rego`: the ConstraintTemplate [default: bundles/gatekeeper/template.yaml].
+    #[arg(long, value_name = "PATH")]
+    pub template: Option<PathBuf>,
     /// Exit 1 when any request was denied.
     #[arg(long)]
     pub fail_on_deny: bool,
@@ -24,7 +41,20 @@ pub struct Args {
 const PROGRESS_EVERY: usize = 1000;
 
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
-    let (_runtime, mut policy) = cli.policy(None)?;
+    let settings = crate::settings::load(cli.settings.as_deref())?;
+    let mut module = match args.engine {
+        Engine::Module => Some(cli.policy(None)?),
+        Engine::Rego => None,
+    };
+    let mut twin = match args.engine {
+        Engine::Rego => Some(RegoPolicy::from_template(
+            &args
+                .template
+                .clone()
+                .unwrap_or_else(RegoPolicy::default_template_path),
+        )?),
+        Engine::Module => None,
+    };
     let files = walk(&args.paths)?;
     let (mut total, mut denied, mut unreadable) = (0usize, 0usize, 0usize);
     let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
@@ -41,8 +71,14 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         docs.into_iter()
             .for_each(|doc| admission_reviews(doc, &mut reviews));
         for review in reviews {
-            let input = serde_json::to_vec(&review)?;
-            let decision = Decision::from_value(policy.evaluate("runners/decision", &input)?)?;
+            let decision = match (&mut module, &mut twin) {
+                (Some((_, policy)), _) => {
+                    policy.evaluate("runners/decision", &serde_json::to_vec(&review)?)?
+                }
+                (None, Some(twin)) => twin.decide(&review, &settings)?,
+                (None, None) => anyhow::bail!("no engine"),
+            };
+            let decision = Decision::from_value(decision)?;
             let rules = decision.rules();
             let (operation, kind, target, user) = summary(&review);
             let rules_text = rules.iter().cloned().collect::<Vec<_>>().join(",");
