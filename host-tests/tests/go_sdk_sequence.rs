@@ -373,23 +373,23 @@ impl GoVm {
         };
         vm.call1("opa_malloc", &[0]); // "Initialize the heap."
         vm.base_heap_ptr = vm.call1("opa_heap_ptr_get", &[]);
-        vm.data_addr = vm.to_rego_json(data, true);
+        vm.data_addr = vm.send_rego_json(data, true);
         vm.eval_heap_ptr = vm.call1("opa_heap_ptr_get", &[]);
 
         let builtins = vm.call1("builtins", &[]);
         assert_eq!(
-            vm.from_rego_json(builtins),
+            vm.read_rego_json(builtins),
             json!({}),
             "the policy needs no builtins"
         );
         let entrypoints = vm.call1("entrypoints", &[]);
-        let entrypoints = vm.from_rego_json(entrypoints);
+        let entrypoints = vm.read_rego_json(entrypoints);
         vm.entrypoints = serde_json::from_value(entrypoints).unwrap();
         vm
     }
 
-    /// `toRegoJSON`: malloc, copy, `opa_value_parse`, free.
-    fn to_rego_json(&mut self, raw: &[u8], free: bool) -> i32 {
+    /// `toRegoJSON` (named so for clippy): malloc, copy, `opa_value_parse`, free.
+    fn send_rego_json(&mut self, raw: &[u8], free: bool) -> i32 {
         let n = i32::try_from(raw.len()).unwrap();
         let p = self.call1("opa_malloc", &[n]);
         self.memory
@@ -408,8 +408,8 @@ impl GoVm {
         addr
     }
 
-    /// `fromRegoJSON`: `opa_json_dump`, parse, free.
-    fn from_rego_json(&mut self, addr: i32) -> Value {
+    /// `fromRegoJSON` (named so for clippy): `opa_json_dump`, parse, free.
+    fn read_rego_json(&mut self, addr: i32) -> Value {
         let serialized = self.call1("opa_json_dump", &[addr]);
         let value = serde_json::from_str(&self.cstr(serialized)).unwrap();
         self.call("opa_free", &[serialized]);
@@ -455,8 +455,8 @@ impl GoVm {
     fn set_data_path(&mut self, path: &[&str], value: &Value) -> i32 {
         self.call("opa_heap_ptr_set", &[self.eval_heap_ptr]);
         self.call("opa_heap_blocks_restore", &[]);
-        let value_addr = self.to_rego_json(&serde_json::to_vec(value).unwrap(), true);
-        let path_addr = self.to_rego_json(&serde_json::to_vec(path).unwrap(), true);
+        let value_addr = self.send_rego_json(&serde_json::to_vec(value).unwrap(), true);
+        let path_addr = self.send_rego_json(&serde_json::to_vec(path).unwrap(), true);
         let code = self.call1(
             "opa_value_add_path",
             &[self.data_addr, path_addr, value_addr],
@@ -471,7 +471,7 @@ impl GoVm {
     fn remove_data_path(&mut self, path: &[&str]) -> i32 {
         self.call("opa_heap_ptr_set", &[self.eval_heap_ptr]);
         self.call("opa_heap_blocks_restore", &[]);
-        let path_addr = self.to_rego_json(&serde_json::to_vec(path).unwrap(), true);
+        let path_addr = self.send_rego_json(&serde_json::to_vec(path).unwrap(), true);
         let code = self.call1("opa_value_remove_path", &[self.data_addr, path_addr]);
         self.call("opa_value_free", &[path_addr]);
         self.call("opa_heap_blocks_stash", &[]);
@@ -484,7 +484,7 @@ impl GoVm {
         self.data_addr = 0;
         self.call("opa_heap_stash_clear", &[]);
         self.call("opa_heap_ptr_set", &[self.base_heap_ptr]);
-        self.data_addr = self.to_rego_json(data, true);
+        self.data_addr = self.send_rego_json(data, true);
         self.call("opa_heap_blocks_stash", &[]);
         self.eval_heap_ptr = self.call1("opa_heap_ptr_get", &[]);
     }
