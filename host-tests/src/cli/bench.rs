@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{Cli, Outcome, read_input};
 use crate::documents::walk;
+use crate::rego::{RegoPolicy, admission_request};
 use crate::suite::{Suite, default_suite_path};
 
 /// Arguments of `bench`.
@@ -26,6 +27,11 @@ pub struct Args {
     /// Also evaluate the first request 1,000,000 times and report memory before and after.
     #[arg(long)]
     pub flat_heap: bool,
+    /// Also time the Rego twin (bundles/gatekeeper/template.yaml) through regorus and report
+    /// the ratio. Both engines then get the same Gatekeeper input bytes
+    /// (`{"review", "parameters"}`), parsed inside the timed region for both.
+    #[arg(long)]
+    pub rego: bool,
     /// Request files or directories [default: every case of host-tests/requests/suite.yaml].
     pub paths: Vec<PathBuf>,
 }
@@ -41,6 +47,9 @@ pub struct Timing {
     pub median_us: f64,
     /// 99th percentile microseconds per evaluation.
     pub p99_us: f64,
+    /// With `--rego`: median microseconds of regorus on the Rego twin, same input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rego_median_us: Option<f64>,
 }
 
 /// The heap-growth check.
@@ -71,9 +80,17 @@ struct Report {
 const FLAT_HEAP_EVALUATIONS: usize = 1_000_000;
 
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
-    let requests = requests(args)?;
+    let mut requests = requests(args)?;
     anyhow::ensure!(!requests.is_empty(), "no requests to time");
     let (runtime, mut policy) = cli.policy(None)?;
+    let mut twin = if args.rego {
+        requests = gatekeeper_inputs(cli, requests)?;
+        Some(RegoPolicy::from_template(
+            &RegoPolicy::default_template_path(),
+        )?)
+    } else {
+        None
+    };
     let id = policy.entrypoint(&args.entrypoint)?;
     let mut out = Vec::with_capacity(64 * 1024);
     let mut timings = Vec::new();
@@ -90,11 +107,26 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             samples.push(start.elapsed());
         }
         samples.sort_unstable();
+        let (median_us, p99_us) = (
+            micros(percentile(&samples, 50)),
+            micros(percentile(&samples, 99)),
+        );
+        let rego_median_us = match twin.as_mut() {
+            Some(twin) => Some(time_rego(
+                twin,
+                input,
+                warmup,
+                args.iterations,
+                &mut samples,
+            )?),
+            None => None,
+        };
         timings.push(Timing {
             name: name.clone(),
             bytes: input.len(),
-            median_us: micros(percentile(&samples, 50)),
-            p99_us: micros(percentile(&samples, 99)),
+            median_us,
+            p99_us,
+            rego_median_us,
         });
         if !args.json {
             eprintln!("timed {name}");
@@ -155,9 +187,28 @@ fn print_report(report: &Report) {
         "request", "bytes", "median us", "p99 us"
     );
     for t in &report.requests {
-        println!(
+        print!(
             "{:width$}  {:>9}  {:>10.2}  {:>10.2}",
             t.name, t.bytes, t.median_us, t.p99_us
+        );
+        match t.rego_median_us {
+            Some(rego) => println!("  regorus {rego:>9.2} us  x{:.1}", rego / t.median_us),
+            None => println!(),
+        }
+    }
+    let rego: Vec<(f64, f64)> = report
+        .requests
+        .iter()
+        .filter_map(|t| t.rego_median_us.map(|r| (t.median_us, r)))
+        .collect();
+    if !rego.is_empty() {
+        let (module, twin): (f64, f64) = rego
+            .iter()
+            .fold((0.0, 0.0), |(m, r), (a, b)| (m + a, r + b));
+        println!(
+            "regorus on the Rego twin / module, sum of medians over {} requests: {twin:.1} us / {module:.1} us = x{:.1}",
+            rego.len(),
+            twin / module
         );
     }
     if let Some(flat) = &report.flat_heap {
@@ -192,6 +243,51 @@ fn requests(args: &Args) -> Result<Vec<(String, Vec<u8>)>> {
         .iter()
         .map(|file| Ok((file.display().to_string(), read_input(file)?)))
         .collect()
+}
+
+/// The requests as Gatekeeper inputs (`{"review": request, "parameters": settings}`), so the
+/// module and the Rego twin read the same bytes.
+fn gatekeeper_inputs(
+    cli: &Cli,
+    requests: Vec<(String, Vec<u8>)>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let settings = crate::settings::load(cli.settings.as_deref())?;
+    requests
+        .into_iter()
+        .map(|(name, bytes)| {
+            let doc: serde_json::Value =
+                serde_json::from_slice(&bytes).with_context(|| format!("{name} is not JSON"))?;
+            let request = admission_request(&doc)
+                .with_context(|| format!("{name} holds no AdmissionRequest"))?;
+            Ok((
+                name,
+                serde_json::to_vec(&RegoPolicy::gatekeeper_input(request, &settings))?,
+            ))
+        })
+        .collect()
+}
+
+/// Median microseconds of regorus evaluating the twin's `violation` on `input` (JSON parsing
+/// into regorus values included).
+fn time_rego(
+    twin: &mut RegoPolicy,
+    input: &[u8],
+    warmup: usize,
+    iterations: usize,
+    samples: &mut Vec<Duration>,
+) -> Result<f64> {
+    let text = std::str::from_utf8(input)?;
+    for _ in 0..warmup {
+        twin.violations(text)?;
+    }
+    samples.clear();
+    for _ in 0..iterations {
+        let start = Instant::now();
+        twin.violations(text)?;
+        samples.push(start.elapsed());
+    }
+    samples.sort_unstable();
+    Ok(micros(percentile(samples, 50)))
 }
 
 fn percentile(sorted: &[Duration], pct: usize) -> Duration {
