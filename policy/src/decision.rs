@@ -100,7 +100,10 @@ pub struct Decision {
 }
 
 impl Decision {
-    pub fn from_violations(runner: Option<crate::settings::RunnerType>, violations: Vec<Violation>) -> Self {
+    pub fn from_violations(
+        runner: Option<crate::settings::RunnerType>,
+        violations: Vec<Violation>,
+    ) -> Self {
         Decision {
             allowed: violations.is_empty(),
             runner,
@@ -110,7 +113,10 @@ impl Decision {
 
     /// A denial for input that cannot be judged (malformed input, invalid settings).
     pub fn invalid(path: &str, msg: impl Into<String>) -> Self {
-        Self::from_violations(None, vec![Violation::new(RuleName::ValidRequest, path, msg)])
+        Self::from_violations(
+            None,
+            vec![Violation::new(RuleName::ValidRequest, path, msg)],
+        )
     }
 
     /// The distinct rule names of the violations, in report order.

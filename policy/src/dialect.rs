@@ -1,9 +1,9 @@
 //! The edge: a [`Decision`] rendered in the caller's dialect. The only place that knows the
 //! wire shapes of Gatekeeper violations and AdmissionReview responses.
 
+use crate::Entrypoint;
 use crate::decision::{Decision, Violation};
 use crate::request::Dialect;
-use crate::Entrypoint;
 use serde::Serialize;
 
 /// A Gatekeeper violation: `{"msg": ..., "details": {...}}`.
@@ -54,8 +54,12 @@ impl Answer<'_> {
             Entrypoint::Decision => serde_json::to_string(self.decision),
             Entrypoint::Violation => serde_json::to_string(&self.violations()),
             Entrypoint::Main => match self.dialect {
-                Some(Dialect::KubewardenOpa) => serde_json::to_string(&self.review("admission.k8s.io/v1")),
-                Some(Dialect::AdmissionReview { api_version }) => serde_json::to_string(&self.review(api_version)),
+                Some(Dialect::KubewardenOpa) => {
+                    serde_json::to_string(&self.review("admission.k8s.io/v1"))
+                }
+                Some(Dialect::AdmissionReview { api_version }) => {
+                    serde_json::to_string(&self.review(api_version))
+                }
                 // Unknown input gets the Gatekeeper form: a non-empty violations list denies in
                 // every engine, while an AdmissionReview would be unreadable (so allowed) there.
                 Some(Dialect::Gatekeeper) | None => serde_json::to_string(&self.violations()),
@@ -68,7 +72,10 @@ impl Answer<'_> {
         self.decision
             .violations
             .iter()
-            .map(|v| GatekeeperViolation { msg: &v.msg, details: v })
+            .map(|v| GatekeeperViolation {
+                msg: &v.msg,
+                details: v,
+            })
             .collect()
     }
 

@@ -13,7 +13,11 @@ pub enum Entrypoint {
 
 impl Entrypoint {
     /// Every entrypoint, in id order.
-    pub const ALL: [Entrypoint; 3] = [Entrypoint::Main, Entrypoint::Violation, Entrypoint::Decision];
+    pub const ALL: [Entrypoint; 3] = [
+        Entrypoint::Main,
+        Entrypoint::Violation,
+        Entrypoint::Decision,
+    ];
 
     /// The OPA entrypoint name (a path below `data`).
     pub const fn name(self) -> &'static str {

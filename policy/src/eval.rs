@@ -1,21 +1,38 @@
 //! One evaluation: input bytes and the data document in, the entrypoint's result out.
 
+use crate::Entrypoint;
 use crate::decision::{Decision, RuleName, Violation};
 use crate::dialect::Answer;
+use crate::request::json::{Doc, Kind};
 use crate::request::{Dialect, Input, Object};
 use crate::rules::{self, Context};
 use crate::settings::{Settings, Source};
-use crate::Entrypoint;
-use serde_json::Value;
 
 /// Evaluates one request.
 ///
 /// `input` is the JSON text of the input document in any of the three dialects; `data` is the
-/// data document (settings live there unless the input carries `parameters`). Returns the JSON
-/// text of the entrypoint's result value (the `X` of the result set `[{"result": X}]`).
-/// Never fails: malformed input or settings become a `valid-request` denial.
-pub fn evaluate(entrypoint: Entrypoint, input: &[u8], data: Option<&Value>) -> String {
-    let outcome = decide(input, data);
+/// JSON text of the data document (settings live there unless the input carries
+/// `parameters`). Returns the JSON text of the entrypoint's result value (the `X` of the result
+/// set `[{"result": X}]`). Never fails: malformed input or settings become a `valid-request`
+/// denial.
+pub fn evaluate(entrypoint: Entrypoint, input: &[u8], data: Option<&[u8]>) -> String {
+    evaluate_or(entrypoint, input, data, || None)
+}
+
+/// [`evaluate`], but input that is not JSON is first offered to `convert` (the ABI turns Rego
+/// value text, which the OPA Go SDK sends, into JSON there). Costs nothing for JSON input.
+pub fn evaluate_or(
+    entrypoint: Entrypoint,
+    input: &[u8],
+    data: Option<&[u8]>,
+    convert: impl FnOnce() -> Option<Vec<u8>>,
+) -> String {
+    let mut outcome = decide(input, data);
+    if outcome.not_json
+        && let Some(json) = convert()
+    {
+        outcome = decide(&json, data);
+    }
     Answer {
         dialect: outcome.dialect.as_ref(),
         uid: &outcome.uid,
@@ -26,17 +43,31 @@ pub fn evaluate(entrypoint: Entrypoint, input: &[u8], data: Option<&Value>) -> S
 
 /// The decision with what the edge needs to answer in the caller's dialect.
 pub struct Outcome {
+    /// The input was not JSON at all (so another reading of it may be tried).
+    pub not_json: bool,
     pub dialect: Option<Dialect>,
     pub uid: String,
     pub decision: Decision,
 }
 
 /// Judges one input document.
-pub fn decide(input: &[u8], data: Option<&Value>) -> Outcome {
-    let parsed = match Input::parse(input) {
+pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
+    let doc = match Doc::parse(input) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return Outcome {
+                not_json: true,
+                dialect: None,
+                uid: String::new(),
+                decision: Decision::invalid("input", format!("input is not JSON: {}", e.message)),
+            };
+        }
+    };
+    let parsed = match Input::parse(&doc) {
         Ok(parsed) => parsed,
         Err(e) => {
             return Outcome {
+                not_json: false,
                 dialect: e.dialect,
                 uid: String::new(),
                 decision: Decision::invalid(e.path, e.message),
@@ -49,6 +80,7 @@ pub fn decide(input: &[u8], data: Option<&Value>) -> Outcome {
         Err(violations) => Decision::from_violations(None, violations),
     };
     Outcome {
+        not_json: false,
         dialect: Some(parsed.dialect),
         uid,
         decision,
@@ -56,33 +88,48 @@ pub fn decide(input: &[u8], data: Option<&Value>) -> Outcome {
 }
 
 /// Settings from `parameters` when the input has them, else from the data document.
-fn settings(input: &Input<'_>, data: Option<&Value>) -> Result<Settings, Vec<Violation>> {
+fn settings(input: &Input<'_>, data: Option<&[u8]>) -> Result<Settings, Vec<Violation>> {
     let invalid = |path: &str, msg: String| vec![Violation::new(RuleName::ValidRequest, path, msg)];
-    let (value, source, origin) = match (input.parameters, data) {
-        (Some(raw), _) => match serde_json::from_str::<Value>(raw.get()) {
-            Ok(v) => (v, Source::Parameters, "input.parameters"),
-            Err(e) => return Err(invalid("input.parameters", format!("parameters are not valid JSON: {e}"))),
+    let data_doc = match (input.parameters, data) {
+        (None, Some(data)) => match Doc::parse(data) {
+            Ok(doc) => Some(doc),
+            Err(e) => {
+                return Err(invalid(
+                    "data",
+                    format!("the data document is not JSON: {}", e.message),
+                ));
+            }
         },
-        (None, Some(data)) => (data.clone(), Source::Data, "data"),
-        (None, None) => (Value::Null, Source::Data, "data"),
+        _ => None,
     };
-    let empty = match &value {
-        Value::Null => true,
-        Value::Object(o) => o.keys().all(|k| k == "kubernetes" || k == "inventory"),
+    let (value, source, origin) = match (input.parameters, &data_doc) {
+        (Some(parameters), _) => (Some(parameters), Source::Parameters, "input.parameters"),
+        (None, Some(doc)) => (Some(doc.root()), Source::Data, "data"),
+        (None, None) => (None, Source::Data, "data"),
+    };
+    let empty = value.is_none_or(|v| match v.kind() {
+        Kind::Null => true,
+        Kind::Object => v
+            .entries()
+            .all(|(k, _)| k == "kubernetes" || k == "inventory"),
         _ => false,
-    };
-    if empty {
+    });
+    let Some(value) = value.filter(|_| !empty) else {
         return Err(invalid(
             origin,
             "no settings: give them as the Gatekeeper constraint's parameters, or as the data document (OPA bundle data.json, Kubewarden settings); see the README's settings reference".to_owned(),
         ));
-    }
-    Settings::from_value(&value, source).map_err(|errors| {
+    };
+    Settings::from_json(value, source).map_err(|errors| {
         errors
             .into_iter()
             .map(|e| {
                 let path = e.split_once(':').map_or("settings", |(p, _)| p).to_owned();
-                Violation::new(RuleName::ValidRequest, path, format!("invalid settings ({origin}): {e}"))
+                Violation::new(
+                    RuleName::ValidRequest,
+                    path,
+                    format!("invalid settings ({origin}): {e}"),
+                )
             })
             .collect()
     })
@@ -102,7 +149,11 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
         Err(e) => {
             return Decision::invalid(
                 "request.object",
-                format!("request.object is not a valid {}: {e}", request.kind.kind),
+                format!(
+                    "request.object is not a valid {}: {}",
+                    request.kind.kind,
+                    e.describe("object")
+                ),
             );
         }
     };
@@ -110,6 +161,8 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
     if settings.exempt_users.iter().any(|u| u == username) {
         return Decision::from_violations(runner, Vec::new());
     }
-    let ctx = Context::new(request, &object, settings);
+    let Some(ctx) = Context::new(request, &object, settings) else {
+        return Decision::invalid("request.operation", "the request has no operation");
+    };
     Decision::from_violations(runner, rules::run_all(&ctx))
 }

@@ -1,8 +1,8 @@
 //! Settings: the same camelCase object in every engine, validated with every problem reported
 //! at once.
 
+use crate::request::json::{Json, Kind};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// The five runner types of the fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -100,17 +100,17 @@ impl Settings {
     ///
     /// # Errors
     /// Every problem found, each naming the setting and what a valid value looks like.
-    pub fn from_value(value: &Value, source: Source) -> Result<Settings, Vec<String>> {
-        let Some(obj) = value.as_object() else {
+    pub fn from_json(obj: Json<'_>, source: Source) -> Result<Settings, Vec<String>> {
+        if obj.kind() != Kind::Object {
             return Err(vec![format!(
                 "settings must be an object with at least `org` (or `runnersNamespace`) and `runners`, got {}",
-                type_name(value)
+                type_name(obj)
             )]);
-        };
+        }
         let mut errors = Vec::new();
-        for key in obj.keys() {
-            let tolerated = source == Source::Data && ENGINE_KEYS.contains(&key.as_str());
-            if !tolerated && !KNOWN_KEYS.contains(&key.as_str()) {
+        for (key, _) in obj.entries() {
+            let tolerated = source == Source::Data && ENGINE_KEYS.contains(&key.as_ref());
+            if !tolerated && !KNOWN_KEYS.contains(&key.as_ref()) {
                 errors.push(format!(
                     "settings.{key}: unknown setting (known: {})",
                     KNOWN_KEYS.join(", ")
@@ -136,8 +136,8 @@ impl Settings {
             ));
         }
         let runners = runners(obj, &mut errors);
-        let privileged_runner_types = match obj.get("privilegedRunnerTypes") {
-            None | Some(Value::Null) => vec![RunnerType::Dind],
+        let privileged_runner_types = match obj.get("privilegedRunnerTypes").filter(|v| !v.is_null()) {
+            None => vec![RunnerType::Dind],
             Some(v) => string_list(v, "privilegedRunnerTypes", &mut errors)
                 .into_iter()
                 .enumerate()
@@ -153,27 +153,29 @@ impl Settings {
                 })
                 .collect(),
         };
-        let dind_privileged_containers = match opt_string(obj, "dindPrivilegedContainers", &mut errors).as_deref() {
-            None | Some("all") => DindPrivilegedContainers::All,
-            Some("services") => DindPrivilegedContainers::Services,
-            Some(other) => {
-                errors.push(format!(
+        let dind_privileged_containers =
+            match opt_string(obj, "dindPrivilegedContainers", &mut errors).as_deref() {
+                None | Some("all") => DindPrivilegedContainers::All,
+                Some("services") => DindPrivilegedContainers::Services,
+                Some(other) => {
+                    errors.push(format!(
                     "settings.dindPrivilegedContainers: `{other}` is not one of `all`, `services`"
                 ));
-                DindPrivilegedContainers::All
-            }
-        };
-        let attic_namespace =
-            opt_string(obj, "atticNamespace", &mut errors).unwrap_or_else(|| "attic-cache-dev".to_owned());
-        let allowed_registries = match obj.get("allowedRegistries") {
-            None | Some(Value::Null) => vec!["docker.io".to_owned(), "registry.gitlab.com".to_owned()],
+                    DindPrivilegedContainers::All
+                }
+            };
+        let attic_namespace = opt_string(obj, "atticNamespace", &mut errors)
+            .unwrap_or_else(|| "attic-cache-dev".to_owned());
+        let allowed_registries = match obj.get("allowedRegistries").filter(|v| !v.is_null()) {
+            None => vec!["docker.io".to_owned(), "registry.gitlab.com".to_owned()],
             Some(v) => string_list(v, "allowedRegistries", &mut errors)
                 .into_iter()
                 .map(|r| r.to_ascii_lowercase())
                 .collect(),
         };
-        let list = |key: &str, errors: &mut Vec<String>| match obj.get(key) {
-            None | Some(Value::Null) => Vec::new(),
+        let list = |key: &str, errors: &mut Vec<String>| match obj.get(key).filter(|v| !v.is_null())
+        {
+            None => Vec::new(),
             Some(v) => string_list(v, key, errors),
         };
         let registry_credential_secrets = list("registryCredentialSecrets", &mut errors);
@@ -215,15 +217,30 @@ impl Settings {
     }
 
     pub fn privileged_type_names(&self) -> String {
-        let names: Vec<&str> = self.privileged_runner_types.iter().map(|t| t.as_str()).collect();
-        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        let names: Vec<&str> = self
+            .privileged_runner_types
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
     }
 }
 
-fn runners(obj: &Map<String, Value>, errors: &mut Vec<String>) -> Vec<Runner> {
-    let items = match obj.get("runners") {
-        Some(Value::Array(items)) if !items.is_empty() => items,
-        Some(Value::Array(_)) | None | Some(Value::Null) => {
+fn runners(obj: Json<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
+    let items = match obj.get("runners").filter(|v| !v.is_null()) {
+        Some(v) if v.kind() == Kind::Array && v.items().next().is_some() => v,
+        Some(v) if v.kind() == Kind::Array => {
+            errors.push(
+                "settings.runners: required, one entry per runner manager, e.g. [{type: dind, serviceAccount: gitlab-runner-dind}]"
+                    .to_owned(),
+            );
+            return Vec::new();
+        }
+        None => {
             errors.push(
                 "settings.runners: required, one entry per runner manager, e.g. [{type: dind, serviceAccount: gitlab-runner-dind}]"
                     .to_owned(),
@@ -231,28 +248,33 @@ fn runners(obj: &Map<String, Value>, errors: &mut Vec<String>) -> Vec<Runner> {
             return Vec::new();
         }
         Some(other) => {
-            errors.push(format!("settings.runners: must be a list, got {}", type_name(other)));
+            errors.push(format!(
+                "settings.runners: must be a list, got {}",
+                type_name(other)
+            ));
             return Vec::new();
         }
     };
     let mut runners: Vec<Runner> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let Some(entry) = item.as_object() else {
+    for (i, entry) in items.items().enumerate() {
+        if entry.kind() != Kind::Object {
             errors.push(format!(
                 "settings.runners[{i}]: must be an object {{type, serviceAccount}}, got {}",
-                type_name(item)
+                type_name(entry)
             ));
             continue;
-        };
-        for key in entry.keys() {
+        }
+        for (key, _) in entry.entries() {
             if key != "type" && key != "serviceAccount" {
-                errors.push(format!("settings.runners[{i}].{key}: unknown field (known: type, serviceAccount)"));
+                errors.push(format!(
+                    "settings.runners[{i}].{key}: unknown field (known: type, serviceAccount)"
+                ));
             }
         }
         let path = format!("runners[{i}]");
-        let runner_type = match entry.get("type") {
-            Some(Value::String(name)) => {
-                let t = RunnerType::from_name(name);
+        let runner_type = match entry.get("type").and_then(|v| v.as_str().map(|s| (v, s))) {
+            Some((_, name)) => {
+                let t = RunnerType::from_name(&name);
                 if t.is_none() {
                     errors.push(format!(
                         "settings.{path}.type: `{name}` is not a runner type ({})",
@@ -261,27 +283,27 @@ fn runners(obj: &Map<String, Value>, errors: &mut Vec<String>) -> Vec<Runner> {
                 }
                 t
             }
-            other => {
+            None => {
                 errors.push(format!(
                     "settings.{path}.type: required string ({}), got {}",
                     runner_type_names(),
-                    other.map_or("nothing", type_name)
+                    entry.get("type").map_or("nothing", type_name)
                 ));
                 None
             }
         };
-        let service_account = match entry.get("serviceAccount") {
-            Some(Value::String(sa)) if is_dns_subdomain(sa) => Some(sa.clone()),
-            Some(Value::String(sa)) => {
+        let service_account = match entry.get("serviceAccount").and_then(|v| v.as_str()) {
+            Some(sa) if is_dns_subdomain(&sa) => Some(sa.into_owned()),
+            Some(sa) => {
                 errors.push(format!(
                     "settings.{path}.serviceAccount: `{sa}` is not a valid ServiceAccount name"
                 ));
                 None
             }
-            other => {
+            None => {
                 errors.push(format!(
                     "settings.{path}.serviceAccount: required string (the runner manager's ServiceAccount), got {}",
-                    other.map_or("nothing", type_name)
+                    entry.get("serviceAccount").map_or("nothing", type_name)
                 ));
                 None
             }
@@ -301,45 +323,52 @@ fn runners(obj: &Map<String, Value>, errors: &mut Vec<String>) -> Vec<Runner> {
     runners
 }
 
-fn opt_string(obj: &Map<String, Value>, key: &str, errors: &mut Vec<String>) -> Option<String> {
-    match obj.get(key) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(other) => {
-            errors.push(format!("settings.{key}: must be a non-empty string, got {}", type_name(other)));
+fn opt_string(obj: Json<'_>, key: &str, errors: &mut Vec<String>) -> Option<String> {
+    let value = obj.get(key).filter(|v| !v.is_null())?;
+    match value.as_str() {
+        Some(s) if !s.is_empty() => Some(s.into_owned()),
+        _ => {
+            let other = value;
+            errors.push(format!(
+                "settings.{key}: must be a non-empty string, got {}",
+                type_name(other)
+            ));
             None
         }
     }
 }
 
-fn string_list(value: &Value, key: &str, errors: &mut Vec<String>) -> Vec<String> {
-    let Some(items) = value.as_array() else {
-        errors.push(format!("settings.{key}: must be a list of strings, got {}", type_name(value)));
+fn string_list(value: Json<'_>, key: &str, errors: &mut Vec<String>) -> Vec<String> {
+    if value.kind() != Kind::Array {
+        errors.push(format!(
+            "settings.{key}: must be a list of strings, got {}",
+            type_name(value)
+        ));
         return Vec::new();
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        match item {
-            Value::String(s) if !s.is_empty() => out.push(s.clone()),
-            other => errors.push(format!(
+    }
+    let mut out = Vec::new();
+    for (i, item) in value.items().enumerate() {
+        match item.as_str() {
+            Some(s) if !s.is_empty() => out.push(s.into_owned()),
+            _ => errors.push(format!(
                 "settings.{key}[{i}]: must be a non-empty string, got {}{}",
-                type_name(other),
-                if other.is_number() { " (quote it: \"4242\")" } else { "" }
+                type_name(item),
+                if item.kind() == Kind::Number {
+                    " (quote it: \"4242\")"
+                } else {
+                    ""
+                }
             )),
         }
     }
     out
 }
 
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(s) if s.is_empty() => "an empty string",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+fn type_name(value: Json<'_>) -> &'static str {
+    match value.kind() {
+        Kind::String if value.raw() == "\"\"" => "an empty string",
+        Kind::Array => "a list",
+        other => other.article_name(),
     }
 }
 
@@ -351,7 +380,8 @@ fn runner_type_names() -> String {
 /// RFC 1123 label: what Kubernetes accepts as a namespace name.
 fn is_dns_label(s: &str) -> bool {
     s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -364,7 +394,17 @@ fn is_dns_subdomain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    impl Settings {
+        fn from_value(value: &Value, source: Source) -> Result<Settings, Vec<String>> {
+            let text = serde_json::to_vec(value).unwrap();
+            Settings::from_json(
+                crate::request::json::Doc::parse(&text).unwrap().root(),
+                source,
+            )
+        }
+    }
 
     fn example() -> Value {
         json!({
@@ -383,7 +423,10 @@ mod tests {
         assert_eq!(s.privileged_runner_types, vec![RunnerType::Dind]);
         assert_eq!(s.dind_privileged_containers, DindPrivilegedContainers::All);
         assert_eq!(s.attic_namespace, "attic-cache-dev");
-        assert_eq!(s.allowed_registries, vec!["docker.io", "registry.gitlab.com"]);
+        assert_eq!(
+            s.allowed_registries,
+            vec!["docker.io", "registry.gitlab.com"]
+        );
         assert!(s.exempt_users.is_empty());
     }
 
@@ -391,7 +434,12 @@ mod tests {
     fn explicit_namespace_wins_over_org() {
         let mut v = example();
         v["runnersNamespace"] = json!("ci");
-        assert_eq!(Settings::from_value(&v, Source::Parameters).unwrap().runners_namespace, "ci");
+        assert_eq!(
+            Settings::from_value(&v, Source::Parameters)
+                .unwrap()
+                .runners_namespace,
+            "ci"
+        );
     }
 
     #[test]
@@ -433,10 +481,19 @@ mod tests {
     fn runner_identity_is_exact() {
         let s = Settings::from_value(&example(), Source::Parameters).unwrap();
         let t = |u: &str| s.runner_for(u).map(|r| r.runner_type);
-        assert_eq!(t("system:serviceaccount:acme-runners:gitlab-runner-dind"), Some(RunnerType::Dind));
-        assert_eq!(t("system:serviceaccount:acme-runners:gitlab-runner-dind2"), None);
+        assert_eq!(
+            t("system:serviceaccount:acme-runners:gitlab-runner-dind"),
+            Some(RunnerType::Dind)
+        );
+        assert_eq!(
+            t("system:serviceaccount:acme-runners:gitlab-runner-dind2"),
+            None
+        );
         assert_eq!(t("system:serviceaccount:other:gitlab-runner-dind"), None);
-        assert_eq!(t("system:serviceaccount:acme-runners-x:gitlab-runner-dind"), None);
+        assert_eq!(
+            t("system:serviceaccount:acme-runners-x:gitlab-runner-dind"),
+            None
+        );
         assert_eq!(t("gitlab-runner-dind"), None);
     }
 

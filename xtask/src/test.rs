@@ -14,31 +14,156 @@ struct Step {
 }
 
 const fn step(name: &'static str, program: &'static str, args: &'static [&'static str]) -> Step {
-    Step { name, program, args }
+    Step {
+        name,
+        program,
+        args,
+    }
 }
 
 const STEPS: &[Step] = &[
+    // rust-toolchain.toml names the target, but machines with RUSTUP_AUTO_INSTALL=0 skip it.
+    step(
+        "wasm32 target",
+        "rustup",
+        &[
+            "target",
+            "add",
+            "wasm32-unknown-unknown",
+            "--toolchain",
+            "1.95.0",
+        ],
+    ),
     step("format", "cargo", &["fmt", "--all", "--", "--check"]),
-    step("recorded requests are fresh", "cargo", &["xtask", "requests", "--check"]),
+    step(
+        "recorded requests are fresh",
+        "cargo",
+        &["xtask", "requests", "--check"],
+    ),
     step("build the module and bundles", "cargo", &["xtask", "dist"]),
+    step(
+        "Rego constants and Gatekeeper template are fresh",
+        "cargo",
+        &["xtask", "gatekeeper", "--check"],
+    ),
     step(
         "clippy (host)",
         "cargo",
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ),
     step(
         "clippy (wasm32 module)",
         "cargo",
-        &["clippy", "-p", "policy", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "-p",
+            "policy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ),
-    step("JS SDK packages", "npm", &["ci", "--prefix", "host-tests/js", "--no-audit", "--no-fund"]),
+    step(
+        "JS SDK packages",
+        "npm",
+        &["ci", "--prefix", "host-tests/js", "--no-audit", "--no-fund"],
+    ),
     step("tests", "cargo", &["test", "--workspace", "--all-targets"]),
     step("doctests", "cargo", &["test", "--workspace", "--doc"]),
-    step("examples", "cargo", &["run", "-q", "-p", "host-tests", "--example", "evaluate_review"]),
+    step(
+        "example: evaluate a review",
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "host-tests",
+            "--example",
+            "evaluate_review",
+        ],
+    ),
+    step(
+        "example: custom settings",
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "host-tests",
+            "--example",
+            "custom_settings",
+        ],
+    ),
     step(
         "recorded suite through the CLI",
         "cargo",
-        &["run", "-q", "-p", "host-tests", "--bin", "runner-policy", "--", "test", "host-tests/requests/suite.yaml"],
+        &[
+            "run",
+            "-q",
+            "-p",
+            "host-tests",
+            "--bin",
+            "runner-policy",
+            "--",
+            "test",
+            "host-tests/requests/suite.yaml",
+        ],
+    ),
+    step(
+        "conformance with ../shared/corpora",
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "host-tests",
+            "--bin",
+            "runner-policy",
+            "--",
+            "conformance",
+            "../shared/corpora",
+        ],
+    ),
+    step(
+        "the sample admission log replays (the README's main command)",
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "host-tests",
+            "--bin",
+            "runner-policy",
+            "--",
+            "replay",
+            "host-tests/requests/sample-admission-log.jsonl",
+        ],
+    ),
+    step(
+        "benchmark (figures, not a pass/fail gate)",
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "host-tests",
+            "--bin",
+            "runner-policy",
+            "--",
+            "bench",
+            "--rego",
+            "--iterations",
+            "2000",
+        ],
     ),
 ];
 
@@ -50,12 +175,21 @@ pub fn run(args: &[&str]) -> Result<()> {
     let started = Instant::now();
     let total = STEPS.len();
     for (i, s) in STEPS.iter().enumerate() {
-        eprintln!("==> [{}/{total}] {}: {} {}", i + 1, s.name, s.program, s.args.join(" "));
+        eprintln!(
+            "==> [{}/{total}] {}: {} {}",
+            i + 1,
+            s.name,
+            s.program,
+            s.args.join(" ")
+        );
         let t = Instant::now();
         run_in(&root, s.program, s.args).with_context(|| format!("step `{}` failed", s.name))?;
         eprintln!("    ok in {:.1}s", t.elapsed().as_secs_f64());
     }
-    eprintln!("==> all {total} steps passed in {:.0}s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "==> all {total} steps passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

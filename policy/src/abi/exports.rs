@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crate::request::json::Doc;
 use serde_json::{Map, Value as Tree};
 
 use super::heap;
@@ -34,9 +35,12 @@ impl Tagged for Ctx {
 /// An id that names no entrypoint gets a denial in the `runners/decision` shape: the caller
 /// asked for something this module does not have, so it fails closed, and the decision shape is
 /// the one that can say why. (Treating it as `runners/main` could allow a request.)
-fn run(entrypoint: i32, input: &[u8], data: Option<&Tree>) -> String {
+fn run(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> String {
     match Entrypoint::from_id(entrypoint) {
-        Some(entrypoint) => crate::evaluate(entrypoint, input, data),
+        // Input that is not JSON may be Rego value text (the OPA Go SDK's format).
+        Some(entrypoint) => crate::evaluate_or(entrypoint, input, data, || {
+            rego::parse(input).map(|tree| value::tree_text(&tree))
+        }),
         None => unknown_entrypoint(entrypoint),
     }
 }
@@ -56,18 +60,6 @@ fn unknown_entrypoint(id: i32) -> String {
         .unwrap_or_else(|_| String::from(r#"{"allowed":false,"runner":null,"violations":[]}"#))
 }
 
-/// Input bytes as JSON text: JSON as it is; Rego value text (the OPA Go SDK's format) turned
-/// into JSON; anything else passed on as it is, for `evaluate` to deny as malformed.
-fn input_json(input: &[u8]) -> Cow<'_, [u8]> {
-    if serde_json::from_slice::<serde::de::IgnoredAny>(input).is_ok() {
-        return Cow::Borrowed(input);
-    }
-    match rego::parse(input) {
-        Some(tree) => Cow::Owned(value::tree_text(&tree)),
-        None => Cow::Borrowed(input),
-    }
-}
-
 /// The input value at `addr` as JSON text; empty (a malformed input) if there is none.
 fn input_text(addr: Addr) -> Cow<'static, [u8]> {
     match value::load_value(addr) {
@@ -77,9 +69,9 @@ fn input_text(addr: Addr) -> Cow<'static, [u8]> {
     }
 }
 
-/// The data value at `addr` as a tree; `None` for no data (or an address holding no value).
-fn data_tree(addr: Addr) -> Option<Cow<'static, Tree>> {
-    value::load_value(addr).and_then(|v| v.tree())
+/// The data value at `addr` as JSON text; `None` for no data (or an address holding no value).
+fn data_text(addr: Addr) -> Option<Cow<'static, [u8]>> {
+    value::load_value(addr).map(|v| v.json_text())
 }
 
 /// Writes `text` NUL-terminated and returns its address.
@@ -91,9 +83,7 @@ fn dump(text: &[u8]) -> Addr {
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_json_parse(addr: Addr, len: i32) -> Addr {
     match mem::bytes(addr, len) {
-        Some(text) if serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok() => {
-            value::store_value(Value::Json(text.to_vec()))
-        }
+        Some(text) if Doc::parse(text).is_ok() => value::store_value(Value::Json(text.to_vec())),
         _ => Addr::NULL,
     }
 }
@@ -198,7 +188,7 @@ pub extern "C" fn opa_eval_ctx_set_entrypoint(ctx: Addr, entrypoint: i32) {
 /// Evaluates a context and stores its result set in it.
 fn eval_ctx(ctx: &mut Ctx) -> Addr {
     let input = input_text(ctx.input);
-    let data = data_tree(ctx.data);
+    let data = data_text(ctx.data);
     let result = run(ctx.entrypoint, &input, data.as_deref());
     ctx.result = value::store_value(Value::ResultSet(result));
     ctx.result
@@ -254,9 +244,8 @@ pub extern "C" fn opa_eval(
     if !input.is_empty() && input_end > heap::top() {
         heap::set_top(input_end);
     }
-    let input = input_json(input);
-    let data = data_tree(data);
-    let set = Value::ResultSet(run(entrypoint, &input, data.as_deref()));
+    let data = data_text(data);
+    let set = Value::ResultSet(run(entrypoint, input, data.as_deref()));
     if format == FORMAT_VALUE {
         dump(&set.value_text())
     } else {

@@ -1,6 +1,6 @@
-//! Serde helpers for Kubernetes JSON: absent and `null` lists and maps are empty.
+//! Model building blocks for Kubernetes JSON: absent and `null` lists and maps are empty.
 
-use serde::{Deserialize, Deserializer};
+use super::json::{FromJson, Json, JsonError, Kind};
 use std::borrow::Cow;
 
 /// A string borrowed from the input when it has no escapes.
@@ -23,21 +23,26 @@ impl<T> std::ops::Deref for List<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(List(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default()))
+impl<'a, T: FromJson<'a>> FromJson<'a> for List<T> {
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        if v.is_null() {
+            Ok(List::default())
+        } else {
+            Vec::from_json(v).map(List)
+        }
     }
 }
 
 /// A string map kept as pairs in document order (labels, annotations, Secret data).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[derive(Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pairs<'a>(pub Vec<(Str<'a>, Str<'a>)>);
-
 
 impl<'a> Pairs<'a> {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_ref())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -49,56 +54,28 @@ impl<'a> Pairs<'a> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
-            type Value = Pairs<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of strings")
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Pairs::default())
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Pairs::default())
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_map(self)
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut pairs = Vec::new();
-                while let Some((k, v)) = map.next_entry::<CowStr<'de>, CowStr<'de>>()? {
-                    pairs.push((k.0, v.0));
-                }
-                Ok(Pairs(pairs))
+impl<'a> FromJson<'a> for Pairs<'a> {
+    /// A duplicate key is an error: a label read twice must not mean two things.
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        if v.is_null() {
+            return Ok(Pairs::default());
+        }
+        if v.kind() != Kind::Object {
+            return Err(v.expected("a map of strings"));
+        }
+        let mut pairs = Vec::new();
+        for (key, value) in v.entries() {
+            let value = Str::from_json(value).map_err(|e| e.at_key(&key))?;
+            pairs.push((key, value));
+        }
+        if pairs.len() > 1 {
+            let mut keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
+            keys.sort_unstable();
+            if let Some(w) = keys.windows(2).find(|w| w.first() == w.get(1)) {
+                let key = w.first().copied().unwrap_or("");
+                return Err(JsonError::new(format!("duplicate key `{key}`")));
             }
         }
-        d.deserialize_option(Visitor(std::marker::PhantomData))
-    }
-}
-
-/// A string that borrows from the input when it can (serde's own `Cow` impl always copies).
-pub struct CowStr<'a>(pub Str<'a>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
-            type Value = CowStr<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(CowStr(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(Visitor(std::marker::PhantomData))
+        Ok(Pairs(pairs))
     }
 }

@@ -3,15 +3,16 @@
 
 pub mod admission;
 pub mod de;
+pub mod json;
 pub mod object;
 pub mod pod;
 
 pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
+use crate::from_json;
 use de::Str;
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use json::{Doc, FromJson, Json};
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,20 +25,15 @@ pub enum Dialect {
     AdmissionReview { api_version: String },
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct Document<'a> {
-    #[serde(borrow, default)]
-    review: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    request: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    parameters: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    review: Option<Json<'a>>,
+    request: Option<Json<'a>>,
+    parameters: Option<Json<'a>>,
     kind: Option<Str<'a>>,
-    #[serde(borrow, default)]
     api_version: Option<Str<'a>>,
 }
+from_json!(Document<'a> { review: "review", request: "request", parameters: "parameters", kind: "kind", api_version: "apiVersion" });
 
 /// A parsed input document.
 #[derive(Debug)]
@@ -45,7 +41,7 @@ pub struct Input<'a> {
     pub dialect: Dialect,
     pub request: AdmissionRequest<'a>,
     /// Gatekeeper `parameters`, when the input carries them.
-    pub parameters: Option<&'a RawValue>,
+    pub parameters: Option<Json<'a>>,
 }
 
 /// Why an input cannot be judged. The dialect is known when the top level could be read.
@@ -57,21 +53,33 @@ pub struct InputError {
 }
 
 impl<'a> Input<'a> {
-    /// Reads the input document and its admission request.
+    /// Reads the (validated) input document and its admission request.
     ///
     /// # Errors
-    /// Not JSON, not one of the three dialects, or a request field of the wrong type.
-    pub fn parse(bytes: &'a [u8]) -> Result<Input<'a>, InputError> {
-        let doc: Document<'a> = serde_json::from_slice(bytes).map_err(|e| InputError {
+    /// Not one of the three dialects, or a request field of the wrong type.
+    pub fn parse(doc: &'a Doc<'a>) -> Result<Input<'a>, InputError> {
+        let top = doc.root();
+        let doc = Document::from_json(top).map_err(|e| InputError {
             dialect: None,
             path: "input",
-            message: format!("input is not a JSON object: {e}"),
+            message: format!(
+                "input is not one of the three dialects: {}",
+                e.describe("input")
+            ),
         })?;
         let (dialect, raw, path) = match (doc.review, doc.request) {
             (Some(review), _) => (Dialect::Gatekeeper, review, "input.review"),
             (None, Some(request)) if doc.kind.as_deref() == Some("AdmissionReview") => {
-                let api_version = doc.api_version.as_deref().unwrap_or("admission.k8s.io/v1").to_owned();
-                (Dialect::AdmissionReview { api_version }, request, "input.request")
+                let api_version = doc
+                    .api_version
+                    .as_deref()
+                    .unwrap_or("admission.k8s.io/v1")
+                    .to_owned();
+                (
+                    Dialect::AdmissionReview { api_version },
+                    request,
+                    "input.request",
+                )
             }
             (None, Some(request)) => (Dialect::KubewardenOpa, request, "input.request"),
             (None, None) => {
@@ -82,15 +90,26 @@ impl<'a> Input<'a> {
                 });
             }
         };
-        let request: AdmissionRequest<'a> = serde_json::from_str(raw.get()).map_err(|e| InputError {
+        let invalid = |message: String| InputError {
             dialect: Some(dialect.clone()),
             path,
-            message: format!("{path} is not a valid AdmissionRequest: {e}"),
-        })?;
+            message: format!("{path} is not a valid AdmissionRequest: {message}"),
+        };
+        let request = AdmissionRequest::from_json(raw).map_err(|e| invalid(e.describe(path)))?;
+        if request.operation.is_none() {
+            return Err(invalid(format!(
+                "{path}.operation is required (CREATE, UPDATE, DELETE or CONNECT)"
+            )));
+        }
+        if request.kind.kind.is_empty() {
+            return Err(invalid(format!(
+                "{path}.kind.kind is required (the object's kind, e.g. Pod)"
+            )));
+        }
         Ok(Input {
             dialect,
             request,
-            parameters: doc.parameters.filter(|p| p.get() != "null"),
+            parameters: doc.parameters.filter(|p| !p.is_null()),
         })
     }
 }

@@ -1,9 +1,9 @@
 //! The object under review, parsed into the shape of its kind.
 
 use super::de::{List, Pairs, Str};
+use super::json::{FromJson, Json, JsonError};
 use super::pod::{ObjectMeta, PodSpec};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use crate::from_json;
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
 /// their metadata.
@@ -34,27 +34,28 @@ pub struct PodView<'o, 'a> {
     pub spec: &'o PodSpec<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct MetaOnly<'a> {
-    #[serde(borrow, default)]
     pub metadata: ObjectMeta<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(MetaOnly<'a> { metadata: "metadata" });
+
+#[derive(Debug, Clone, Default)]
 pub struct PodObject<'a> {
-    #[serde(borrow, default)]
     pub metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
     pub spec: PodSpec<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(PodObject<'a> { metadata: "metadata", spec: "spec" });
+
+#[derive(Debug, Clone, Default)]
 pub struct PodTemplateSpec<'a> {
-    #[serde(borrow, default)]
     pub metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
     pub spec: PodSpec<'a>,
 }
+
+from_json!(PodTemplateSpec<'a> { metadata: "metadata", spec: "spec" });
 
 #[derive(Debug, Clone, Default)]
 pub struct Workload<'a> {
@@ -63,181 +64,172 @@ pub struct Workload<'a> {
     pub template: PodTemplateSpec<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct PolicyRule<'a> {
-    #[serde(borrow, default)]
     pub api_groups: List<Str<'a>>,
-    #[serde(borrow, default)]
     pub resources: List<Str<'a>>,
-    #[serde(borrow, default)]
     pub verbs: List<Str<'a>>,
-    #[serde(borrow, default)]
     pub resource_names: List<Str<'a>>,
-    #[serde(borrow, default, rename = "nonResourceURLs")]
     pub non_resource_urls: List<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(PolicyRule<'a> { api_groups: "apiGroups", resources: "resources", verbs: "verbs", resource_names: "resourceNames", non_resource_urls: "nonResourceURLs" });
+
+#[derive(Debug, Clone, Default)]
 pub struct RoleObject<'a> {
-    #[serde(borrow, default)]
     pub metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
     pub rules: List<PolicyRule<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(RoleObject<'a> { metadata: "metadata", rules: "rules" });
+
+#[derive(Debug, Clone, Default)]
 pub struct RoleRef<'a> {
-    #[serde(borrow, default)]
     pub api_group: Str<'a>,
-    #[serde(borrow, default)]
     pub kind: Str<'a>,
-    #[serde(borrow, default)]
     pub name: Str<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(RoleRef<'a> { api_group: "apiGroup", kind: "kind", name: "name" });
+
+#[derive(Debug, Clone, Default)]
 pub struct Subject<'a> {
-    #[serde(borrow, default)]
     pub kind: Str<'a>,
-    #[serde(borrow, default)]
     pub name: Str<'a>,
-    #[serde(borrow, default)]
     pub namespace: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(Subject<'a> { kind: "kind", name: "name", namespace: "namespace" });
+
+#[derive(Debug, Clone, Default)]
 pub struct BindingObject<'a> {
-    #[serde(borrow, default)]
     pub metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
     pub role_ref: RoleRef<'a>,
-    #[serde(borrow, default)]
     pub subjects: List<Subject<'a>>,
 }
 
+from_json!(BindingObject<'a> { metadata: "metadata", role_ref: "roleRef", subjects: "subjects" });
+
 /// A Secret or ConfigMap: only the keys of its data matter.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct DataObject<'a> {
-    #[serde(borrow, default)]
     pub metadata: ObjectMeta<'a>,
-    #[serde(borrow, default, rename = "type")]
     pub secret_type: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub data: Pairs<'a>,
-    #[serde(borrow, default)]
     pub string_data: Pairs<'a>,
-    #[serde(borrow, default)]
     pub binary_data: Pairs<'a>,
 }
+
+from_json!(DataObject<'a> { metadata: "metadata", secret_type: "type", data: "data", string_data: "stringData", binary_data: "binaryData" });
 
 impl DataObject<'_> {
     /// Every data key with the field it sits in.
     pub fn keys(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let fields = [("data", &self.data), ("stringData", &self.string_data), ("binaryData", &self.binary_data)];
+        let fields = [
+            ("data", &self.data),
+            ("stringData", &self.string_data),
+            ("binaryData", &self.binary_data),
+        ];
         fields
             .into_iter()
             .flat_map(|(field, pairs)| pairs.0.iter().map(move |(k, _)| (field, k.as_ref())))
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct NetworkPolicyObject<'a> {
-    #[serde(borrow, default)]
     pub metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
     pub spec: NetworkPolicySpec<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(NetworkPolicyObject<'a> { metadata: "metadata", spec: "spec" });
+
+#[derive(Debug, Clone, Default)]
 pub struct NetworkPolicySpec<'a> {
-    #[serde(borrow, default)]
     pub egress: List<EgressRule<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(NetworkPolicySpec<'a> { egress: "egress" });
+
+#[derive(Debug, Clone, Default)]
 pub struct EgressRule<'a> {
     /// `None`: the rule has no `to`, so it allows every destination.
-    #[serde(borrow, default)]
     pub to: Option<Vec<Peer<'a>>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(EgressRule<'a> { to: "to" });
+
+#[derive(Debug, Clone, Default)]
 pub struct Peer<'a> {
-    #[serde(borrow, default)]
     pub namespace_selector: Option<LabelSelector<'a>>,
-    #[serde(borrow, default)]
     pub pod_selector: Option<LabelSelector<'a>>,
-    #[serde(default)]
-    pub ip_block: Option<serde::de::IgnoredAny>,
+    pub ip_block: Option<Json<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(Peer<'a> { namespace_selector: "namespaceSelector", pod_selector: "podSelector", ip_block: "ipBlock" });
+
+#[derive(Debug, Clone, Default)]
 pub struct LabelSelector<'a> {
-    #[serde(borrow, default)]
     pub match_labels: Pairs<'a>,
-    #[serde(borrow, default)]
     pub match_expressions: List<SelectorRequirement<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(LabelSelector<'a> { match_labels: "matchLabels", match_expressions: "matchExpressions" });
+
+#[derive(Debug, Clone, Default)]
 pub struct SelectorRequirement<'a> {
-    #[serde(borrow, default)]
     pub key: Str<'a>,
-    #[serde(borrow, default)]
     pub operator: Str<'a>,
-    #[serde(borrow, default)]
     pub values: List<Str<'a>>,
 }
 
-#[derive(Default, Deserialize)]
+from_json!(SelectorRequirement<'a> { key: "key", operator: "operator", values: "values" });
+
+#[derive(Default)]
 struct TemplateOnly<'a> {
-    #[serde(borrow, default)]
     template: PodTemplateSpec<'a>,
 }
+from_json!(TemplateOnly<'a> { template: "template" });
 
-#[derive(Default, Deserialize)]
-struct WithSpec<T> {
-    #[serde(default)]
-    spec: Option<T>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JobTemplateOnly<'a> {
-    #[serde(borrow, default)]
-    job_template: Option<WithSpec<TemplateOnly<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct SpecWorkload<'a> {
-    #[serde(borrow, default)]
-    metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
+#[derive(Default)]
+struct JobSpec<'a> {
     spec: Option<TemplateOnly<'a>>,
 }
+from_json!(JobSpec<'a> { spec: "spec" });
 
-#[derive(Deserialize)]
-struct CronWorkload<'a> {
-    #[serde(borrow, default)]
-    metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
-    spec: Option<JobTemplateOnly<'a>>,
+#[derive(Default)]
+struct CronJobSpec<'a> {
+    job_template: Option<JobSpec<'a>>,
 }
+from_json!(CronJobSpec<'a> { job_template: "jobTemplate" });
 
-#[derive(Deserialize)]
-struct PodTemplateObject<'a> {
-    #[serde(borrow, default)]
+#[derive(Default)]
+struct SpecWorkload<'a> {
     metadata: ObjectMeta<'a>,
-    #[serde(borrow, default)]
+    spec: Option<TemplateOnly<'a>>,
+}
+from_json!(SpecWorkload<'a> { metadata: "metadata", spec: "spec" });
+
+#[derive(Default)]
+struct CronWorkload<'a> {
+    metadata: ObjectMeta<'a>,
+    spec: Option<CronJobSpec<'a>>,
+}
+from_json!(CronWorkload<'a> { metadata: "metadata", spec: "spec" });
+
+#[derive(Default)]
+struct PodTemplateObject<'a> {
+    metadata: ObjectMeta<'a>,
     template: PodTemplateSpec<'a>,
 }
+from_json!(PodTemplateObject<'a> { metadata: "metadata", template: "template" });
+
+#[derive(Default)]
+struct PodParts<'a> {
+    spec: Option<Json<'a>>,
+    template: Option<Json<'a>>,
+}
+from_json!(PodParts<'a> { spec: "spec", template: "template" });
 
 /// How a kind is read.
 enum Shape {
@@ -279,11 +271,10 @@ impl<'a> Object<'a> {
     ///
     /// # Errors
     /// The object does not have the shape of its kind (a field of the wrong type).
-    pub fn parse(group: &str, kind: &str, raw: Option<&'a RawValue>) -> Result<Object<'a>, serde_json::Error> {
-        let Some(raw) = raw else {
+    pub fn parse(group: &str, kind: &str, raw: Option<Json<'a>>) -> Result<Object<'a>, JsonError> {
+        let Some(json) = raw else {
             return Ok(Object::Absent);
         };
-        let json = raw.get();
         let workload = |metadata, prefix, template: Option<PodTemplateSpec<'a>>| {
             Object::Workload(Workload {
                 metadata,
@@ -292,28 +283,32 @@ impl<'a> Object<'a> {
             })
         };
         Ok(match shape(group, kind) {
-            Shape::Pod => Object::Pod(serde_json::from_str(json)?),
+            Shape::Pod => Object::Pod(FromJson::from_json(json)?),
             Shape::SpecTemplate => {
-                let w: SpecWorkload = serde_json::from_str(json)?;
+                let w: SpecWorkload = FromJson::from_json(json)?;
                 workload(w.metadata, "spec.template.", w.spec.map(|s| s.template))
             }
             Shape::CronJob => {
-                let w: CronWorkload = serde_json::from_str(json)?;
-                let template = w.spec.and_then(|s| s.job_template).and_then(|j| j.spec).map(|s| s.template);
+                let w: CronWorkload = FromJson::from_json(json)?;
+                let template = w
+                    .spec
+                    .and_then(|s| s.job_template)
+                    .and_then(|j| j.spec)
+                    .map(|s| s.template);
                 workload(w.metadata, "spec.jobTemplate.spec.template.", template)
             }
             Shape::PodTemplate => {
-                let w: PodTemplateObject = serde_json::from_str(json)?;
+                let w: PodTemplateObject = FromJson::from_json(json)?;
                 workload(w.metadata, "template.", Some(w.template))
             }
-            Shape::Role => Object::Role(serde_json::from_str(json)?),
-            Shape::ClusterRole => Object::ClusterRole(serde_json::from_str(json)?),
-            Shape::RoleBinding => Object::RoleBinding(serde_json::from_str(json)?),
-            Shape::ClusterRoleBinding => Object::ClusterRoleBinding(serde_json::from_str(json)?),
-            Shape::Secret => Object::Secret(serde_json::from_str(json)?),
-            Shape::ConfigMap => Object::ConfigMap(serde_json::from_str(json)?),
-            Shape::NetworkPolicy => Object::NetworkPolicy(serde_json::from_str(json)?),
-            Shape::Other => Object::Other(serde_json::from_str(json)?),
+            Shape::Role => Object::Role(FromJson::from_json(json)?),
+            Shape::ClusterRole => Object::ClusterRole(FromJson::from_json(json)?),
+            Shape::RoleBinding => Object::RoleBinding(FromJson::from_json(json)?),
+            Shape::ClusterRoleBinding => Object::ClusterRoleBinding(FromJson::from_json(json)?),
+            Shape::Secret => Object::Secret(FromJson::from_json(json)?),
+            Shape::ConfigMap => Object::ConfigMap(FromJson::from_json(json)?),
+            Shape::NetworkPolicy => Object::NetworkPolicy(FromJson::from_json(json)?),
+            Shape::Other => Object::Other(FromJson::from_json(json)?),
         })
     }
 
@@ -351,14 +346,12 @@ impl<'a> Object<'a> {
 
 /// The raw pod-bearing part of an object (`spec`, or `template` for a PodTemplate), to tell
 /// whether an UPDATE changed what runs.
-pub fn raw_pod_part<'a>(kind: &str, raw: &'a RawValue) -> Option<&'a RawValue> {
-    #[derive(Deserialize)]
-    struct Parts<'a> {
-        #[serde(borrow, default)]
-        spec: Option<&'a RawValue>,
-        #[serde(borrow, default)]
-        template: Option<&'a RawValue>,
-    }
-    let parts: Parts<'a> = serde_json::from_str(raw.get()).ok()?;
-    if kind == "PodTemplate" { parts.template } else { parts.spec }
+pub fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<&'a str> {
+    let parts = PodParts::from_json(object).ok()?;
+    let part = if kind == "PodTemplate" {
+        parts.template
+    } else {
+        parts.spec
+    };
+    part.map(Json::raw)
 }

@@ -1,22 +1,18 @@
 //! The parts of a Pod that the rules read, from a Pod or any workload's pod template.
 
 use super::de::{List, Pairs, Str};
-use serde::Deserialize;
+use crate::from_json;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct ObjectMeta<'a> {
-    #[serde(borrow, default)]
     pub name: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub generate_name: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub namespace: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub labels: Pairs<'a>,
-    #[serde(borrow, default)]
     pub annotations: Pairs<'a>,
 }
+
+from_json!(ObjectMeta<'a> { name: "name", generate_name: "generateName", namespace: "namespace", labels: "labels", annotations: "annotations" });
 
 impl ObjectMeta<'_> {
     /// The name, or the generateName prefix for objects named by the API server.
@@ -29,33 +25,23 @@ impl ObjectMeta<'_> {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct PodSpec<'a> {
-    #[serde(borrow, default)]
     pub containers: List<Container<'a>>,
-    #[serde(borrow, default)]
     pub init_containers: List<Container<'a>>,
-    #[serde(borrow, default)]
     pub ephemeral_containers: List<Container<'a>>,
-    #[serde(default)]
     pub host_network: Option<bool>,
-    #[serde(default, rename = "hostPID")]
     pub host_pid: Option<bool>,
-    #[serde(default, rename = "hostIPC")]
     pub host_ipc: Option<bool>,
-    #[serde(default)]
     pub host_users: Option<bool>,
-    #[serde(borrow, default)]
     pub security_context: Option<PodSecurityContext<'a>>,
-    #[serde(borrow, default)]
     pub volumes: List<Volume<'a>>,
-    #[serde(borrow, default)]
     pub service_account_name: Option<Str<'a>>,
     /// Deprecated alias of `serviceAccountName`, still honoured by the API server.
-    #[serde(borrow, default)]
     pub service_account: Option<Str<'a>>,
 }
+
+from_json!(PodSpec<'a> { containers: "containers", init_containers: "initContainers", ephemeral_containers: "ephemeralContainers", host_network: "hostNetwork", host_pid: "hostPID", host_ipc: "hostIPC", host_users: "hostUsers", security_context: "securityContext", volumes: "volumes", service_account_name: "serviceAccountName", service_account: "serviceAccount" });
 
 /// Which list of the pod spec a container comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +67,10 @@ impl<'a> PodSpec<'a> {
         let lists = [
             (ContainerList::InitContainers, &self.init_containers),
             (ContainerList::Containers, &self.containers),
-            (ContainerList::EphemeralContainers, &self.ephemeral_containers),
+            (
+                ContainerList::EphemeralContainers,
+                &self.ephemeral_containers,
+            ),
         ];
         lists
             .into_iter()
@@ -98,215 +87,197 @@ impl<'a> PodSpec<'a> {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct Container<'a> {
-    #[serde(borrow, default)]
     pub name: Str<'a>,
-    #[serde(borrow, default)]
     pub image: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub security_context: Option<SecurityContext<'a>>,
-    #[serde(default)]
     pub ports: List<ContainerPort>,
-    #[serde(borrow, default)]
     pub env: List<EnvVar<'a>>,
-    #[serde(borrow, default)]
     pub env_from: List<EnvFromSource<'a>>,
-    #[serde(borrow, default)]
     pub volume_mounts: List<VolumeMount<'a>>,
-    #[serde(borrow, default)]
     pub liveness_probe: Option<Handler<'a>>,
-    #[serde(borrow, default)]
     pub readiness_probe: Option<Handler<'a>>,
-    #[serde(borrow, default)]
     pub startup_probe: Option<Handler<'a>>,
-    #[serde(borrow, default)]
     pub lifecycle: Option<Lifecycle<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(Container<'a> { name: "name", image: "image", security_context: "securityContext", ports: "ports", env: "env", env_from: "envFrom", volume_mounts: "volumeMounts", liveness_probe: "livenessProbe", readiness_probe: "readinessProbe", startup_probe: "startupProbe", lifecycle: "lifecycle" });
+
+#[derive(Debug, Clone, Default)]
 pub struct SecurityContext<'a> {
-    #[serde(default)]
     pub privileged: Option<bool>,
-    #[serde(borrow, default)]
     pub capabilities: Option<Capabilities<'a>>,
-    #[serde(borrow, default)]
     pub proc_mount: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub seccomp_profile: Option<ProfileRef<'a>>,
-    #[serde(borrow, default)]
     pub app_armor_profile: Option<ProfileRef<'a>>,
-    #[serde(borrow, default)]
     pub se_linux_options: Option<SeLinuxOptions<'a>>,
-    #[serde(default)]
     pub windows_options: Option<WindowsOptions>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(SecurityContext<'a> { privileged: "privileged", capabilities: "capabilities", proc_mount: "procMount", seccomp_profile: "seccompProfile", app_armor_profile: "appArmorProfile", se_linux_options: "seLinuxOptions", windows_options: "windowsOptions" });
+
+#[derive(Debug, Clone, Default)]
 pub struct PodSecurityContext<'a> {
-    #[serde(borrow, default)]
     pub seccomp_profile: Option<ProfileRef<'a>>,
-    #[serde(borrow, default)]
     pub app_armor_profile: Option<ProfileRef<'a>>,
-    #[serde(borrow, default)]
     pub se_linux_options: Option<SeLinuxOptions<'a>>,
-    #[serde(borrow, default)]
     pub sysctls: List<Sysctl<'a>>,
-    #[serde(default)]
     pub windows_options: Option<WindowsOptions>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(PodSecurityContext<'a> { seccomp_profile: "seccompProfile", app_armor_profile: "appArmorProfile", se_linux_options: "seLinuxOptions", sysctls: "sysctls", windows_options: "windowsOptions" });
+
+#[derive(Debug, Clone, Default)]
 pub struct Capabilities<'a> {
-    #[serde(borrow, default)]
     pub add: List<Str<'a>>,
 }
 
+from_json!(Capabilities<'a> { add: "add" });
+
 /// A seccomp or AppArmor profile reference: only its type matters at baseline.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ProfileRef<'a> {
-    #[serde(borrow, default, rename = "type")]
     pub profile_type: Str<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(ProfileRef<'a> { profile_type: "type" });
+
+#[derive(Debug, Clone, Default)]
 pub struct SeLinuxOptions<'a> {
-    #[serde(borrow, default, rename = "type")]
     pub se_type: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub user: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub role: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(SeLinuxOptions<'a> { se_type: "type", user: "user", role: "role" });
+
+#[derive(Debug, Clone, Default)]
 pub struct WindowsOptions {
-    #[serde(default)]
     pub host_process: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(WindowsOptions {
+    host_process: "hostProcess"
+});
+
+#[derive(Debug, Clone, Default)]
 pub struct Sysctl<'a> {
-    #[serde(borrow, default)]
     pub name: Str<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(Sysctl<'a> { name: "name" });
+
+#[derive(Debug, Clone, Default)]
 pub struct ContainerPort {
-    #[serde(default)]
     pub host_port: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(ContainerPort {
+    host_port: "hostPort"
+});
+
+#[derive(Debug, Clone, Default)]
 pub struct EnvVar<'a> {
-    #[serde(borrow, default)]
     pub name: Str<'a>,
-    #[serde(borrow, default)]
     pub value: Option<Str<'a>>,
-    #[serde(borrow, default)]
     pub value_from: Option<EnvVarSource<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(EnvVar<'a> { name: "name", value: "value", value_from: "valueFrom" });
+
+#[derive(Debug, Clone, Default)]
 pub struct EnvVarSource<'a> {
-    #[serde(borrow, default)]
     pub secret_key_ref: Option<NameRef<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(EnvVarSource<'a> { secret_key_ref: "secretKeyRef" });
+
+#[derive(Debug, Clone, Default)]
 pub struct EnvFromSource<'a> {
-    #[serde(borrow, default)]
     pub secret_ref: Option<NameRef<'a>>,
 }
 
+from_json!(EnvFromSource<'a> { secret_ref: "secretRef" });
+
 /// A reference to an object by name (`secretKeyRef`, `secretRef`, projected `secret`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct NameRef<'a> {
-    #[serde(borrow, default)]
     pub name: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(NameRef<'a> { name: "name" });
+
+#[derive(Debug, Clone, Default)]
 pub struct VolumeMount<'a> {
-    #[serde(borrow, default)]
     pub name: Str<'a>,
-    #[serde(borrow, default)]
     pub mount_path: Str<'a>,
-    #[serde(borrow, default)]
     pub sub_path: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(VolumeMount<'a> { name: "name", mount_path: "mountPath", sub_path: "subPath" });
+
+#[derive(Debug, Clone, Default)]
 pub struct Volume<'a> {
-    #[serde(borrow, default)]
     pub name: Str<'a>,
-    #[serde(borrow, default)]
     pub host_path: Option<HostPath<'a>>,
-    #[serde(borrow, default)]
     pub secret: Option<SecretVolume<'a>>,
-    #[serde(borrow, default)]
     pub projected: Option<Projected<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(Volume<'a> { name: "name", host_path: "hostPath", secret: "secret", projected: "projected" });
+
+#[derive(Debug, Clone, Default)]
 pub struct HostPath<'a> {
-    #[serde(borrow, default)]
     pub path: Str<'a>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(HostPath<'a> { path: "path" });
+
+#[derive(Debug, Clone, Default)]
 pub struct SecretVolume<'a> {
-    #[serde(borrow, default)]
     pub secret_name: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(SecretVolume<'a> { secret_name: "secretName" });
+
+#[derive(Debug, Clone, Default)]
 pub struct Projected<'a> {
-    #[serde(borrow, default)]
     pub sources: List<ProjectedSource<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(Projected<'a> { sources: "sources" });
+
+#[derive(Debug, Clone, Default)]
 pub struct ProjectedSource<'a> {
-    #[serde(borrow, default)]
     pub secret: Option<NameRef<'a>>,
 }
 
+from_json!(ProjectedSource<'a> { secret: "secret" });
+
 /// A probe or lifecycle handler: only the `host` fields matter (PSA baseline since 1.34).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct Handler<'a> {
-    #[serde(borrow, default)]
     pub http_get: Option<HostRef<'a>>,
-    #[serde(borrow, default)]
     pub tcp_socket: Option<HostRef<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+from_json!(Handler<'a> { http_get: "httpGet", tcp_socket: "tcpSocket" });
+
+#[derive(Debug, Clone, Default)]
 pub struct HostRef<'a> {
-    #[serde(borrow, default)]
     pub host: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+from_json!(HostRef<'a> { host: "host" });
+
+#[derive(Debug, Clone, Default)]
 pub struct Lifecycle<'a> {
-    #[serde(borrow, default)]
     pub post_start: Option<Handler<'a>>,
-    #[serde(borrow, default)]
     pub pre_stop: Option<Handler<'a>>,
 }
+
+from_json!(Lifecycle<'a> { post_start: "postStart", pre_stop: "preStop" });
 
 impl Volume<'_> {
     /// The Secrets a volume projects into the pod.

@@ -6,6 +6,7 @@ use crate::settings::{Runner, Settings};
 
 pub struct Context<'r, 'a> {
     pub request: &'r AdmissionRequest<'a>,
+    pub operation: Operation,
     pub object: &'r Object<'a>,
     pub settings: &'r Settings,
     /// The runner whose manager is asking (from `userInfo.username` only), if any.
@@ -18,31 +19,38 @@ pub struct Context<'r, 'a> {
 }
 
 impl<'r, 'a> Context<'r, 'a> {
-    pub fn new(request: &'r AdmissionRequest<'a>, object: &'r Object<'a>, settings: &'r Settings) -> Self {
+    /// `None` when the request has no operation (the input parser refuses those already).
+    pub fn new(
+        request: &'r AdmissionRequest<'a>,
+        object: &'r Object<'a>,
+        settings: &'r Settings,
+    ) -> Option<Self> {
+        let operation = request.operation?;
         let namespace = request
             .namespace
             .as_deref()
             .filter(|ns| !ns.is_empty())
             .or_else(|| object.meta().and_then(|m| m.namespace.as_deref()))
             .unwrap_or("");
-        let pod_changed = match (request.operation, request.object, request.old_object) {
+        let pod_changed = match (operation, request.object, request.old_object) {
             (Operation::Update, Some(new), Some(old)) => {
                 let kind = request.kind.kind.as_ref();
                 match (raw_pod_part(kind, new), raw_pod_part(kind, old)) {
-                    (Some(a), Some(b)) => a.get() != b.get(),
+                    (Some(a), Some(b)) => a != b,
                     _ => true,
                 }
             }
             _ => true,
         };
-        Context {
+        Some(Context {
             request,
+            operation,
             object,
             settings,
             requester: settings.runner_for(request.username()),
             namespace,
             pod_changed,
-        }
+        })
     }
 
     pub fn username(&self) -> &str {
@@ -55,7 +63,7 @@ impl<'r, 'a> Context<'r, 'a> {
 
     /// The pod spec a CREATE or UPDATE would run, when it is new or changed.
     pub fn pod(&self) -> Option<PodView<'r, 'a>> {
-        if self.request.operation.writes_object() && self.pod_changed {
+        if self.operation.writes_object() && self.pod_changed {
             self.object.pod()
         } else {
             None
@@ -69,7 +77,7 @@ impl<'r, 'a> Context<'r, 'a> {
 
     /// The object a CREATE or UPDATE writes.
     pub fn written(&self) -> Option<&'r Object<'a>> {
-        self.request.operation.writes_object().then_some(self.object)
+        self.operation.writes_object().then_some(self.object)
     }
 
     /// `Kind namespace/name`, for messages.
@@ -93,7 +101,11 @@ impl<'r, 'a> Context<'r, 'a> {
     /// Who is asking, for messages: the username and, for runner managers, the runner type.
     pub fn who(&self) -> String {
         match self.requester {
-            Some(r) => format!("{} (the {} runner)", self.username(), r.runner_type.as_str()),
+            Some(r) => format!(
+                "{} (the {} runner)",
+                self.username(),
+                r.runner_type.as_str()
+            ),
             None => self.username().to_owned(),
         }
     }

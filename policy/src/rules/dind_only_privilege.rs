@@ -45,7 +45,12 @@ pub const SAFE_SYSCTLS: [&str; 14] = [
 ];
 
 /// SELinux types a container may run as at baseline.
-pub const SELINUX_TYPES: [&str; 4] = ["container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
+pub const SELINUX_TYPES: [&str; 4] = [
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
 
 const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 
@@ -55,14 +60,20 @@ const RUNNER_OWN_CONTAINERS: [&str; 3] = ["build", "helper", "init-permissions"]
 /// `cap_sys_admin` -> `SYS_ADMIN`: how container runtimes read a capability name.
 pub fn normalise_capability(cap: &str) -> String {
     let upper = cap.trim().to_ascii_uppercase();
-    upper.strip_prefix("CAP_").map(str::to_owned).unwrap_or(upper)
+    upper
+        .strip_prefix("CAP_")
+        .map(str::to_owned)
+        .unwrap_or(upper)
 }
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
-    let privileged_runner = ctx.requester.filter(|r| ctx.settings.is_privileged(r.runner_type)).is_some();
+    let privileged_runner = ctx
+        .requester
+        .filter(|r| ctx.settings.is_privileged(r.runner_type))
+        .is_some();
     let container_exempt = |c: &Container<'_>, ephemeral: bool| {
         privileged_runner
             && match ctx.settings.dind_privileged_containers {
@@ -112,17 +123,23 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         // AppArmor annotations belong to one container each.
         let annotation_key = format!("{APPARMOR_ANNOTATION}{}", c.name);
         if let Some(value) = pod.meta.annotations.get(&annotation_key)
-            && !apparmor_annotation_allowed(value) {
-                deny(
-                    format!("{p}metadata.annotations[\"{annotation_key}\"]"),
-                    name,
-                    format!("AppArmor profile annotation is `{value}`"),
-                    "use runtime/default or localhost/<profile>",
-                );
-            }
+            && !apparmor_annotation_allowed(value)
+        {
+            deny(
+                format!("{p}metadata.annotations[\"{annotation_key}\"]"),
+                name,
+                format!("AppArmor profile annotation is `{value}`"),
+                "use runtime/default or localhost/<profile>",
+            );
+        }
         let Some(sc) = c.security_context.as_ref() else {
             probe_hosts(c, &at, &mut |path, what| {
-                deny(path, name, what, "remove the host field; probes and hooks must target the pod itself")
+                deny(
+                    path,
+                    name,
+                    what,
+                    "remove the host field; probes and hooks must target the pod itself",
+                )
             });
             continue;
         };
@@ -143,9 +160,13 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 let what = if normal == "ALL" {
                     format!("adds capability `{cap}` (every capability)")
                 } else if BASELINE_CAPABILITIES.contains(&normal.as_str()) {
-                    format!("adds capability `{cap}`, spelt differently from the baseline name `{normal}`")
+                    format!(
+                        "adds capability `{cap}`, spelt differently from the baseline name `{normal}`"
+                    )
                 } else {
-                    format!("adds capability `{cap}` ({normal}), which Pod Security baseline does not allow")
+                    format!(
+                        "adds capability `{cap}` ({normal}), which Pod Security baseline does not allow"
+                    )
                 };
                 deny(
                     format!("{at}.securityContext.capabilities.add[{j}]"),
@@ -156,14 +177,16 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             }
         }
         if let Some(proc_mount) = sc.proc_mount.as_deref()
-            && proc_mount != "Default" && pod.spec.host_users != Some(false) {
-                deny(
-                    format!("{at}.securityContext.procMount"),
-                    name,
-                    format!("procMount is `{proc_mount}`"),
-                    "use procMount Default (Unmasked needs a user namespace: hostUsers: false)",
-                );
-            }
+            && proc_mount != "Default"
+            && pod.spec.host_users != Some(false)
+        {
+            deny(
+                format!("{at}.securityContext.procMount"),
+                name,
+                format!("procMount is `{proc_mount}`"),
+                "use procMount Default (Unmasked needs a user namespace: hostUsers: false)",
+            );
+        }
         profile(&sc.seccomp_profile, &mut |t| {
             deny(
                 format!("{at}.securityContext.seccompProfile.type"),
@@ -180,9 +203,18 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 "use RuntimeDefault or Localhost",
             )
         });
-        selinux(&sc.se_linux_options, &format!("{at}.securityContext.seLinuxOptions"), &mut |path, what| {
-            deny(path, name, what, "leave user and role unset and use type container_t (or unset)")
-        });
+        selinux(
+            &sc.se_linux_options,
+            &format!("{at}.securityContext.seLinuxOptions"),
+            &mut |path, what| {
+                deny(
+                    path,
+                    name,
+                    what,
+                    "leave user and role unset and use type container_t (or unset)",
+                )
+            },
+        );
         if sc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true) {
             deny(
                 format!("{at}.securityContext.windowsOptions.hostProcess"),
@@ -192,7 +224,12 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             );
         }
         probe_hosts(c, &at, &mut |path, what| {
-            deny(path, name, what, "remove the host field; probes and hooks must target the pod itself")
+            deny(
+                path,
+                name,
+                what,
+                "remove the host field; probes and hooks must target the pod itself",
+            )
         });
     }
 }
@@ -205,17 +242,23 @@ fn pod_level(
 ) {
     let p = pod.prefix;
     // AppArmor annotations naming no container of the pod still say "unconfined".
-    let names: Vec<&str> = pod.spec.all_containers().map(|(_, _, c)| c.name.as_ref()).collect();
+    let names: Vec<&str> = pod
+        .spec
+        .all_containers()
+        .map(|(_, _, c)| c.name.as_ref())
+        .collect();
     for (key, value) in pod.meta.annotations.iter() {
         if let Some(container) = key.strip_prefix(APPARMOR_ANNOTATION)
-            && !names.contains(&container) && !apparmor_annotation_allowed(value) {
-                deny(
-                    format!("{p}metadata.annotations[\"{key}\"]"),
-                    None,
-                    format!("AppArmor profile annotation is `{value}`"),
-                    "use runtime/default or localhost/<profile>",
-                );
-            }
+            && !names.contains(&container)
+            && !apparmor_annotation_allowed(value)
+        {
+            deny(
+                format!("{p}metadata.annotations[\"{key}\"]"),
+                None,
+                format!("AppArmor profile annotation is `{value}`"),
+                "use runtime/default or localhost/<profile>",
+            );
+        }
     }
     let _ = ctx;
     let Some(sc) = pod.spec.security_context.as_ref() else {
@@ -238,15 +281,27 @@ fn pod_level(
             "use RuntimeDefault or Localhost",
         )
     });
-    selinux(&sc.se_linux_options, &format!("{at}.seLinuxOptions"), &mut |path, what| {
-        deny(path, None, what, "leave user and role unset and use type container_t (or unset)")
-    });
+    selinux(
+        &sc.se_linux_options,
+        &format!("{at}.seLinuxOptions"),
+        &mut |path, what| {
+            deny(
+                path,
+                None,
+                what,
+                "leave user and role unset and use type container_t (or unset)",
+            )
+        },
+    );
     for (i, sysctl) in sc.sysctls.iter().enumerate() {
         if !SAFE_SYSCTLS.contains(&sysctl.name.as_ref()) {
             deny(
                 format!("{at}.sysctls[{i}].name"),
                 None,
-                format!("sets sysctl `{}`, which is not namespaced-safe", sysctl.name),
+                format!(
+                    "sets sysctl `{}`, which is not namespaced-safe",
+                    sysctl.name
+                ),
                 "remove it, or use only the Pod Security baseline safe sysctls",
             );
         }
@@ -276,14 +331,21 @@ fn selinux(options: &Option<SeLinuxOptions<'_>>, at: &str, deny: &mut impl FnMut
         return;
     };
     if let Some(t) = o.se_type.as_deref().filter(|t| !t.is_empty())
-        && !SELINUX_TYPES.contains(&t) {
-            deny(format!("{at}.type"), format!("SELinux type is `{t}`"));
-        }
+        && !SELINUX_TYPES.contains(&t)
+    {
+        deny(format!("{at}.type"), format!("SELinux type is `{t}`"));
+    }
     if let Some(u) = o.user.as_deref().filter(|u| !u.is_empty()) {
-        deny(format!("{at}.user"), format!("SELinux user is set to `{u}`"));
+        deny(
+            format!("{at}.user"),
+            format!("SELinux user is set to `{u}`"),
+        );
     }
     if let Some(r) = o.role.as_deref().filter(|r| !r.is_empty()) {
-        deny(format!("{at}.role"), format!("SELinux role is set to `{r}`"));
+        deny(
+            format!("{at}.role"),
+            format!("SELinux role is set to `{r}`"),
+        );
     }
 }
 
@@ -298,14 +360,27 @@ fn probe_hosts(c: &Container<'_>, at: &str, deny: &mut impl FnMut(String, String
         ("livenessProbe", c.liveness_probe.as_ref()),
         ("readinessProbe", c.readiness_probe.as_ref()),
         ("startupProbe", c.startup_probe.as_ref()),
-        ("lifecycle.postStart", lifecycle.and_then(|l| l.post_start.as_ref())),
-        ("lifecycle.preStop", lifecycle.and_then(|l| l.pre_stop.as_ref())),
+        (
+            "lifecycle.postStart",
+            lifecycle.and_then(|l| l.post_start.as_ref()),
+        ),
+        (
+            "lifecycle.preStop",
+            lifecycle.and_then(|l| l.pre_stop.as_ref()),
+        ),
     ];
     for (field, handler) in handlers {
         let Some(h) = handler else { continue };
         for (kind, host) in [("httpGet", &h.http_get), ("tcpSocket", &h.tcp_socket)] {
-            if let Some(host) = host.as_ref().and_then(|r| r.host.as_deref()).filter(|h| !h.is_empty()) {
-                deny(format!("{at}.{field}.{kind}.host"), format!("{field} targets host `{host}`"));
+            if let Some(host) = host
+                .as_ref()
+                .and_then(|r| r.host.as_deref())
+                .filter(|h| !h.is_empty())
+            {
+                deny(
+                    format!("{at}.{field}.{kind}.host"),
+                    format!("{field} targets host `{host}`"),
+                );
             }
         }
     }
@@ -319,12 +394,18 @@ mod tests {
     use serde_json::{Value, json};
 
     fn sc(security_context: Value) -> Value {
-        pod(json!([container("build", json!({"securityContext": security_context}))]))
+        pod(json!([container(
+            "build",
+            json!({"securityContext": security_context})
+        )]))
     }
 
     fn with_spec(extra: Value) -> Value {
         let mut p = pod(json!([container("build", json!({}))]));
-        p["spec"].as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        p["spec"]
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         p
     }
 
@@ -345,18 +426,30 @@ mod tests {
     #[case::init(with_spec(json!({"initContainers": [{"name": "init-permissions", "securityContext": {"privileged": true}}]})), "spec.initContainers[0].securityContext.privileged")]
     #[case::ephemeral(with_spec(json!({"ephemeralContainers": [{"name": "debug", "securityContext": {"privileged": true}}]})), "spec.ephemeralContainers[0].securityContext.privileged")]
     #[case::probe_host(pod(json!([container("build", json!({"livenessProbe": {"httpGet": {"host": "10.0.0.1", "port": 80}}}))])), "spec.containers[0].livenessProbe.httpGet.host")]
-    fn relaxations_are_denied_to_unprivileged_runners_and_allowed_to_dind(#[case] pod: Value, #[case] path: &str) {
+    fn relaxations_are_denied_to_unprivileged_runners_and_allowed_to_dind(
+        #[case] pod: Value,
+        #[case] path: &str,
+    ) {
         for t in ["docker", "rocky8", "rocky9", "nix"] {
-            assert_eq!(paths(&create_pod(&runner(t), pod.clone())), vec![(D, path.to_owned())], "{t}");
+            assert_eq!(
+                paths(&create_pod(&runner(t), pod.clone())),
+                vec![(D, path.to_owned())],
+                "{t}"
+            );
         }
-        assert_eq!(paths(&create_pod(ADMIN, pod.clone())), vec![(D, path.to_owned())], "admin");
+        assert_eq!(
+            paths(&create_pod(ADMIN, pod.clone())),
+            vec![(D, path.to_owned())],
+            "admin"
+        );
         assert_eq!(rules(&create_pod(&runner("dind"), pod)), vec![], "dind");
     }
 
     #[test]
     fn apparmor_annotation_is_judged_per_container() {
         let mut p = pod(json!([container("build", json!({}))]));
-        p["metadata"]["annotations"] = json!({"container.apparmor.security.beta.kubernetes.io/build": "unconfined"});
+        p["metadata"]["annotations"] =
+            json!({"container.apparmor.security.beta.kubernetes.io/build": "unconfined"});
         let d = decide(&create_pod(&runner("docker"), p.clone()));
         assert_eq!(d.violations.len(), 1);
         assert_eq!(d.violations[0].container.as_deref(), Some("build"));
@@ -376,7 +469,10 @@ mod tests {
 
     #[test]
     fn labels_and_images_do_not_make_a_dind_runner() {
-        let mut p = pod(json!([container("build", json!({"image": "docker:27-dind", "securityContext": {"privileged": true}}))]));
+        let mut p = pod(json!([container(
+            "build",
+            json!({"image": "docker:27-dind", "securityContext": {"privileged": true}})
+        )]));
         p["metadata"]["labels"]["manager.runner.gitlab.com/name"] = json!("gitlab-runner-dind");
         assert_eq!(rules(&create_pod(&runner("nix"), p)), vec![D]);
     }
@@ -392,7 +488,10 @@ mod tests {
         input["parameters"]["dindPrivilegedContainers"] = json!("services");
         let d = decide(&input);
         assert_eq!(d.violations.len(), 1);
-        assert_eq!(d.violations[0].path, "spec.containers[0].securityContext.privileged");
+        assert_eq!(
+            d.violations[0].path,
+            "spec.containers[0].securityContext.privileged"
+        );
     }
 
     #[test]
@@ -405,11 +504,36 @@ mod tests {
     fn workload_templates_report_template_paths() {
         let template = json!({"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "securityContext": {"privileged": true}}]}});
         let cases = [
-            ("apps", "Deployment", json!({"spec": {"template": template}}), "spec.template.spec.containers[0].securityContext.privileged"),
-            ("batch", "Job", json!({"spec": {"template": template}}), "spec.template.spec.containers[0].securityContext.privileged"),
-            ("batch", "CronJob", json!({"spec": {"jobTemplate": {"spec": {"template": template}}}}), "spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged"),
-            ("", "PodTemplate", json!({"template": template}), "template.spec.containers[0].securityContext.privileged"),
-            ("", "ReplicationController", json!({"spec": {"template": template}}), "spec.template.spec.containers[0].securityContext.privileged"),
+            (
+                "apps",
+                "Deployment",
+                json!({"spec": {"template": template}}),
+                "spec.template.spec.containers[0].securityContext.privileged",
+            ),
+            (
+                "batch",
+                "Job",
+                json!({"spec": {"template": template}}),
+                "spec.template.spec.containers[0].securityContext.privileged",
+            ),
+            (
+                "batch",
+                "CronJob",
+                json!({"spec": {"jobTemplate": {"spec": {"template": template}}}}),
+                "spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged",
+            ),
+            (
+                "",
+                "PodTemplate",
+                json!({"template": template}),
+                "template.spec.containers[0].securityContext.privileged",
+            ),
+            (
+                "",
+                "ReplicationController",
+                json!({"spec": {"template": template}}),
+                "spec.template.spec.containers[0].securityContext.privileged",
+            ),
         ];
         for (group, kind, object, path) in cases {
             let input = request("CREATE", ADMIN, NS, group, kind, object);
@@ -420,7 +544,14 @@ mod tests {
     #[test]
     fn unchanged_pod_updates_are_not_judged_but_changed_ones_are() {
         let p = sc(json!({"privileged": true}));
-        let mut input = request("UPDATE", "system:serviceaccount:kube-system:generic-garbage-collector", NS, "", "Pod", p.clone());
+        let mut input = request(
+            "UPDATE",
+            "system:serviceaccount:kube-system:generic-garbage-collector",
+            NS,
+            "",
+            "Pod",
+            p.clone(),
+        );
         input["review"]["oldObject"] = p.clone();
         assert!(rules(&input).is_empty());
         input["review"]["oldObject"] = pod(json!([container("build", json!({}))]));
@@ -429,7 +560,14 @@ mod tests {
 
     #[test]
     fn outside_the_runners_namespace_this_rule_is_silent() {
-        let input = request("CREATE", ADMIN, "default", "", "Pod", sc(json!({"privileged": true})));
+        let input = request(
+            "CREATE",
+            ADMIN,
+            "default",
+            "",
+            "Pod",
+            sc(json!({"privileged": true})),
+        );
         assert!(!rules(&input).contains(&D));
     }
 }

@@ -30,7 +30,10 @@ pub const RULES: [(RuleName, Check); 9] = [
     (RuleName::NoPushCredentials, no_push_credentials::check),
     (RuleName::NamespacedRbac, namespaced_rbac::check),
     (RuleName::RunnerTokenSecret, runner_token_secret::check),
-    (RuleName::AtticCredentialsFromSecret, attic_credentials_from_secret::check),
+    (
+        RuleName::AtticCredentialsFromSecret,
+        attic_credentials_from_secret::check,
+    ),
     (RuleName::PublicRegistries, public_registries::check),
     (RuleName::RunnerEgress, runner_egress::check),
 ];

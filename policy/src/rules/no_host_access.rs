@@ -31,7 +31,9 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         }
     }
     for (i, volume) in spec.volumes.iter().enumerate() {
-        let Some(host_path) = &volume.host_path else { continue };
+        let Some(host_path) = &volume.host_path else {
+            continue;
+        };
         let path = host_path.path.as_ref();
         let what = if path.trim_end_matches('/').ends_with("docker.sock") {
             "mounts the node's Docker socket, which is root on the node".to_owned()
@@ -75,7 +77,10 @@ mod tests {
 
     fn spec(extra: Value) -> Value {
         let mut p = pod(json!([container("build", json!({}))]));
-        p["spec"].as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        p["spec"]
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         p
     }
 
@@ -89,15 +94,25 @@ mod tests {
     #[case::init_host_port(spec(json!({"initContainers": [{"name": "init-permissions", "ports": [{"containerPort": 1, "hostPort": 1}]}]})), "spec.initContainers[0].ports[0].hostPort")]
     fn host_access_is_denied_to_everyone_including_dind(#[case] pod: Value, #[case] path: &str) {
         for user in [runner("dind"), runner("docker"), ADMIN.to_owned()] {
-            assert_eq!(paths(&create_pod(&user, pod.clone())), vec![(H, path.to_owned())], "{user}");
+            assert_eq!(
+                paths(&create_pod(&user, pod.clone())),
+                vec![(H, path.to_owned())],
+                "{user}"
+            );
         }
     }
 
     #[test]
     fn docker_socket_message_says_what_to_use_instead() {
-        let p = spec(json!({"volumes": [{"name": "sock", "hostPath": {"path": "/var/run/docker.sock"}}]}));
+        let p = spec(
+            json!({"volumes": [{"name": "sock", "hostPath": {"path": "/var/run/docker.sock"}}]}),
+        );
         let d = decide(&create_pod(&runner("dind"), p));
-        assert!(d.violations[0].msg.contains("Docker socket"), "{}", d.violations[0].msg);
+        assert!(
+            d.violations[0].msg.contains("Docker socket"),
+            "{}",
+            d.violations[0].msg
+        );
         assert!(d.violations[0].msg.starts_with("no-host-access: "));
     }
 

@@ -20,7 +20,10 @@ pub fn is_registry_auth_path(mount_path: &str, sub_path: Option<&str>) -> bool {
         .collect();
     let last = parts.last().copied().unwrap_or("");
     parts.iter().any(|c| *c == ".docker" || *c == "containers")
-        || matches!(last, "auth.json" | "config.json" | ".dockercfg" | ".dockerconfigjson")
+        || matches!(
+            last,
+            "auth.json" | "config.json" | ".dockercfg" | ".dockerconfigjson"
+        )
 }
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
@@ -41,7 +44,12 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             "the pod has no {PROJECT_LABEL} label in pushAllowedProjects; configure push per job through CI/CD credentials"
         ),
     };
-    let listed = |name: &str| ctx.settings.registry_credential_secrets.iter().any(|s| s == name);
+    let listed = |name: &str| {
+        ctx.settings
+            .registry_credential_secrets
+            .iter()
+            .any(|s| s == name)
+    };
     for (i, volume) in pod.spec.volumes.iter().enumerate() {
         if let Some(secret) = volume.secret_names().find(|s| listed(s)) {
             out.push(Violation::new(
@@ -62,7 +70,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 .volumes
                 .iter()
                 .any(|v| v.name == mount.name && v.carries_secret());
-            if carries_secret && is_registry_auth_path(&mount.mount_path, mount.sub_path.as_deref()) {
+            if carries_secret && is_registry_auth_path(&mount.mount_path, mount.sub_path.as_deref())
+            {
                 out.push(
                     Violation::new(
                         RULE,
@@ -145,7 +154,10 @@ mod tests {
 
     #[test]
     fn the_project_label_allows_push_but_an_annotation_does_not() {
-        let mut p = with(json!([{"name": "push", "secret": {"secretName": "registry-push"}}]), json!({"volumeMounts": [{"name": "push", "mountPath": "/kaniko/.docker"}]}));
+        let mut p = with(
+            json!([{"name": "push", "secret": {"secretName": "registry-push"}}]),
+            json!({"volumeMounts": [{"name": "push", "mountPath": "/kaniko/.docker"}]}),
+        );
         p["metadata"]["annotations"] = json!({"project.runner.gitlab.com/id": "42"});
         assert_eq!(rules(&create_pod(&runner("docker"), p.clone())), vec![P]);
         p["metadata"]["labels"]["project.runner.gitlab.com/id"] = json!("42");

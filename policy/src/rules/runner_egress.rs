@@ -202,8 +202,10 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_match_label_must_agree() {
+    fn a_repeated_match_label_is_refused() {
         // serde_json's Value keeps one of two equal keys, so the duplicate is written into the text.
+        // The request model refuses duplicate map keys outright (valid-request): no reader may
+        // see `attic-cache-dev` where the API server sees `default`.
         let input = np(
             "CREATE",
             json!([{"to": [{"namespaceSelector": ns_is("default")}]}]),
@@ -215,7 +217,7 @@ mod tests {
         assert!(text.contains("attic-cache-dev"));
         assert_eq!(
             crate::eval::decide(text.as_bytes(), None).decision.rules(),
-            vec![E]
+            vec![crate::decision::RuleName::ValidRequest]
         );
     }
 

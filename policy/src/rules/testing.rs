@@ -51,7 +51,14 @@ pub fn container(name: &str, extra: Value) -> Value {
 }
 
 /// A Gatekeeper-dialect input for one request.
-pub fn request(op: &str, user: &str, namespace: &str, group: &str, kind: &str, object: Value) -> Value {
+pub fn request(
+    op: &str,
+    user: &str,
+    namespace: &str,
+    group: &str,
+    kind: &str,
+    object: Value,
+) -> Value {
     json!({
         "parameters": settings(),
         "review": {
@@ -81,5 +88,9 @@ pub fn rules(input: &Value) -> Vec<RuleName> {
 
 /// The (rule, path) pairs of a decision.
 pub fn paths(input: &Value) -> Vec<(RuleName, String)> {
-    decide(input).violations.into_iter().map(|v| (v.rule, v.path)).collect()
+    decide(input)
+        .violations
+        .into_iter()
+        .map(|v| (v.rule, v.path))
+        .collect()
 }

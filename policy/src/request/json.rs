@@ -1,0 +1,793 @@
+//! A small JSON reader made for this policy: the whole text is validated once, then values are
+//! read lazily from their spans, straight into the request model.
+//!
+//! serde's derived deserialisers cost about 3 KB of wasm per struct and made the module 370 KB;
+//! this reader and the model's `from_json!` impls do the same job in a fraction of that, skip the
+//! fields no rule reads without building anything, and report wrong types with a field path.
+
+// Indices and lengths below are bounded by the input length (at most isize::MAX), so the
+// additions cannot overflow; every byte read goes through `get`.
+#![allow(clippy::arithmetic_side_effects)]
+
+use super::de::Str;
+use std::borrow::Cow;
+
+/// Nesting deeper than this is refused (serde_json refuses beyond 128).
+const MAX_DEPTH: usize = 256;
+
+/// Why a text or a value cannot be read, with the path of the value inside the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub message: String,
+    /// Path segments, innermost first (they are added while the error travels outwards).
+    path: Vec<String>,
+}
+
+impl JsonError {
+    pub fn new(message: impl Into<String>) -> Self {
+        JsonError {
+            message: message.into(),
+            path: Vec::new(),
+        }
+    }
+
+    fn syntax(what: &str, offset: usize) -> Self {
+        Self::new(format!("{what} at byte {offset}"))
+    }
+
+    /// Adds an object key to the path.
+    pub fn at_key(mut self, key: &str) -> Self {
+        self.path.push(format!(".{key}"));
+        self
+    }
+
+    /// Adds an array index to the path.
+    pub fn at_index(mut self, index: usize) -> Self {
+        self.path.push(format!("[{index}]"));
+        self
+    }
+
+    /// `prefix.path: message`.
+    pub fn describe(&self, prefix: &str) -> String {
+        let path: String = self.path.iter().rev().map(String::as_str).collect();
+        format!("{prefix}{path}: {}", self.message)
+    }
+}
+
+/// The JSON kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl Kind {
+    pub const fn article_name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+}
+
+/// A validated document: its text and where each container closes, so that skipping a value
+/// costs a lookup instead of a rescan (reading nested structs would otherwise rescan each byte
+/// once per level).
+#[derive(Debug)]
+pub struct Doc<'a> {
+    text: &'a str,
+    /// `(open, close)` byte offsets of every object and array, sorted by `open`.
+    containers: Vec<(u32, u32)>,
+}
+
+impl<'a> Doc<'a> {
+    /// Validates a whole document.
+    ///
+    /// # Errors
+    /// Not UTF-8, not JSON (with the byte offset), nested deeper than 256, trailing text, or
+    /// larger than 4 GiB.
+    pub fn parse(bytes: &'a [u8]) -> Result<Doc<'a>, JsonError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| JsonError::syntax("invalid UTF-8", e.valid_up_to()))?;
+        if u32::try_from(text.len()).is_err() {
+            return Err(JsonError::new("document larger than 4 GiB"));
+        }
+        let containers = validate(text.as_bytes())?;
+        Ok(Doc { text, containers })
+    }
+
+    /// The top-level value.
+    pub fn root(&self) -> Json<'_> {
+        let b = self.text.as_bytes();
+        let start = ws(b, 0);
+        let end = skip(self, start);
+        Json {
+            doc: self,
+            start,
+            end,
+        }
+    }
+
+    fn close_of(&self, open: usize) -> Option<usize> {
+        let open = u32::try_from(open).ok()?;
+        let i = self
+            .containers
+            .binary_search_by_key(&open, |(o, _)| *o)
+            .ok()?;
+        self.containers.get(i).map(|(_, c)| *c as usize)
+    }
+}
+
+/// One validated JSON value: its exact span in the document.
+#[derive(Debug, Clone, Copy)]
+pub struct Json<'a> {
+    doc: &'a Doc<'a>,
+    start: usize,
+    end: usize,
+}
+
+impl PartialEq for Json<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw() == other.raw()
+    }
+}
+
+impl<'a> Json<'a> {
+    pub fn raw(self) -> &'a str {
+        self.doc.text.get(self.start..self.end).unwrap_or("")
+    }
+
+    pub fn kind(self) -> Kind {
+        match self.doc.text.as_bytes().get(self.start) {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b'"') => Kind::String,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') => Kind::Null,
+            _ => Kind::Number,
+        }
+    }
+
+    pub fn is_null(self) -> bool {
+        self.kind() == Kind::Null
+    }
+
+    /// An error saying this value is not what was expected.
+    pub fn expected(self, what: &str) -> JsonError {
+        JsonError::new(format!(
+            "expected {what}, found {}",
+            self.kind().article_name()
+        ))
+    }
+
+    /// The entries of an object (nothing for other kinds), keys unescaped.
+    pub fn entries(self) -> Entries<'a> {
+        let pos = if self.kind() == Kind::Object {
+            self.start + 1
+        } else {
+            self.end
+        };
+        Entries {
+            doc: self.doc,
+            pos,
+            end: self.end,
+        }
+    }
+
+    /// The items of an array (nothing for other kinds).
+    pub fn items(self) -> Items<'a> {
+        let pos = if self.kind() == Kind::Array {
+            self.start + 1
+        } else {
+            self.end
+        };
+        Items {
+            doc: self.doc,
+            pos,
+            end: self.end,
+        }
+    }
+
+    /// The value of the last entry with this key (later keys win, as in Go and serde_json).
+    pub fn get(self, key: &str) -> Option<Json<'a>> {
+        self.entries()
+            .filter(|(k, _)| k == key)
+            .last()
+            .map(|(_, v)| v)
+    }
+
+    pub fn as_str(self) -> Option<Str<'a>> {
+        (self.kind() == Kind::String).then(|| unescape(self.raw()))
+    }
+
+    pub fn as_bool(self) -> Option<bool> {
+        match self.raw() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// An integer value (no fraction or exponent) that fits in i64.
+    pub fn as_i64(self) -> Option<i64> {
+        if self.kind() == Kind::Number {
+            self.raw().parse().ok()
+        } else {
+            None
+        }
+    }
+}
+
+/// Iterator over `(key, value)` of an object.
+pub struct Entries<'a> {
+    doc: &'a Doc<'a>,
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (Str<'a>, Json<'a>);
+
+    #[inline(never)] // called from every model struct: one copy keeps the module small
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.doc.text.as_bytes();
+        let mut i = ws(b, self.pos);
+        if b.get(i) == Some(&b',') {
+            i = ws(b, i + 1);
+        }
+        if i >= self.end || b.get(i) != Some(&b'"') {
+            self.pos = self.end;
+            return None;
+        }
+        let key_end = skip_string(b, i);
+        let key = unescape(self.doc.text.get(i..key_end)?);
+        i = ws(b, ws(b, key_end) + 1); // past the ':'
+        let end = skip(self.doc, i);
+        self.pos = end;
+        Some((
+            key,
+            Json {
+                doc: self.doc,
+                start: i,
+                end,
+            },
+        ))
+    }
+}
+
+/// Iterator over the items of an array.
+pub struct Items<'a> {
+    doc: &'a Doc<'a>,
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Json<'a>;
+
+    #[inline(never)]
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.doc.text.as_bytes();
+        let mut i = ws(b, self.pos);
+        if b.get(i) == Some(&b',') {
+            i = ws(b, i + 1);
+        }
+        if i >= self.end || matches!(b.get(i), None | Some(b']')) {
+            self.pos = self.end;
+            return None;
+        }
+        let end = skip(self.doc, i);
+        self.pos = end;
+        Some(Json {
+            doc: self.doc,
+            start: i,
+            end,
+        })
+    }
+}
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the (validated) value starting at `i`.
+#[inline(never)]
+fn skip(doc: &Doc<'_>, i: usize) -> usize {
+    let b = doc.text.as_bytes();
+    match b.get(i) {
+        Some(b'"') => skip_string(b, i),
+        Some(b'{' | b'[') => doc.close_of(i).map_or(b.len(), |c| c + 1),
+        _ => {
+            let mut j = i;
+            while let Some(c) = b.get(j) {
+                if matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
+                    break;
+                }
+                j += 1;
+            }
+            j
+        }
+    }
+}
+
+/// Advances over string bytes that need no attention (not `"`, `\\` or a control character),
+/// eight at a time: most of a Kubernetes object is string bytes.
+fn plain_run(b: &[u8], mut j: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero (or, for `less`, below n): the classic SWAR tests. False positives
+    // only send the scan to the exact byte loop below.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(chunk) = b.get(j..j + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        let special = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if special != 0 {
+            break;
+        }
+        j += 8;
+    }
+    while let Some(&c) = b.get(j) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// The end of the (validated) string starting at `i` (just past the closing quote).
+fn skip_string(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    loop {
+        j = plain_run(b, j);
+        match b.get(j) {
+            Some(b'"') => return j + 1,
+            Some(b'\\') => j += 2,
+            Some(_) => j += 1,
+            None => return j,
+        }
+    }
+}
+
+/// A string literal's value: borrowed when it has no escapes.
+#[inline(never)]
+fn unescape(literal: &str) -> Str<'_> {
+    let inner = literal
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(literal);
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hi = hex4(&mut chars);
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    // A surrogate pair is two escapes; a lone half becomes U+FFFD.
+                    let rest = chars.as_str();
+                    if rest.starts_with("\\u") {
+                        let mut look = rest.get(2..).unwrap_or("").chars();
+                        let lo = hex4(&mut look);
+                        if (0xDC00..0xE000).contains(&lo) {
+                            chars = look;
+                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                        } else {
+                            0xFFFD
+                        }
+                    } else {
+                        0xFFFD
+                    }
+                } else {
+                    hi
+                };
+                out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+            }
+            Some(other) => out.push(other), // `"`, `\`, `/`
+            None => {}
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
+    let mut v = 0u32;
+    for _ in 0..4 {
+        v = (v << 4) | chars.next().and_then(|c| c.to_digit(16)).unwrap_or(0);
+    }
+    v
+}
+
+/// Checks the whole document against the JSON grammar, without building anything.
+fn validate(b: &[u8]) -> Result<Vec<(u32, u32)>, JsonError> {
+    // Open containers: their kind and their slot in `containers`.
+    let mut stack: Vec<(u8, usize)> = Vec::new();
+    let mut containers: Vec<(u32, u32)> = Vec::new();
+    let mut i = ws(b, 0);
+    'value: loop {
+        match b.get(i) {
+            Some(b'{') => {
+                let open = i;
+                i = ws(b, i + 1);
+                if b.get(i) == Some(&b'}') {
+                    containers.push((open as u32, i as u32));
+                    i += 1;
+                } else {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(JsonError::syntax("nested deeper than 256 levels", i));
+                    }
+                    stack.push((b'{', containers.len()));
+                    containers.push((open as u32, 0));
+                    i = key(b, i)?;
+                    continue 'value;
+                }
+            }
+            Some(b'[') => {
+                let open = i;
+                i = ws(b, i + 1);
+                if b.get(i) == Some(&b']') {
+                    containers.push((open as u32, i as u32));
+                    i += 1;
+                } else {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(JsonError::syntax("nested deeper than 256 levels", i));
+                    }
+                    stack.push((b'[', containers.len()));
+                    containers.push((open as u32, 0));
+                    continue 'value;
+                }
+            }
+            Some(b'"') => i = string(b, i)?,
+            Some(b't') => i = literal(b, i, b"true")?,
+            Some(b'f') => i = literal(b, i, b"false")?,
+            Some(b'n') => i = literal(b, i, b"null")?,
+            Some(b'-' | b'0'..=b'9') => i = number(b, i)?,
+            Some(_) => return Err(JsonError::syntax("expected a value", i)),
+            None => return Err(JsonError::syntax("unexpected end of input", i)),
+        }
+        loop {
+            i = ws(b, i);
+            let Some(&(open, slot)) = stack.last() else {
+                return if i == b.len() {
+                    Ok(containers)
+                } else {
+                    Err(JsonError::syntax(
+                        "trailing characters after the document",
+                        i,
+                    ))
+                };
+            };
+            let close = if open == b'{' { b'}' } else { b']' };
+            match b.get(i) {
+                Some(b',') => {
+                    i = ws(b, i + 1);
+                    if open == b'{' {
+                        i = key(b, i)?;
+                    }
+                    continue 'value;
+                }
+                Some(&c) if c == close => {
+                    stack.pop();
+                    if let Some(entry) = containers.get_mut(slot) {
+                        entry.1 = i as u32;
+                    }
+                    i += 1;
+                }
+                Some(_) => {
+                    let what = if open == b'{' {
+                        "expected `,` or `}`"
+                    } else {
+                        "expected `,` or `]`"
+                    };
+                    return Err(JsonError::syntax(what, i));
+                }
+                None => return Err(JsonError::syntax("unexpected end of input", i)),
+            }
+        }
+    }
+}
+
+/// A key and its colon; returns where the value starts.
+fn key(b: &[u8], i: usize) -> Result<usize, JsonError> {
+    if b.get(i) != Some(&b'"') {
+        return Err(JsonError::syntax("expected a string key", i));
+    }
+    let i = ws(b, string(b, i)?);
+    if b.get(i) != Some(&b':') {
+        return Err(JsonError::syntax("expected `:`", i));
+    }
+    Ok(ws(b, i + 1))
+}
+
+fn string(b: &[u8], i: usize) -> Result<usize, JsonError> {
+    let mut j = i + 1;
+    loop {
+        j = plain_run(b, j);
+        match b.get(j) {
+            Some(b'"') => return Ok(j + 1),
+            Some(b'\\') => match b.get(j + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                Some(b'u') => {
+                    let hex = b.get(j + 2..j + 6).unwrap_or(&[]);
+                    if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return Err(JsonError::syntax("invalid \\u escape", j));
+                    }
+                    j += 6;
+                }
+                _ => return Err(JsonError::syntax("invalid escape", j)),
+            },
+            Some(_) => return Err(JsonError::syntax("control character in a string", j)),
+            None => return Err(JsonError::syntax("unterminated string", i)),
+        }
+    }
+}
+
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, JsonError> {
+    if b.get(i..i + word.len()) == Some(word) {
+        Ok(i + word.len())
+    } else {
+        Err(JsonError::syntax("invalid literal", i))
+    }
+}
+
+fn number(b: &[u8], i: usize) -> Result<usize, JsonError> {
+    let digits = |mut j: usize| {
+        let start = j;
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        (j, j > start)
+    };
+    let mut j = i;
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    match b.get(j) {
+        Some(b'0') => j += 1,
+        Some(b'1'..=b'9') => j = digits(j).0,
+        _ => return Err(JsonError::syntax("invalid number", i)),
+    }
+    if b.get(j) == Some(&b'.') {
+        let (end, any) = digits(j + 1);
+        if !any {
+            return Err(JsonError::syntax("invalid number", i));
+        }
+        j = end;
+    }
+    if let Some(b'e' | b'E') = b.get(j) {
+        j += 1;
+        if let Some(b'+' | b'-') = b.get(j) {
+            j += 1;
+        }
+        let (end, any) = digits(j);
+        if !any {
+            return Err(JsonError::syntax("invalid number", i));
+        }
+        j = end;
+    }
+    Ok(j)
+}
+
+/// Reading a model type from a JSON value.
+pub trait FromJson<'a>: Sized {
+    /// # Errors
+    /// The value does not have the expected type (the error carries the path).
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError>;
+}
+
+impl<'a> FromJson<'a> for Json<'a> {
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        Ok(v)
+    }
+}
+
+impl<'a> FromJson<'a> for Str<'a> {
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        v.as_str().ok_or_else(|| v.expected("a string"))
+    }
+}
+
+impl<'a> FromJson<'a> for bool {
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        v.as_bool().ok_or_else(|| v.expected("a boolean"))
+    }
+}
+
+impl<'a> FromJson<'a> for i64 {
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        v.as_i64().ok_or_else(|| v.expected("an integer"))
+    }
+}
+
+impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        if v.is_null() {
+            Ok(None)
+        } else {
+            T::from_json(v).map(Some)
+        }
+    }
+}
+
+impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
+    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
+        if v.kind() != Kind::Array {
+            return Err(v.expected("an array"));
+        }
+        let mut out = Vec::new();
+        for (i, item) in v.items().enumerate() {
+            out.push(T::from_json(item).map_err(|e| e.at_index(i))?);
+        }
+        Ok(out)
+    }
+}
+
+/// Reads the fields of an object: for each key found in `keys`, calls `set(index, value)`.
+/// Absent and `null` fields are left alone; unknown keys are skipped; a known key given twice is
+/// an error, so that no reader of the same text can see a different value than the rules do.
+/// One shared function (rather than code per struct) keeps the module small.
+///
+/// # Errors
+/// Not an object, a duplicate key, or what `set` reports (with the key added to its path).
+#[inline(never)]
+pub fn read_fields<'a>(
+    v: Json<'a>,
+    keys: &[&str],
+    set: &mut dyn FnMut(usize, Json<'a>) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    if v.kind() != Kind::Object {
+        return Err(v.expected("an object"));
+    }
+    let mut seen = 0u64;
+    for (key, value) in v.entries() {
+        let Some(index) = keys.iter().position(|k| *k == key) else {
+            continue;
+        };
+        let bit = 1u64
+            .checked_shl(u32::try_from(index).unwrap_or(u32::MAX))
+            .unwrap_or(0);
+        if seen & bit != 0 {
+            return Err(JsonError::new(format!("duplicate key `{key}`")));
+        }
+        seen |= bit;
+        if !value.is_null() {
+            set(index, value).map_err(|e| e.at_key(&key))?;
+        }
+    }
+    Ok(())
+}
+
+/// Implements [`FromJson`] for a model struct whose fields all have a `Default` (absent and
+/// `null` fields take it), through [`read_fields`].
+#[macro_export]
+macro_rules! from_json {
+    ($name:ident $(<$lt:lifetime>)? { $($field:ident : $key:literal),* $(,)? }) => {
+        impl<'a> $crate::request::json::FromJson<'a> for $name $(<$lt>)? {
+            #[allow(clippy::arithmetic_side_effects)] // counts fields, far fewer than usize::MAX
+            fn from_json(v: $crate::request::json::Json<'a>) -> Result<Self, $crate::request::json::JsonError> {
+                let mut out = Self::default();
+                $crate::request::json::read_fields(v, &[$($key),*], &mut |index, value| {
+                    let mut n = 0usize;
+                    $(
+                        if index == n {
+                            out.$field = $crate::request::json::FromJson::from_json(value)?;
+                            return Ok(());
+                        }
+                        n += 1;
+                    )*
+                    let _ = n;
+                    Ok(())
+                })?;
+                Ok(out)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::object(r#" {"a": [1, -2.5e3, true, false, null, "x\"y\u00e9"], "b": {}} "#)]
+    #[case::empty_containers("[[], {}, [{}]]")]
+    #[case::scalar("\"just a string\"")]
+    #[case::zero("0")]
+    fn valid_documents_parse(#[case] text: &str) {
+        assert!(Doc::parse(text.as_bytes()).is_ok(), "{text}");
+        // Agrees with serde_json.
+        assert!(serde_json::from_str::<serde_json::Value>(text).is_ok());
+    }
+
+    #[rstest]
+    #[case::truncated(r#"{"a": [1, 2"#)]
+    #[case::trailing_comma("[1, 2,]")]
+    #[case::trailing_text("{} x")]
+    #[case::bare_word("{a: 1}")]
+    #[case::leading_zero("01")]
+    #[case::bad_escape(r#""\x41""#)]
+    #[case::control_char("\"a\u{1}b\"")]
+    #[case::empty("")]
+    #[case::missing_colon(r#"{"a" 1}"#)]
+    #[case::dot_number("1.")]
+    #[case::plus("+1")]
+    #[case::mismatched("[1}")]
+    #[case::bad_literal("nul")]
+    fn invalid_documents_fail(#[case] text: &str) {
+        assert!(Doc::parse(text.as_bytes()).is_err(), "{text}");
+        assert!(serde_json::from_str::<serde_json::Value>(text).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion() {
+        let deep = "[".repeat(100_000);
+        assert!(
+            Doc::parse(deep.as_bytes())
+                .unwrap_err()
+                .message
+                .contains("nested deeper")
+        );
+        let ok = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(Doc::parse(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn values_are_read_lazily() {
+        let doc = Doc::parse(
+            br#"{"k": "v", "n": 42, "list": [1, {"x": "\u0041\ud83d\ude00"}], "k": "later"}"#,
+        )
+        .unwrap();
+        let doc = doc.root();
+        assert_eq!(doc.get("k").unwrap().as_str().unwrap(), "later");
+        assert_eq!(doc.get("n").unwrap().as_i64(), Some(42));
+        let items: Vec<_> = doc.get("list").unwrap().items().collect();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[1].get("x").unwrap().as_str().unwrap(), "A\u{1F600}");
+        assert!(matches!(
+            doc.get("k").unwrap().as_str().unwrap(),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(doc.entries().count(), 4);
+    }
+
+    #[test]
+    fn errors_carry_the_path() {
+        let doc = Doc::parse(br#"{"xs": ["a", 1]}"#).unwrap();
+        let doc = doc.root();
+        let err = Vec::<Str>::from_json(doc.get("xs").unwrap())
+            .unwrap_err()
+            .at_key("xs");
+        assert_eq!(
+            err.describe("input"),
+            "input.xs[1]: expected a string, found a number"
+        );
+    }
+}
