@@ -1,16 +1,22 @@
 //! Every recorded request: a few lines each, built from the fleet, pod and object builders.
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
-    AppArmorProfile, Capabilities, ContainerPort, EnvFromSource, EphemeralContainer,
-    HostPathVolumeSource, KeyToPath, Pod, ProjectedVolumeSource, SELinuxOptions, SeccompProfile,
-    SecretEnvSource, SecretProjection, SecretVolumeSource, SecurityContext, Sysctl, Volume,
-    VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
+    AppArmorProfile, Capabilities, Container, ContainerPort, EnvFromSource, EnvVar,
+    EphemeralContainer, HostPathVolumeSource, KeyToPath, Pod, ProjectedVolumeSource,
+    SELinuxOptions, SeccompProfile, SecretEnvSource, SecretProjection, SecretVolumeSource,
+    SecurityContext, Sysctl, Volume, VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
 };
+
+use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::fleet::{ATTIC_NAMESPACE, Identity, NAMESPACE, Runner};
 use super::objects::{
-    Workload, cloud_config_secret, cluster_role, dockercfg_secret, privileged_buildkitd,
-    runner_manager_deployment,
+    Workload, chart_default_role, cloud_config_secret, cluster_role, cluster_role_binding,
+    cluster_role_in_namespace, dockercfg_secret, egress, egress_policy, narrow_runner_role,
+    privileged_buildkitd, runner_egress_rules, runner_manager, runner_manager_deployment,
+    runner_role_binding, runner_token, runner_token_config_map, runner_token_secret,
 };
 use super::pod::{APP, JobPod, RELEASE, container, edited, mount, pod_security, security, spec};
 use super::review::{Object, PodExecOptions, Request};
@@ -38,6 +44,13 @@ const PRIVILEGE: &[&str] = &["dind-only-privilege"];
 const HOST: &[&str] = &["no-host-access"];
 const NAMESPACE_RULE: &[&str] = &["runner-namespace"];
 const PUSH: &[&str] = &["no-push-credentials"];
+const RBAC: &[&str] = &["namespaced-rbac"];
+const TOKEN: &[&str] = &["runner-token-secret"];
+const ATTIC: &[&str] = &["attic-credentials-from-secret"];
+const REGISTRIES: &[&str] = &["public-registries"];
+const EGRESS: &[&str] = &["runner-egress"];
+/// A pinned image of the GitLab registry (`@sha256:` digest, no tag).
+const PINNED: &str = "registry.gitlab.com/group/app@sha256:e6886c6bc9e3248ab572c40bb5f1a976831ed47399a87789c0f9924ccda0e491";
 
 fn allow(name: impl Into<String>, path: impl Into<String>, request: Request) -> Case {
     Case {
@@ -650,6 +663,202 @@ fn push_credentials() -> Vec<Case> {
     ]
 }
 
+fn rbac() -> Vec<Case> {
+    use Runner::Docker;
+    let admin = Identity::Admin;
+    vec![
+        deny(
+            "helm-default-runner-role",
+            "rbac/helm-default-role.json",
+            RBAC,
+            Request::create(admin, Object::of(&chart_default_role(Docker))).field_manager("helm"),
+        ),
+        allow(
+            "narrow-runner-role",
+            "rbac/narrow-runner-role.json",
+            Request::create(admin, Object::of(&narrow_runner_role(Docker))).field_manager("helm"),
+        ),
+        allow(
+            "runner-role-binding",
+            "rbac/runner-role-binding.json",
+            Request::create(admin, Object::of(&runner_role_binding(Docker))).field_manager("helm"),
+        ),
+        deny(
+            "cluster-admin-binding-to-runner",
+            "rbac/cluster-admin-binding-to-runner.json",
+            RBAC,
+            Request::create(
+                admin,
+                Object::of(&cluster_role_binding(Docker, "cluster-admin")),
+            ),
+        ),
+        deny(
+            "runner-role-binding-to-cluster-role",
+            "rbac/role-binding-to-cluster-role.json",
+            RBAC,
+            Request::create(
+                admin,
+                Object::of(&cluster_role_in_namespace(Docker, "edit")),
+            ),
+        ),
+    ]
+}
+
+fn tokens() -> Vec<Case> {
+    use Runner::Docker;
+    let admin = Identity::Admin;
+    let literal = edited_manager(Docker, |container| {
+        container.env.get_or_insert_default().push(EnvVar {
+            name: "RUNNER_TOKEN".into(),
+            value: Some(runner_token(Docker)),
+            ..EnvVar::default()
+        });
+    });
+    vec![
+        deny(
+            "runner-token-secret-in-default",
+            "token/secret-in-default.json",
+            TOKEN,
+            Request::create(admin, Object::of(&runner_token_secret(Docker, "default"))),
+        ),
+        allow(
+            "runner-token-secret-in-runners-namespace",
+            "token/secret-in-runners-namespace.json",
+            Request::create(admin, Object::of(&runner_token_secret(Docker, NAMESPACE)))
+                .field_manager("helm"),
+        ),
+        deny(
+            "runner-token-in-config-map",
+            "token/config-map.json",
+            TOKEN,
+            Request::create(admin, Object::of(&runner_token_config_map(Docker))),
+        ),
+        deny(
+            "runner-manager-literal-token",
+            "token/manager-literal-token.json",
+            TOKEN,
+            Request::create(admin, Object::of(&literal)),
+        ),
+    ]
+}
+
+/// The runner manager Deployment of `runner` with its container edited.
+fn edited_manager(runner: Runner, edit: impl FnOnce(&mut Container)) -> Deployment {
+    let mut deployment = runner_manager(runner);
+    if let Some(container) = deployment
+        .spec
+        .template
+        .spec
+        .as_mut()
+        .and_then(|spec| spec.containers.first_mut())
+    {
+        edit(container);
+    }
+    deployment
+}
+
+fn attic() -> Vec<Case> {
+    vec![deny(
+        "nix-job-pod-attic-token-literal",
+        "nix/job-pod-attic-token-literal.json",
+        ATTIC,
+        job(
+            Runner::Nix,
+            &JobPod::new(Runner::Nix).env(&[
+                (
+                    "ATTIC_SERVER",
+                    &format!("http://attic.{ATTIC_NAMESPACE}.svc.cluster.local:8080/"),
+                ),
+                ("ATTIC_CACHE", "example"),
+                (
+                    "ATTIC_TOKEN",
+                    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.bWFza2Vk",
+                ),
+            ]),
+        ),
+    )]
+}
+
+fn registries() -> Vec<Case> {
+    use Runner::Docker;
+    vec![
+        deny(
+            "registry-suffix-lookalike",
+            "registry/gitlab-suffix-lookalike.json",
+            REGISTRIES,
+            job(
+                Docker,
+                &JobPod::new(Docker).image("registry.gitlab.com.evil.io/group/app:1"),
+            ),
+        ),
+        deny(
+            "registry-quay",
+            "registry/quay.json",
+            REGISTRIES,
+            job(
+                Docker,
+                &JobPod::new(Docker).image("quay.io/buildah/stable:v1.37"),
+            ),
+        ),
+        allow(
+            "registry-gitlab-digest",
+            "registry/gitlab-digest.json",
+            job(Docker, &JobPod::new(Docker).image(PINNED)),
+        ),
+        allow(
+            "registry-index-docker-io",
+            "registry/index-docker-io.json",
+            job(
+                Docker,
+                &JobPod::new(Docker).image("index.docker.io/library/alpine:3.20"),
+            ),
+        ),
+    ]
+}
+
+fn network() -> Vec<Case> {
+    let admin = Identity::Admin;
+    let with = |extra| {
+        let mut rules = runner_egress_rules(ATTIC_NAMESPACE);
+        rules.push(extra);
+        Object::of(&egress_policy("gitlab-runner-egress", rules))
+    };
+    vec![
+        allow(
+            "runner-egress-attic-dns-registries",
+            "egress/attic-dns-registries.json",
+            Request::create(
+                admin,
+                Object::of(&egress_policy(
+                    "gitlab-runner-egress",
+                    runner_egress_rules(ATTIC_NAMESPACE),
+                )),
+            ),
+        ),
+        deny(
+            "runner-egress-every-namespace",
+            "egress/every-namespace.json",
+            EGRESS,
+            Request::create(
+                admin,
+                with(egress(
+                    Some(vec![NetworkPolicyPeer {
+                        namespace_selector: Some(LabelSelector::default()),
+                        ..NetworkPolicyPeer::default()
+                    }]),
+                    &[("TCP", 443)],
+                )),
+            ),
+        ),
+        deny(
+            "runner-egress-rule-without-to",
+            "egress/rule-without-to.json",
+            EGRESS,
+            Request::create(admin, with(egress(None, &[("TCP", 443)]))),
+        ),
+    ]
+}
+
 /// Every case, sorted by request path.
 pub fn all() -> Vec<Case> {
     let mut cases: Vec<Case> = [
@@ -658,6 +867,11 @@ pub fn all() -> Vec<Case> {
         host_access(),
         namespaces(),
         push_credentials(),
+        rbac(),
+        tokens(),
+        attic(),
+        registries(),
+        network(),
     ]
     .into_iter()
     .flatten()

@@ -10,13 +10,20 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-    KeyToPath, PodSecurityContext, PodSpec, PodTemplate, PodTemplateSpec, ProjectedVolumeSource,
-    ReplicationController, ReplicationControllerSpec, Secret, SecretProjection, SecurityContext,
-    Volume, VolumeProjection,
+    Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvVar, KeyToPath, PodSecurityContext, PodSpec, PodTemplate, PodTemplateSpec,
+    ProjectedVolumeSource, ReplicationController, ReplicationControllerSpec, Secret,
+    SecretProjection, SecurityContext, Volume, VolumeProjection,
 };
-use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
+};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::fleet::{NAMESPACE, RUNNER_IMAGE, Runner, created_at, uuid};
 use super::pod::mount;
@@ -202,6 +209,11 @@ pub fn privileged_buildkitd() -> PodTemplateSpec {
 
 /// The runner manager Deployment of the `gitlab-runner` Helm chart (0.75, runner 17.11).
 pub fn runner_manager_deployment(runner: Runner) -> Object {
+    Object::of(&runner_manager(runner))
+}
+
+/// [`runner_manager_deployment`] as a typed Deployment, for cases that edit it.
+pub fn runner_manager(runner: Runner) -> Deployment {
     let release = runner.service_account();
     let app = [("app", release.as_str()), ("release", release.as_str())];
     let mut metadata = meta(NAMESPACE, &release);
@@ -310,7 +322,7 @@ pub fn runner_manager_deployment(runner: Runner) -> Object {
         ]),
         ..Container::default()
     };
-    Object::of(&Deployment {
+    Deployment {
         metadata,
         spec: DeploymentSpec {
             replicas: Some(1),
@@ -340,7 +352,7 @@ pub fn runner_manager_deployment(runner: Runner) -> Object {
             ..Default::default()
         },
         status: None,
-    })
+    }
 }
 
 /// The per-job `kubernetes.io/dockercfg` Secret (`setupCredentials`): pull credentials for the
@@ -395,5 +407,236 @@ pub fn cluster_role(name: &str) -> ClusterRole {
             ..PolicyRule::default()
         }]),
         aggregation_rule: None,
+    }
+}
+
+/// The labels the `gitlab-runner` Helm chart puts on every object of `release`.
+fn chart_meta(release: &str) -> ObjectMeta {
+    let mut metadata = meta(NAMESPACE, release);
+    metadata.labels = Some(labels(&[
+        ("app", release),
+        ("chart", "gitlab-runner-0.75.0"),
+        ("heritage", "Helm"),
+        ("release", release),
+    ]));
+    metadata.annotations = Some(labels(&[
+        ("meta.helm.sh/release-name", release),
+        ("meta.helm.sh/release-namespace", NAMESPACE),
+    ]));
+    metadata
+}
+
+fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    let strings = |items: &[&str]| items.iter().map(|i| (*i).to_string()).collect::<Vec<_>>();
+    PolicyRule {
+        api_groups: Some(strings(groups)),
+        resources: Some(strings(resources)),
+        verbs: strings(verbs),
+        ..PolicyRule::default()
+    }
+}
+
+/// The Role of the Helm chart with `rbac.rules` left empty: everything in the core group.
+pub fn chart_default_role(runner: Runner) -> Role {
+    Role {
+        metadata: chart_meta(&runner.service_account()),
+        rules: Some(vec![rule(&[""], &["*"], &["*"])]),
+    }
+}
+
+/// The Role the Kubernetes executor needs ("Configure runner API permissions" of the GitLab
+/// Runner docs), set through `rbac.rules` of the chart.
+pub fn narrow_runner_role(runner: Runner) -> Role {
+    let rules = [
+        ("pods", &["create", "delete", "get", "list", "watch"][..]),
+        ("pods/attach", &["create", "delete", "get", "patch"]),
+        ("pods/exec", &["create", "delete", "get", "patch"]),
+        ("pods/log", &["get", "list"]),
+        ("secrets", &["create", "delete", "get", "update"]),
+        ("serviceaccounts", &["get"]),
+        ("services", &["create", "get"]),
+        ("events", &["list", "watch"]),
+    ];
+    Role {
+        metadata: chart_meta(&runner.service_account()),
+        rules: Some(
+            rules
+                .iter()
+                .map(|(resource, verbs)| rule(&[""], &[resource], verbs))
+                .collect(),
+        ),
+    }
+}
+
+fn runner_subject(runner: Runner) -> Subject {
+    Subject {
+        kind: "ServiceAccount".into(),
+        name: runner.service_account(),
+        namespace: Some(NAMESPACE.into()),
+        api_group: None,
+    }
+}
+
+fn role_ref(kind: &str, name: &str) -> RoleRef {
+    RoleRef {
+        api_group: Some("rbac.authorization.k8s.io".into()),
+        kind: kind.into(),
+        name: name.into(),
+    }
+}
+
+/// The chart's RoleBinding of its Role to the runner's ServiceAccount.
+pub fn runner_role_binding(runner: Runner) -> RoleBinding {
+    let release = runner.service_account();
+    RoleBinding {
+        metadata: chart_meta(&release),
+        role_ref: role_ref("Role", &release),
+        subjects: Some(vec![runner_subject(runner)]),
+    }
+}
+
+/// A RoleBinding in the runners namespace of the ClusterRole `cluster_role` to the runner.
+pub fn cluster_role_in_namespace(runner: Runner, cluster_role: &str) -> RoleBinding {
+    RoleBinding {
+        metadata: meta(
+            NAMESPACE,
+            &format!("{}-{cluster_role}", runner.service_account()),
+        ),
+        role_ref: role_ref("ClusterRole", cluster_role),
+        subjects: Some(vec![runner_subject(runner)]),
+    }
+}
+
+/// A ClusterRoleBinding of the ClusterRole `cluster_role` to the runner's ServiceAccount.
+pub fn cluster_role_binding(runner: Runner, cluster_role: &str) -> ClusterRoleBinding {
+    ClusterRoleBinding {
+        metadata: meta("", &format!("{}-{cluster_role}", runner.service_account())),
+        role_ref: role_ref("ClusterRole", cluster_role),
+        subjects: Some(vec![runner_subject(runner)]),
+    }
+}
+
+/// The runner authentication token of `runner` (a `glrt-` token, fake).
+pub fn runner_token(runner: Runner) -> String {
+    format!("glrt-{}Ve3yQw8sLk2Dn", runner.short_token())
+}
+
+/// The chart's runner Secret (`runners.secret`): the token keys the manager reads, the
+/// registration token empty as with runner authentication tokens.
+pub fn runner_token_secret(runner: Runner, namespace: &str) -> Secret {
+    let release = runner.service_account();
+    let mut metadata = chart_meta(&release);
+    metadata.uid = meta(namespace, &release).uid;
+    metadata.namespace = Some(namespace.into());
+    if let Some(annotations) = &mut metadata.annotations {
+        annotations.insert("meta.helm.sh/release-namespace".into(), namespace.into());
+    }
+    Secret {
+        metadata,
+        type_: Some("Opaque".into()),
+        data: Some(
+            [
+                (
+                    "runner-registration-token".to_string(),
+                    ByteString(Vec::new()),
+                ),
+                (
+                    "runner-token".to_string(),
+                    ByteString(runner_token(runner).into_bytes()),
+                ),
+            ]
+            .into(),
+        ),
+        ..Secret::default()
+    }
+}
+
+/// A ConfigMap someone filled with the runner token.
+pub fn runner_token_config_map(runner: Runner) -> ConfigMap {
+    ConfigMap {
+        metadata: meta(NAMESPACE, &format!("{}-token", runner.service_account())),
+        data: Some(
+            [
+                (
+                    "ci-server-url".to_string(),
+                    "https://gitlab.com/".to_string(),
+                ),
+                ("runner-token".to_string(), runner_token(runner)),
+            ]
+            .into(),
+        ),
+        ..ConfigMap::default()
+    }
+}
+
+fn peer_namespace(name: &str, pods: Option<(&str, &str)>) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_labels: Some(labels(&[("kubernetes.io/metadata.name", name)])),
+            ..LabelSelector::default()
+        }),
+        pod_selector: pods.map(|pair| LabelSelector {
+            match_labels: Some(labels(&[pair])),
+            ..LabelSelector::default()
+        }),
+        ip_block: None,
+    }
+}
+
+fn ports(pairs: &[(&str, i32)]) -> Option<Vec<NetworkPolicyPort>> {
+    Some(
+        pairs
+            .iter()
+            .map(|(protocol, port)| NetworkPolicyPort {
+                protocol: Some((*protocol).into()),
+                port: Some(IntOrString::Int(*port)),
+                end_port: None,
+            })
+            .collect(),
+    )
+}
+
+/// One egress rule: `to` the peers (absent when `None`) on `ports`.
+pub fn egress(to: Option<Vec<NetworkPolicyPeer>>, on: &[(&str, i32)]) -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to,
+        ports: ports(on),
+    }
+}
+
+/// The runners' egress: the Attic cache, cluster DNS and registries outside the cluster.
+pub fn runner_egress_rules(attic: &str) -> Vec<NetworkPolicyEgressRule> {
+    vec![
+        egress(Some(vec![peer_namespace(attic, None)]), &[("TCP", 8080)]),
+        egress(
+            Some(vec![peer_namespace(
+                "kube-system",
+                Some(("k8s-app", "kube-dns")),
+            )]),
+            &[("UDP", 53), ("TCP", 53)],
+        ),
+        egress(
+            Some(vec![NetworkPolicyPeer {
+                ip_block: Some(IPBlock {
+                    cidr: "0.0.0.0/0".into(),
+                    except: Some(vec!["10.0.0.0/8".into()]),
+                }),
+                ..NetworkPolicyPeer::default()
+            }]),
+            &[("TCP", 443)],
+        ),
+    ]
+}
+
+/// A NetworkPolicy named `name` over every pod of the runners namespace, egress only.
+pub fn egress_policy(name: &str, egress: Vec<NetworkPolicyEgressRule>) -> NetworkPolicy {
+    NetworkPolicy {
+        metadata: meta(NAMESPACE, name),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Egress".into()]),
+            egress: Some(egress),
+            ingress: None,
+        }),
     }
 }
