@@ -1,15 +1,15 @@
 //! The rules, one per file. Each reads the [`Context`] and pushes what it finds; none does I/O
 //! or knows about dialects.
 
-mod attic_credentials_from_secret;
-mod dind_only_privilege;
-mod namespaced_rbac;
-mod no_host_access;
-mod no_push_credentials;
-mod public_registries;
-mod runner_egress;
-mod runner_namespace;
-mod runner_token_secret;
+pub mod attic_credentials_from_secret;
+pub mod dind_only_privilege;
+pub mod namespaced_rbac;
+pub mod no_host_access;
+pub mod no_push_credentials;
+pub mod public_registries;
+pub mod runner_egress;
+pub mod runner_namespace;
+pub mod runner_token_secret;
 
 pub mod context;
 pub mod image;

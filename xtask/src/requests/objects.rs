@@ -447,16 +447,8 @@ pub fn chart_default_role(runner: Runner) -> Role {
 /// The Role the Kubernetes executor needs ("Configure runner API permissions" of the GitLab
 /// Runner docs), set through `rbac.rules` of the chart.
 pub fn narrow_runner_role(runner: Runner) -> Role {
-    let rules = [
-        ("pods", &["create", "delete", "get", "list", "watch"][..]),
-        ("pods/attach", &["create", "delete", "get", "patch"]),
-        ("pods/exec", &["create", "delete", "get", "patch"]),
-        ("pods/log", &["get", "list"]),
-        ("secrets", &["create", "delete", "get", "update"]),
-        ("serviceaccounts", &["get"]),
-        ("services", &["create", "get"]),
-        ("events", &["list", "watch"]),
-    ];
+    // The very list the rule accepts, so the recorded allow case cannot drift from it.
+    let rules = policy::rules::namespaced_rbac::RUNNER_RULES;
     Role {
         metadata: chart_meta(&runner.service_account()),
         rules: Some(
