@@ -162,7 +162,7 @@ const STEPS: &[Step] = &[
             "bench",
             "--rego",
             "--iterations",
-            "2000",
+            "200",
         ],
     ),
 ];

@@ -2,7 +2,7 @@
 
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError};
-use super::pod::{ObjectMeta, PodSpec};
+use super::pod::{Container, EnvVar, ObjectMeta, PodSpec};
 use crate::from_json;
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
@@ -32,6 +32,25 @@ pub struct PodView<'o, 'a> {
     /// The pod's own metadata (the template's, for workloads).
     pub meta: &'o ObjectMeta<'a>,
     pub spec: &'o PodSpec<'a>,
+}
+
+impl<'o, 'a> PodView<'o, 'a> {
+    /// Every env var of every container, with its field path
+    /// (`spec.containers[0].env[3]`, under the template prefix) and its container.
+    pub fn env_vars(
+        &self,
+    ) -> impl Iterator<Item = (String, &'o Container<'a>, &'o EnvVar<'a>)> + 'o {
+        let prefix = self.prefix;
+        self.spec.all_containers().flat_map(move |(list, i, c)| {
+            c.env.iter().enumerate().map(move |(j, env)| {
+                (
+                    format!("{prefix}spec.{}[{i}].env[{j}]", list.field()),
+                    c,
+                    env,
+                )
+            })
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]

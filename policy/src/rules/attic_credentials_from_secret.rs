@@ -44,32 +44,28 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         return;
     };
     let subject = ctx.object_ref();
-    for (list, i, c) in pod.spec.all_containers() {
-        for (j, env) in c.env.iter().enumerate() {
-            if !is_attic_credential(&env.name) {
-                continue;
-            }
-            let (field, what) = match non_secret_source(env) {
-                None => continue,
-                Some(Source::Literal) => ("value", "as a literal value"),
-                Some(Source::OtherRef) => {
-                    ("valueFrom", "from a valueFrom source that is not a Secret")
-                }
-            };
-            out.push(
-                Violation::new(
-                    RULE,
-                    format!("{}spec.{}[{i}].env[{j}].{field}", pod.prefix, list.field()),
-                    format!(
-                        "container \"{}\" of {subject} (requested by {}) sets the Attic credential {} {what}; Attic credentials must come from a Secret: use valueFrom.secretKeyRef {{name: <attic secret>, key: <key>}}",
-                        c.name,
-                        ctx.who(),
-                        env.name
-                    ),
-                )
-                .in_container(&c.name),
-            );
+    for (at, c, env) in pod.env_vars() {
+        if !is_attic_credential(&env.name) {
+            continue;
         }
+        let (field, what) = match non_secret_source(env) {
+            None => continue,
+            Some(Source::Literal) => ("value", "as a literal value"),
+            Some(Source::OtherRef) => ("valueFrom", "from a valueFrom source that is not a Secret"),
+        };
+        out.push(
+            Violation::new(
+                RULE,
+                format!("{at}.{field}"),
+                format!(
+                    "container \"{}\" of {subject} (requested by {}) sets the Attic credential {} {what}; Attic credentials must come from a Secret: use valueFrom.secretKeyRef {{name: <attic secret>, key: <key>}}",
+                    c.name,
+                    ctx.who(),
+                    env.name
+                ),
+            )
+            .in_container(&c.name),
+        );
     }
 }
 

@@ -74,26 +74,24 @@ fn literal_env(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         return;
     };
     let subject = ctx.object_ref();
-    for (list, i, c) in pod.spec.all_containers() {
-        for (j, env) in c.env.iter().enumerate() {
-            let literal = env.value.as_deref().is_some_and(|v| !v.is_empty());
-            if !literal || !TOKEN_ENV.iter().any(|n| n.eq_ignore_ascii_case(&env.name)) {
-                continue;
-            }
-            out.push(
-                Violation::new(
-                    RULE,
-                    format!("{}spec.{}[{i}].env[{j}].value", pod.prefix, list.field()),
-                    format!(
-                        "container \"{}\" of {subject} (requested by {}) sets the runner token {} as a literal value; read it from the runner Secret instead: valueFrom.secretKeyRef {{name: <runner secret>, key: runner-token}}",
-                        c.name,
-                        ctx.who(),
-                        env.name
-                    ),
-                )
-                .in_container(&c.name),
-            );
+    for (at, c, env) in pod.env_vars() {
+        let literal = env.value.as_deref().is_some_and(|v| !v.is_empty());
+        if !literal || !TOKEN_ENV.iter().any(|n| n.eq_ignore_ascii_case(&env.name)) {
+            continue;
         }
+        out.push(
+            Violation::new(
+                RULE,
+                format!("{at}.value"),
+                format!(
+                    "container \"{}\" of {subject} (requested by {}) sets the runner token {} as a literal value; read it from the runner Secret instead: valueFrom.secretKeyRef {{name: <runner secret>, key: runner-token}}",
+                    c.name,
+                    ctx.who(),
+                    env.name
+                ),
+            )
+            .in_container(&c.name),
+        );
     }
 }
 
