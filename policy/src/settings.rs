@@ -107,10 +107,12 @@ impl Settings {
                 type_name(obj)
             )]);
         }
+        // Entries are decoded once; every setting is then looked up in this small list.
+        let obj = &Fields::of(obj);
         let mut errors = Vec::new();
-        for (key, _) in obj.entries() {
-            let tolerated = source == Source::Data && ENGINE_KEYS.contains(&key.as_ref());
-            if !tolerated && !KNOWN_KEYS.contains(&key.as_ref()) {
+        for key in obj.keys() {
+            let tolerated = source == Source::Data && ENGINE_KEYS.contains(&key);
+            if !tolerated && !KNOWN_KEYS.contains(&key) {
                 errors.push(format!(
                     "settings.{key}: unknown setting (known: {})",
                     KNOWN_KEYS.join(", ")
@@ -230,7 +232,7 @@ impl Settings {
     }
 }
 
-fn runners(obj: Json<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
+fn runners(obj: &Fields<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
     let items = match obj.get("runners").filter(|v| !v.is_null()) {
         Some(v) if v.kind() == Kind::Array && v.items().next().is_some() => v,
         Some(v) if v.kind() == Kind::Array => {
@@ -264,7 +266,8 @@ fn runners(obj: Json<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
             ));
             continue;
         }
-        for (key, _) in entry.entries() {
+        let entry = &Fields::of(entry);
+        for key in entry.keys() {
             if key != "type" && key != "serviceAccount" {
                 errors.push(format!(
                     "settings.runners[{i}].{key}: unknown field (known: type, serviceAccount)"
@@ -323,7 +326,7 @@ fn runners(obj: Json<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
     runners
 }
 
-fn opt_string(obj: Json<'_>, key: &str, errors: &mut Vec<String>) -> Option<String> {
+fn opt_string(obj: &Fields<'_>, key: &str, errors: &mut Vec<String>) -> Option<String> {
     let value = obj.get(key).filter(|v| !v.is_null())?;
     match value.as_str() {
         Some(s) if !s.is_empty() => Some(s.into_owned()),
@@ -375,6 +378,23 @@ fn type_name(value: Json<'_>) -> &'static str {
 fn runner_type_names() -> String {
     let names: Vec<&str> = RunnerType::ALL.iter().map(|t| t.as_str()).collect();
     names.join(", ")
+}
+
+/// The entries of a settings object, decoded once (later keys win, as in Go and serde_json).
+struct Fields<'a>(Vec<(crate::request::de::Str<'a>, Json<'a>)>);
+
+impl<'a> Fields<'a> {
+    fn of(obj: Json<'a>) -> Self {
+        Fields(obj.entries().collect())
+    }
+
+    fn get(&self, key: &str) -> Option<Json<'a>> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_ref())
+    }
 }
 
 /// RFC 1123 label: what Kubernetes accepts as a namespace name.
