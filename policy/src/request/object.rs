@@ -2,7 +2,7 @@
 
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError};
-use super::pod::{Container, EnvVar, ObjectMeta, PodSpec};
+use super::pod::{Container, ContainerList, EnvVar, ObjectMeta, PodSpec};
 use crate::from_json;
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
@@ -35,21 +35,40 @@ pub struct PodView<'o, 'a> {
 }
 
 impl<'o, 'a> PodView<'o, 'a> {
-    /// Every env var of every container, with its field path
-    /// (`spec.containers[0].env[3]`, under the template prefix) and its container.
+    /// Every env var of every container, with where it sits (formatted only when a rule reports
+    /// it: a job pod carries dozens of CI variables per container) and its container.
     pub fn env_vars(
         &self,
-    ) -> impl Iterator<Item = (String, &'o Container<'a>, &'o EnvVar<'a>)> + 'o {
+    ) -> impl Iterator<Item = (EnvPath, &'o Container<'a>, &'o EnvVar<'a>)> + 'o {
         let prefix = self.prefix;
         self.spec.all_containers().flat_map(move |(list, i, c)| {
-            c.env.iter().enumerate().map(move |(j, env)| {
-                (
-                    format!("{prefix}spec.{}[{i}].env[{j}]", list.field()),
-                    c,
-                    env,
-                )
-            })
+            c.env
+                .iter()
+                .enumerate()
+                .map(move |(j, env)| (EnvPath { prefix, list, i, j }, c, env))
         })
+    }
+}
+
+/// The field path of one env var: `spec.containers[0].env[3]` (under the template prefix).
+#[derive(Debug, Clone, Copy)]
+pub struct EnvPath {
+    prefix: &'static str,
+    list: ContainerList,
+    i: usize,
+    j: usize,
+}
+
+impl std::fmt::Display for EnvPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}spec.{}[{}].env[{}]",
+            self.prefix,
+            self.list.field(),
+            self.i,
+            self.j
+        )
     }
 }
 
