@@ -79,10 +79,20 @@ fn dump(text: &[u8]) -> Addr {
     mem::nul_terminated(text)
 }
 
+/// Text without the NUL terminators some hosts count in its size (matrix-org's `opa-wasm` passes
+/// C strings with the NUL included; OPA's own C parser tolerates it, so this module does too).
+fn without_nul(text: &[u8]) -> &[u8] {
+    let end = text
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(0, |i| i.saturating_add(1));
+    text.get(..end).unwrap_or(text)
+}
+
 /// `value_addr opa_json_parse(str_addr, size)`: parses JSON text; 0 if it is not JSON.
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_json_parse(addr: Addr, len: i32) -> Addr {
-    match mem::bytes(addr, len) {
+    match mem::bytes(addr, len).map(without_nul) {
         Some(text) if Doc::parse(text).is_ok() => value::store_value(Value::Json(text.to_vec())),
         _ => Addr::NULL,
     }
@@ -92,7 +102,7 @@ pub extern "C" fn opa_json_parse(addr: Addr, len: i32) -> Addr {
 /// and raw strings); 0 if it is not a value.
 #[unsafe(no_mangle)]
 pub extern "C" fn opa_value_parse(addr: Addr, len: i32) -> Addr {
-    match mem::bytes(addr, len).and_then(rego::parse) {
+    match mem::bytes(addr, len).map(without_nul).and_then(rego::parse) {
         Some(tree) => value::store_value(Value::Tree(tree)),
         None => Addr::NULL,
     }
@@ -238,7 +248,7 @@ pub extern "C" fn opa_eval(
     if !heap_ptr.is_null() {
         heap::set_top(heap_ptr.to_usize());
     }
-    let input = mem::bytes(input, input_len).unwrap_or(&[]);
+    let input = mem::bytes(input, input_len).map_or(&[][..], without_nul);
     // Never hand out the input's own bytes as heap.
     let input_end = (input.as_ptr() as usize).saturating_add(input.len());
     if !input.is_empty() && input_end > heap::top() {
