@@ -43,7 +43,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
-    let subject = ctx.object_ref();
+    let subject = ctx.subject();
     for (at, c, env) in pod.env_vars() {
         if !is_attic_credential(&env.name) {
             continue;

@@ -3,6 +3,7 @@
 use crate::request::object::raw_pod_part;
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
 use crate::settings::{Runner, Settings};
+use std::cell::OnceCell;
 
 pub struct Context<'r, 'a> {
     pub request: &'r AdmissionRequest<'a>,
@@ -16,6 +17,9 @@ pub struct Context<'r, 'a> {
     /// False for an UPDATE that leaves the pod spec as it was (status, finalizers, labels):
     /// it cannot add privilege, and denying it would block controllers and the kubelet.
     pub pod_changed: bool,
+    /// Message parts, formatted once and only when a rule reports something.
+    object_ref: OnceCell<String>,
+    who: OnceCell<String>,
 }
 
 impl<'r, 'a> Context<'r, 'a> {
@@ -50,6 +54,8 @@ impl<'r, 'a> Context<'r, 'a> {
             requester: settings.runner_for(request.username()),
             namespace,
             pod_changed,
+            object_ref: OnceCell::new(),
+            who: OnceCell::new(),
         })
     }
 
@@ -80,8 +86,22 @@ impl<'r, 'a> Context<'r, 'a> {
         self.operation.writes_object().then_some(self.object)
     }
 
+    /// [`Self::object_ref`] as a `Display` that formats only when a message is written.
+    pub fn subject(&self) -> Deferred<'_, 'r, 'a> {
+        Deferred(self, Self::object_ref)
+    }
+
+    /// [`Self::who`] as a `Display` that formats only when a message is written.
+    pub fn requester_name(&self) -> Deferred<'_, 'r, 'a> {
+        Deferred(self, Self::who)
+    }
+
     /// `Kind namespace/name`, for messages.
-    pub fn object_ref(&self) -> String {
+    pub fn object_ref(&self) -> &str {
+        self.object_ref.get_or_init(|| self.format_object_ref())
+    }
+
+    fn format_object_ref(&self) -> String {
         let kind = self.request.kind.kind.as_ref();
         let name = self
             .object
@@ -99,14 +119,25 @@ impl<'r, 'a> Context<'r, 'a> {
     }
 
     /// Who is asking, for messages: the username and, for runner managers, the runner type.
-    pub fn who(&self) -> String {
-        match self.requester {
+    pub fn who(&self) -> &str {
+        self.who.get_or_init(|| match self.requester {
             Some(r) => format!(
                 "{} (the {} runner)",
                 self.username(),
                 r.runner_type.as_str()
             ),
             None => self.username().to_owned(),
-        }
+        })
+    }
+}
+
+/// A message part computed from the context on first use: rules name the object and the
+/// requester in every message, but most evaluations write no message at all.
+#[derive(Clone, Copy)]
+pub struct Deferred<'c, 'r, 'a>(&'c Context<'r, 'a>, fn(&'c Context<'r, 'a>) -> &'c str);
+
+impl std::fmt::Display for Deferred<'_, '_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str((self.1)(self.0))
     }
 }

@@ -83,26 +83,29 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 }
             }
     };
-    let why = if privileged_runner {
-        format!(
-            "{} may run privileged only in service containers (dindPrivilegedContainers: services)",
-            ctx.who()
-        )
-    } else {
-        format!(
-            "{} is not a privileged runner (privileged runner types: {})",
-            ctx.who(),
-            ctx.settings.privileged_type_names()
-        )
+    // Written into messages only: most pods break nothing.
+    let why = || {
+        if privileged_runner {
+            format!(
+                "{} may run privileged only in service containers (dindPrivilegedContainers: services)",
+                ctx.who()
+            )
+        } else {
+            format!(
+                "{} is not a privileged runner (privileged runner types: {})",
+                ctx.who(),
+                ctx.settings.privileged_type_names()
+            )
+        }
     };
-    let subject = ctx.object_ref();
+    let subject = ctx.subject();
     let p = pod.prefix;
     let mut deny = |path: String, container: Option<&str>, what: String, fix: &str| {
         let place = match container {
             Some(c) => format!("container \"{c}\" of {subject}"),
-            None => subject.clone(),
+            None => subject.to_string(),
         };
-        let v = Violation::new(RULE, path, format!("{place}: {what}, but {why}; {fix}"));
+        let v = Violation::new(RULE, path, format!("{place}: {what}, but {}; {fix}", why()));
         out.push(match container {
             Some(c) => v.in_container(c),
             None => v,

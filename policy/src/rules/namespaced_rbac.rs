@@ -72,7 +72,7 @@ fn quoted(items: &[&str]) -> String {
 }
 
 fn check_role(ctx: &Context<'_, '_>, role: &RoleObject<'_>, out: &mut Vec<Violation>) {
-    let subject = ctx.object_ref();
+    let subject = ctx.subject();
     let fix = format!(
         "grant the runner only what the GitLab Runner Kubernetes executor needs: {}",
         runner_rules_text()

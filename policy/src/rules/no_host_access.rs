@@ -11,8 +11,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         return;
     };
     let p = pod.prefix;
-    let subject = ctx.object_ref();
-    let who = ctx.who();
+    let subject = ctx.subject();
+    let who = ctx.requester_name();
     let spec = pod.spec;
     let namespaces = [
         ("hostNetwork", spec.host_network, "the node's network"),

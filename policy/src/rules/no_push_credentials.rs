@@ -35,7 +35,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         return;
     }
     let p = pod.prefix;
-    let subject = ctx.object_ref();
+    let subject = ctx.subject();
     let fix = match project {
         Some(id) => format!(
             "project {id} is not in pushAllowedProjects; configure push per job through CI/CD credentials, or add the project to pushAllowedProjects"

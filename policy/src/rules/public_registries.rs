@@ -23,7 +23,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     } else {
         allowed.join(", ")
     };
-    let subject = ctx.object_ref();
+    let subject = ctx.subject();
     for (list, i, c) in pod.spec.all_containers() {
         let path = format!("{}spec.{}[{i}].image", pod.prefix, list.field());
         // No image: nothing can run from it. The API server requires an image on every Pod

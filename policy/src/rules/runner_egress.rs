@@ -89,7 +89,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         return;
     };
     let attic = ctx.settings.attic_namespace.as_str();
-    let subject = ctx.object_ref();
+    let subject = ctx.subject();
     let fix = format!(
         "runners may reach only the Attic cache (namespaceSelector {{matchLabels: {{{NAMESPACE_NAME_LABEL}: {attic}}}}}), cluster DNS (namespaceSelector {{matchLabels: {{{NAMESPACE_NAME_LABEL}: {DNS_NAMESPACE}}}}} with podSelector {{matchLabels: {{{}: {}}}}}), pods of {} (podSelector alone) and external registries (ipBlock)",
         DNS_LABEL.0, DNS_LABEL.1, ctx.namespace

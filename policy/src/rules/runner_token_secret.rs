@@ -73,7 +73,7 @@ fn literal_env(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
-    let subject = ctx.object_ref();
+    let subject = ctx.subject();
     for (at, c, env) in pod.env_vars() {
         let literal = env.value.as_deref().is_some_and(|v| !v.is_empty());
         if !literal || !TOKEN_ENV.iter().any(|n| n.eq_ignore_ascii_case(&env.name)) {
