@@ -21,6 +21,18 @@ const fn step(name: &'static str, program: &'static str, args: &'static [&'stati
     }
 }
 
+/// Stands for `cargo run -q -p host-tests --bin runner-policy --` in a step.
+const RUNNER_POLICY: &str = "runner-policy";
+const RUNNER_POLICY_CARGO_ARGS: &[&str] = &[
+    "run",
+    "-q",
+    "-p",
+    "host-tests",
+    "--bin",
+    "runner-policy",
+    "--",
+];
+
 const STEPS: &[Step] = &[
     // rust-toolchain.toml names the target, but machines with RUSTUP_AUTO_INSTALL=0 skip it.
     step(
@@ -105,65 +117,23 @@ const STEPS: &[Step] = &[
     ),
     step(
         "recorded suite through the CLI",
-        "cargo",
-        &[
-            "run",
-            "-q",
-            "-p",
-            "host-tests",
-            "--bin",
-            "runner-policy",
-            "--",
-            "test",
-            "host-tests/requests/suite.yaml",
-        ],
+        RUNNER_POLICY,
+        &["test", "host-tests/requests/suite.yaml"],
     ),
     step(
         "conformance with ../shared/corpora",
-        "cargo",
-        &[
-            "run",
-            "-q",
-            "-p",
-            "host-tests",
-            "--bin",
-            "runner-policy",
-            "--",
-            "conformance",
-            "../shared/corpora",
-        ],
+        RUNNER_POLICY,
+        &["conformance", "../shared/corpora"],
     ),
     step(
         "the sample admission log replays (the README's main command)",
-        "cargo",
-        &[
-            "run",
-            "-q",
-            "-p",
-            "host-tests",
-            "--bin",
-            "runner-policy",
-            "--",
-            "replay",
-            "host-tests/requests/sample-admission-log.jsonl",
-        ],
+        RUNNER_POLICY,
+        &["replay", "host-tests/requests/sample-admission-log.jsonl"],
     ),
     step(
         "benchmark (figures, not a pass/fail gate)",
-        "cargo",
-        &[
-            "run",
-            "-q",
-            "-p",
-            "host-tests",
-            "--bin",
-            "runner-policy",
-            "--",
-            "bench",
-            "--rego",
-            "--iterations",
-            "200",
-        ],
+        RUNNER_POLICY,
+        &["bench", "--rego", "--iterations", "200"],
     ),
 ];
 
@@ -194,8 +164,13 @@ pub fn run(args: &[&str]) -> Result<()> {
 }
 
 fn run_in(root: &Path, program: &str, args: &[&str]) -> Result<()> {
+    let (program, args) = if program == RUNNER_POLICY {
+        ("cargo", [RUNNER_POLICY_CARGO_ARGS, args].concat())
+    } else {
+        (program, args.to_vec())
+    };
     let status = Command::new(program)
-        .args(args)
+        .args(&args)
         .current_dir(root)
         .status()
         .with_context(|| format!("cannot start `{program}`: is it installed and on PATH?"))?;

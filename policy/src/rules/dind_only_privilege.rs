@@ -404,12 +404,7 @@ mod tests {
     }
 
     fn with_spec(extra: Value) -> Value {
-        let mut p = pod(json!([container("build", json!({}))]));
-        p["spec"]
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        p
+        pod_with_spec(extra)
     }
 
     #[rstest]

@@ -76,12 +76,7 @@ mod tests {
     use serde_json::{Value, json};
 
     fn spec(extra: Value) -> Value {
-        let mut p = pod(json!([container("build", json!({}))]));
-        p["spec"]
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        p
+        pod_with_spec(extra)
     }
 
     #[rstest]

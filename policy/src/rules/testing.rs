@@ -42,6 +42,15 @@ pub fn pod(containers: Value) -> Value {
     })
 }
 
+/// A job pod with one `build` container and these extra pod spec fields.
+pub fn pod_with_spec(extra: Value) -> Value {
+    let mut p = pod(json!([container("build", json!({}))]));
+    if let (Some(spec), Some(extra)) = (p["spec"].as_object_mut(), extra.as_object()) {
+        spec.extend(extra.clone());
+    }
+    p
+}
+
 pub fn container(name: &str, extra: Value) -> Value {
     let mut c = json!({"name": name, "image": "alpine:3.20"});
     if let (Some(c), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
