@@ -1,12 +1,14 @@
-//! A small JSON reader made for this policy: the whole text is validated once, then values are
-//! read lazily from their spans, straight into the request model.
+//! A small JSON reader made for this policy: one pass validates the whole text and records every
+//! value on a tape (its span and where its subtree ends), then values are read lazily from the
+//! tape, straight into the request model.
 //!
 //! serde's derived deserialisers cost about 3 KB of wasm per struct and made the module 370 KB;
-//! this reader and the model's `from_json!` impls do the same job in a fraction of that, skip the
-//! fields no rule reads without building anything, and report wrong types with a field path.
+//! this reader and the model's `from_json!` impls do the same job in a fraction of that. The
+//! tape makes every later step O(1) per value: skipping a field no rule reads is one lookup, and
+//! no byte is scanned twice.
 
-// Indices and lengths below are bounded by the input length (at most isize::MAX), so the
-// additions cannot overflow; every byte read goes through `get`.
+// Indices and lengths below are bounded by the input length (at most u32::MAX, checked in
+// `Doc::parse`), so the additions cannot overflow; every byte read goes through `get`.
 #![allow(clippy::arithmetic_side_effects)]
 
 use super::de::Str;
@@ -78,14 +80,23 @@ impl Kind {
     }
 }
 
-/// A validated document: its text and where each container closes, so that skipping a value
-/// costs a lookup instead of a rescan (reading nested structs would otherwise rescan each byte
-/// once per level).
+/// One value (or object key) on the tape, in document order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tok {
+    /// Byte span of the value's text: `[start, end)`, quotes and brackets included.
+    start: u32,
+    end: u32,
+    /// Tape index just past this value's subtree: the next sibling (or key).
+    next: u32,
+    /// A string with a backslash (it must be unescaped to be read).
+    escaped: bool,
+}
+
+/// A validated document: its text and its tape.
 #[derive(Debug)]
 pub struct Doc<'a> {
     text: &'a str,
-    /// `(open, close)` byte offsets of every object and array, sorted by `open`.
-    containers: Vec<(u32, u32)>,
+    tape: Vec<Tok>,
 }
 
 impl<'a> Doc<'a> {
@@ -100,38 +111,25 @@ impl<'a> Doc<'a> {
         if u32::try_from(text.len()).is_err() {
             return Err(JsonError::new("document larger than 4 GiB"));
         }
-        let containers = validate(text.as_bytes())?;
-        Ok(Doc { text, containers })
+        let tape = Tape::build(text.as_bytes())?;
+        Ok(Doc { text, tape })
     }
 
     /// The top-level value.
     pub fn root(&self) -> Json<'_> {
-        let b = self.text.as_bytes();
-        let start = ws(b, 0);
-        let end = skip(self, start);
-        Json {
-            doc: self,
-            start,
-            end,
-        }
+        Json { doc: self, at: 0 }
     }
 
-    fn close_of(&self, open: usize) -> Option<usize> {
-        let open = u32::try_from(open).ok()?;
-        let i = self
-            .containers
-            .binary_search_by_key(&open, |(o, _)| *o)
-            .ok()?;
-        self.containers.get(i).map(|(_, c)| *c as usize)
+    fn tok(&self, at: u32) -> Tok {
+        self.tape.get(at as usize).copied().unwrap_or_default()
     }
 }
 
-/// One validated JSON value: its exact span in the document.
+/// One validated JSON value: its place on its document's tape.
 #[derive(Debug, Clone, Copy)]
 pub struct Json<'a> {
     doc: &'a Doc<'a>,
-    start: usize,
-    end: usize,
+    at: u32,
 }
 
 impl PartialEq for Json<'_> {
@@ -142,11 +140,16 @@ impl PartialEq for Json<'_> {
 
 impl<'a> Json<'a> {
     pub fn raw(self) -> &'a str {
-        self.doc.text.get(self.start..self.end).unwrap_or("")
+        let t = self.doc.tok(self.at);
+        self.doc
+            .text
+            .get(t.start as usize..t.end as usize)
+            .unwrap_or("")
     }
 
     pub fn kind(self) -> Kind {
-        match self.doc.text.as_bytes().get(self.start) {
+        let t = self.doc.tok(self.at);
+        match self.doc.text.as_bytes().get(t.start as usize) {
             Some(b'{') => Kind::Object,
             Some(b'[') => Kind::Array,
             Some(b'"') => Kind::String,
@@ -168,31 +171,32 @@ impl<'a> Json<'a> {
         ))
     }
 
+    /// The tape range of this container's children (empty for other kinds).
+    fn children(self, kind: Kind) -> (u32, u32) {
+        if self.kind() == kind {
+            (self.at + 1, self.doc.tok(self.at).next)
+        } else {
+            (0, 0)
+        }
+    }
+
     /// The entries of an object (nothing for other kinds), keys unescaped.
     pub fn entries(self) -> Entries<'a> {
-        let pos = if self.kind() == Kind::Object {
-            self.start + 1
-        } else {
-            self.end
-        };
+        let (pos, end) = self.children(Kind::Object);
         Entries {
             doc: self.doc,
             pos,
-            end: self.end,
+            end,
         }
     }
 
     /// The items of an array (nothing for other kinds).
     pub fn items(self) -> Items<'a> {
-        let pos = if self.kind() == Kind::Array {
-            self.start + 1
-        } else {
-            self.end
-        };
+        let (pos, end) = self.children(Kind::Array);
         Items {
             doc: self.doc,
             pos,
-            end: self.end,
+            end,
         }
     }
 
@@ -205,7 +209,7 @@ impl<'a> Json<'a> {
     }
 
     pub fn as_str(self) -> Option<Str<'a>> {
-        (self.kind() == Kind::String).then(|| unescape(self.raw()))
+        (self.kind() == Kind::String).then(|| self.doc.string(self.at))
     }
 
     pub fn as_bool(self) -> Option<bool> {
@@ -226,11 +230,27 @@ impl<'a> Json<'a> {
     }
 }
 
+impl<'a> Doc<'a> {
+    /// The value of the string token at `at`: borrowed when it has no escapes.
+    fn string(&'a self, at: u32) -> Str<'a> {
+        let t = self.tok(at);
+        let inner = self
+            .text
+            .get(t.start as usize + 1..(t.end as usize).saturating_sub(1))
+            .unwrap_or("");
+        if t.escaped {
+            Cow::Owned(unescape(inner))
+        } else {
+            Cow::Borrowed(inner)
+        }
+    }
+}
+
 /// Iterator over `(key, value)` of an object.
 pub struct Entries<'a> {
     doc: &'a Doc<'a>,
-    pos: usize,
-    end: usize,
+    pos: u32,
+    end: u32,
 }
 
 impl<'a> Iterator for Entries<'a> {
@@ -238,36 +258,21 @@ impl<'a> Iterator for Entries<'a> {
 
     #[inline(never)] // called from every model struct: one copy keeps the module small
     fn next(&mut self) -> Option<Self::Item> {
-        let b = self.doc.text.as_bytes();
-        let mut i = ws(b, self.pos);
-        if b.get(i) == Some(&b',') {
-            i = ws(b, i + 1);
-        }
-        if i >= self.end || b.get(i) != Some(&b'"') {
-            self.pos = self.end;
+        if self.pos >= self.end {
             return None;
         }
-        let key_end = skip_string(b, i);
-        let key = unescape(self.doc.text.get(i..key_end)?);
-        i = ws(b, ws(b, key_end) + 1); // past the ':'
-        let end = skip(self.doc, i);
-        self.pos = end;
-        Some((
-            key,
-            Json {
-                doc: self.doc,
-                start: i,
-                end,
-            },
-        ))
+        let key = self.doc.string(self.pos);
+        let at = self.pos + 1;
+        self.pos = self.doc.tok(at).next.max(at + 1);
+        Some((key, Json { doc: self.doc, at }))
     }
 }
 
 /// Iterator over the items of an array.
 pub struct Items<'a> {
     doc: &'a Doc<'a>,
-    pos: usize,
-    end: usize,
+    pos: u32,
+    end: u32,
 }
 
 impl<'a> Iterator for Items<'a> {
@@ -275,106 +280,18 @@ impl<'a> Iterator for Items<'a> {
 
     #[inline(never)]
     fn next(&mut self) -> Option<Self::Item> {
-        let b = self.doc.text.as_bytes();
-        let mut i = ws(b, self.pos);
-        if b.get(i) == Some(&b',') {
-            i = ws(b, i + 1);
-        }
-        if i >= self.end || matches!(b.get(i), None | Some(b']')) {
-            self.pos = self.end;
+        if self.pos >= self.end {
             return None;
         }
-        let end = skip(self.doc, i);
-        self.pos = end;
-        Some(Json {
-            doc: self.doc,
-            start: i,
-            end,
-        })
+        let at = self.pos;
+        self.pos = self.doc.tok(at).next.max(at + 1);
+        Some(Json { doc: self.doc, at })
     }
 }
 
-fn ws(b: &[u8], mut i: usize) -> usize {
-    while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
-        i += 1;
-    }
-    i
-}
-
-/// The end of the (validated) value starting at `i`.
+/// A string's inner text with its escapes resolved (the text is validated).
 #[inline(never)]
-fn skip(doc: &Doc<'_>, i: usize) -> usize {
-    let b = doc.text.as_bytes();
-    match b.get(i) {
-        Some(b'"') => skip_string(b, i),
-        Some(b'{' | b'[') => doc.close_of(i).map_or(b.len(), |c| c + 1),
-        _ => {
-            let mut j = i;
-            while let Some(c) = b.get(j) {
-                if matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
-                    break;
-                }
-                j += 1;
-            }
-            j
-        }
-    }
-}
-
-/// Advances over string bytes that need no attention (not `"`, `\\` or a control character),
-/// eight at a time: most of a Kubernetes object is string bytes.
-fn plain_run(b: &[u8], mut j: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x` is zero (or, for `less`, below n): the classic SWAR tests. False positives
-    // only send the scan to the exact byte loop below.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(chunk) = b.get(j..j + 8) {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let w = u64::from_le_bytes(bytes);
-        let special = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
-        if special != 0 {
-            break;
-        }
-        j += 8;
-    }
-    while let Some(&c) = b.get(j) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            break;
-        }
-        j += 1;
-    }
-    j
-}
-
-/// The end of the (validated) string starting at `i` (just past the closing quote).
-fn skip_string(b: &[u8], i: usize) -> usize {
-    let mut j = i + 1;
-    loop {
-        j = plain_run(b, j);
-        match b.get(j) {
-            Some(b'"') => return j + 1,
-            Some(b'\\') => j += 2,
-            Some(_) => j += 1,
-            None => return j,
-        }
-    }
-}
-
-/// A string literal's value: borrowed when it has no escapes.
-#[inline(never)]
-fn unescape(literal: &str) -> Str<'_> {
-    let inner = literal
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(literal);
-    if !inner.contains('\\') {
-        return Cow::Borrowed(inner);
-    }
+fn unescape(inner: &str) -> String {
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
@@ -414,7 +331,7 @@ fn unescape(literal: &str) -> Str<'_> {
             None => {}
         }
     }
-    Cow::Owned(out)
+    out
 }
 
 fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
@@ -425,174 +342,261 @@ fn hex4(chars: &mut std::str::Chars<'_>) -> u32 {
     v
 }
 
-/// Checks the whole document against the JSON grammar, without building anything.
-fn validate(b: &[u8]) -> Result<Vec<(u32, u32)>, JsonError> {
-    // Open containers: their kind and their slot in `containers`.
-    let mut stack: Vec<(u8, usize)> = Vec::new();
-    let mut containers: Vec<(u32, u32)> = Vec::new();
-    let mut i = ws(b, 0);
-    'value: loop {
+/// Eight copies of a byte.
+const fn splat(byte: u8) -> u64 {
+    0x0101_0101_0101_0101 * byte as u64
+}
+
+/// Skips whitespace; runs of eight spaces (pretty-printed indentation) at a time.
+#[inline]
+fn ws(b: &[u8], mut i: usize) -> usize {
+    loop {
         match b.get(i) {
-            Some(b'{') => {
-                let open = i;
-                i = ws(b, i + 1);
-                if b.get(i) == Some(&b'}') {
-                    containers.push((open as u32, i as u32));
-                    i += 1;
-                } else {
-                    if stack.len() >= MAX_DEPTH {
-                        return Err(JsonError::syntax("nested deeper than 256 levels", i));
+            Some(b' ') => {
+                while let Some(chunk) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+                    if u64::from_le_bytes(chunk) != splat(b' ') {
+                        break;
                     }
-                    stack.push((b'{', containers.len()));
-                    containers.push((open as u32, 0));
-                    i = key(b, i)?;
-                    continue 'value;
+                    i += 8;
                 }
+                i += usize::from(b.get(i) == Some(&b' '));
             }
-            Some(b'[') => {
-                let open = i;
-                i = ws(b, i + 1);
-                if b.get(i) == Some(&b']') {
-                    containers.push((open as u32, i as u32));
-                    i += 1;
-                } else {
-                    if stack.len() >= MAX_DEPTH {
-                        return Err(JsonError::syntax("nested deeper than 256 levels", i));
-                    }
-                    stack.push((b'[', containers.len()));
-                    containers.push((open as u32, 0));
-                    continue 'value;
-                }
-            }
-            Some(b'"') => i = string(b, i)?,
-            Some(b't') => i = literal(b, i, b"true")?,
-            Some(b'f') => i = literal(b, i, b"false")?,
-            Some(b'n') => i = literal(b, i, b"null")?,
-            Some(b'-' | b'0'..=b'9') => i = number(b, i)?,
-            Some(_) => return Err(JsonError::syntax("expected a value", i)),
-            None => return Err(JsonError::syntax("unexpected end of input", i)),
+            Some(b'\n' | b'\r' | b'\t') => i += 1,
+            _ => return i,
         }
-        loop {
-            i = ws(b, i);
-            let Some(&(open, slot)) = stack.last() else {
-                return if i == b.len() {
-                    Ok(containers)
-                } else {
-                    Err(JsonError::syntax(
-                        "trailing characters after the document",
-                        i,
-                    ))
-                };
-            };
-            let close = if open == b'{' { b'}' } else { b']' };
+    }
+}
+
+/// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\` or a
+/// control character), eight bytes at a time: most of a Kubernetes object is string bytes.
+#[inline]
+fn plain_run(b: &[u8], mut j: usize) -> usize {
+    const ONES: u64 = splat(1);
+    const HIGH: u64 = splat(0x80);
+    // The classic SWAR tests: the lowest flagged byte is exact (borrows only flag bytes above
+    // it), so its position is the answer.
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(chunk) = b.get(j..j + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let w = u64::from_le_bytes(chunk);
+        let special = zero(w ^ splat(b'"'))
+            | zero(w ^ splat(b'\\'))
+            | (w.wrapping_sub(splat(0x20)) & !w & HIGH);
+        if special != 0 {
+            return j + (special.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while let Some(&c) = b.get(j) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// Builds the tape while checking the text against the JSON grammar.
+struct Tape<'b> {
+    b: &'b [u8],
+    tape: Vec<Tok>,
+}
+
+impl<'b> Tape<'b> {
+    fn build(b: &'b [u8]) -> Result<Vec<Tok>, JsonError> {
+        let mut t = Tape {
+            b,
+            // Kubernetes JSON has about one value per 12 bytes; a close guess saves regrowth
+            // (which, on a bump heap, leaves the old copy behind).
+            tape: Vec::with_capacity(b.len() / 12 + 4),
+        };
+        t.document()?;
+        Ok(t.tape)
+    }
+
+    fn push(&mut self, start: usize, end: usize, escaped: bool) {
+        let next = self.tape.len() as u32 + 1;
+        self.tape.push(Tok {
+            start: start as u32,
+            end: end as u32,
+            next,
+            escaped,
+        });
+    }
+
+    fn close(&mut self, slot: usize, end: usize) {
+        let next = self.tape.len() as u32;
+        if let Some(tok) = self.tape.get_mut(slot) {
+            tok.end = end as u32;
+            tok.next = next;
+        }
+    }
+
+    fn document(&mut self) -> Result<(), JsonError> {
+        let b = self.b;
+        // Open containers: their kind and their slot on the tape.
+        let mut stack: Vec<(u8, usize)> = Vec::new();
+        let mut i = ws(b, 0);
+        'value: loop {
             match b.get(i) {
-                Some(b',') => {
+                Some(&open @ (b'{' | b'[')) => {
+                    let slot = self.tape.len();
+                    self.push(i, i + 1, false);
+                    let close = if open == b'{' { b'}' } else { b']' };
                     i = ws(b, i + 1);
-                    if open == b'{' {
-                        i = key(b, i)?;
-                    }
-                    continue 'value;
-                }
-                Some(&c) if c == close => {
-                    stack.pop();
-                    if let Some(entry) = containers.get_mut(slot) {
-                        entry.1 = i as u32;
-                    }
-                    i += 1;
-                }
-                Some(_) => {
-                    let what = if open == b'{' {
-                        "expected `,` or `}`"
+                    if b.get(i) == Some(&close) {
+                        i += 1;
+                        self.close(slot, i);
                     } else {
-                        "expected `,` or `]`"
-                    };
-                    return Err(JsonError::syntax(what, i));
+                        if stack.len() >= MAX_DEPTH {
+                            return Err(JsonError::syntax("nested deeper than 256 levels", i));
+                        }
+                        stack.push((open, slot));
+                        if open == b'{' {
+                            i = self.key(i)?;
+                        }
+                        continue 'value;
+                    }
                 }
+                Some(b'"') => i = self.string(i)?,
+                Some(b't') => i = self.literal(i, b"true")?,
+                Some(b'f') => i = self.literal(i, b"false")?,
+                Some(b'n') => i = self.literal(i, b"null")?,
+                Some(b'-' | b'0'..=b'9') => i = self.number(i)?,
+                Some(_) => return Err(JsonError::syntax("expected a value", i)),
                 None => return Err(JsonError::syntax("unexpected end of input", i)),
             }
-        }
-    }
-}
-
-/// A key and its colon; returns where the value starts.
-fn key(b: &[u8], i: usize) -> Result<usize, JsonError> {
-    if b.get(i) != Some(&b'"') {
-        return Err(JsonError::syntax("expected a string key", i));
-    }
-    let i = ws(b, string(b, i)?);
-    if b.get(i) != Some(&b':') {
-        return Err(JsonError::syntax("expected `:`", i));
-    }
-    Ok(ws(b, i + 1))
-}
-
-fn string(b: &[u8], i: usize) -> Result<usize, JsonError> {
-    let mut j = i + 1;
-    loop {
-        j = plain_run(b, j);
-        match b.get(j) {
-            Some(b'"') => return Ok(j + 1),
-            Some(b'\\') => match b.get(j + 1) {
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
-                Some(b'u') => {
-                    let hex = b.get(j + 2..j + 6).unwrap_or(&[]);
-                    if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
-                        return Err(JsonError::syntax("invalid \\u escape", j));
+            loop {
+                i = ws(b, i);
+                let Some(&(open, slot)) = stack.last() else {
+                    return if i == b.len() {
+                        Ok(())
+                    } else {
+                        Err(JsonError::syntax(
+                            "trailing characters after the document",
+                            i,
+                        ))
+                    };
+                };
+                let close = if open == b'{' { b'}' } else { b']' };
+                match b.get(i) {
+                    Some(b',') => {
+                        i = ws(b, i + 1);
+                        if open == b'{' {
+                            i = self.key(i)?;
+                        }
+                        continue 'value;
                     }
-                    j += 6;
+                    Some(&c) if c == close => {
+                        stack.pop();
+                        i += 1;
+                        self.close(slot, i);
+                    }
+                    Some(_) => {
+                        let what = if open == b'{' {
+                            "expected `,` or `}`"
+                        } else {
+                            "expected `,` or `]`"
+                        };
+                        return Err(JsonError::syntax(what, i));
+                    }
+                    None => return Err(JsonError::syntax("unexpected end of input", i)),
                 }
-                _ => return Err(JsonError::syntax("invalid escape", j)),
-            },
-            Some(_) => return Err(JsonError::syntax("control character in a string", j)),
-            None => return Err(JsonError::syntax("unterminated string", i)),
+            }
         }
     }
-}
 
-fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, JsonError> {
-    if b.get(i..i + word.len()) == Some(word) {
-        Ok(i + word.len())
-    } else {
-        Err(JsonError::syntax("invalid literal", i))
+    /// A key and its colon; returns where the value starts.
+    fn key(&mut self, i: usize) -> Result<usize, JsonError> {
+        let b = self.b;
+        if b.get(i) != Some(&b'"') {
+            return Err(JsonError::syntax("expected a string key", i));
+        }
+        let i = ws(b, self.string(i)?);
+        if b.get(i) != Some(&b':') {
+            return Err(JsonError::syntax("expected `:`", i));
+        }
+        Ok(ws(b, i + 1))
     }
-}
 
-fn number(b: &[u8], i: usize) -> Result<usize, JsonError> {
-    let digits = |mut j: usize| {
-        let start = j;
-        while b.get(j).is_some_and(u8::is_ascii_digit) {
+    fn string(&mut self, i: usize) -> Result<usize, JsonError> {
+        let b = self.b;
+        let mut j = i + 1;
+        let mut escaped = false;
+        loop {
+            j = plain_run(b, j);
+            match b.get(j) {
+                Some(b'"') => {
+                    self.push(i, j + 1, escaped);
+                    return Ok(j + 1);
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    match b.get(j + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                        Some(b'u') => {
+                            let hex = b.get(j + 2..j + 6).unwrap_or(&[]);
+                            if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(JsonError::syntax("invalid \\u escape", j));
+                            }
+                            j += 6;
+                        }
+                        _ => return Err(JsonError::syntax("invalid escape", j)),
+                    }
+                }
+                Some(_) => return Err(JsonError::syntax("control character in a string", j)),
+                None => return Err(JsonError::syntax("unterminated string", i)),
+            }
+        }
+    }
+
+    fn literal(&mut self, i: usize, word: &[u8]) -> Result<usize, JsonError> {
+        if self.b.get(i..i + word.len()) == Some(word) {
+            self.push(i, i + word.len(), false);
+            Ok(i + word.len())
+        } else {
+            Err(JsonError::syntax("invalid literal", i))
+        }
+    }
+
+    fn number(&mut self, i: usize) -> Result<usize, JsonError> {
+        let b = self.b;
+        let digits = |mut j: usize| {
+            let start = j;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            (j, j > start)
+        };
+        let mut j = i;
+        if b.get(j) == Some(&b'-') {
             j += 1;
         }
-        (j, j > start)
-    };
-    let mut j = i;
-    if b.get(j) == Some(&b'-') {
-        j += 1;
-    }
-    match b.get(j) {
-        Some(b'0') => j += 1,
-        Some(b'1'..=b'9') => j = digits(j).0,
-        _ => return Err(JsonError::syntax("invalid number", i)),
-    }
-    if b.get(j) == Some(&b'.') {
-        let (end, any) = digits(j + 1);
-        if !any {
-            return Err(JsonError::syntax("invalid number", i));
+        match b.get(j) {
+            Some(b'0') => j += 1,
+            Some(b'1'..=b'9') => j = digits(j).0,
+            _ => return Err(JsonError::syntax("invalid number", i)),
         }
-        j = end;
-    }
-    if let Some(b'e' | b'E') = b.get(j) {
-        j += 1;
-        if let Some(b'+' | b'-') = b.get(j) {
+        if b.get(j) == Some(&b'.') {
+            let (end, any) = digits(j + 1);
+            if !any {
+                return Err(JsonError::syntax("invalid number", i));
+            }
+            j = end;
+        }
+        if let Some(b'e' | b'E') = b.get(j) {
             j += 1;
+            if let Some(b'+' | b'-') = b.get(j) {
+                j += 1;
+            }
+            let (end, any) = digits(j);
+            if !any {
+                return Err(JsonError::syntax("invalid number", i));
+            }
+            j = end;
         }
-        let (end, any) = digits(j);
-        if !any {
-            return Err(JsonError::syntax("invalid number", i));
-        }
-        j = end;
+        self.push(i, j, false);
+        Ok(j)
     }
-    Ok(j)
 }
 
 /// Reading a model type from a JSON value.
