@@ -57,8 +57,9 @@ impl JsonError {
 }
 
 /// The JSON kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kind {
+    #[default]
     Null,
     Bool,
     Number,
@@ -88,6 +89,7 @@ struct Tok {
     end: u32,
     /// Tape index just past this value's subtree: the next sibling (or key).
     next: u32,
+    kind: Kind,
     /// A string with a backslash (it must be unescaped to be read).
     escaped: bool,
 }
@@ -120,8 +122,17 @@ impl<'a> Doc<'a> {
         Json { doc: self, at: 0 }
     }
 
+    #[inline]
     fn tok(&self, at: u32) -> Tok {
         self.tape.get(at as usize).copied().unwrap_or_default()
+    }
+
+    /// The text of the string token at `at` between its quotes, escapes unresolved.
+    #[inline]
+    fn inner(&self, t: Tok) -> &'a str {
+        self.text
+            .get(t.start as usize + 1..(t.end as usize).saturating_sub(1))
+            .unwrap_or("")
     }
 }
 
@@ -147,16 +158,9 @@ impl<'a> Json<'a> {
             .unwrap_or("")
     }
 
+    #[inline]
     pub fn kind(self) -> Kind {
-        let t = self.doc.tok(self.at);
-        match self.doc.text.as_bytes().get(t.start as usize) {
-            Some(b'{') => Kind::Object,
-            Some(b'[') => Kind::Array,
-            Some(b'"') => Kind::String,
-            Some(b't' | b'f') => Kind::Bool,
-            Some(b'n') => Kind::Null,
-            _ => Kind::Number,
-        }
+        self.doc.tok(self.at).kind
     }
 
     pub fn is_null(self) -> bool {
@@ -234,10 +238,7 @@ impl<'a> Doc<'a> {
     /// The value of the string token at `at`: borrowed when it has no escapes.
     fn string(&'a self, at: u32) -> Str<'a> {
         let t = self.tok(at);
-        let inner = self
-            .text
-            .get(t.start as usize + 1..(t.end as usize).saturating_sub(1))
-            .unwrap_or("");
+        let inner = self.inner(t);
         if t.escaped {
             Cow::Owned(unescape(inner))
         } else {
@@ -347,14 +348,22 @@ const fn splat(byte: u8) -> u64 {
     0x0101_0101_0101_0101 * byte as u64
 }
 
+/// The eight bytes at `i` as one little-endian word (one load in wasm).
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> Option<u64> {
+    b.get(i..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map(|c| u64::from_le_bytes(*c))
+}
+
 /// Skips whitespace; runs of eight spaces (pretty-printed indentation) at a time.
 #[inline]
 fn ws(b: &[u8], mut i: usize) -> usize {
     loop {
         match b.get(i) {
             Some(b' ') => {
-                while let Some(chunk) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-                    if u64::from_le_bytes(chunk) != splat(b' ') {
+                while let Some(chunk) = word(b, i) {
+                    if chunk != splat(b' ') {
                         break;
                     }
                     i += 8;
@@ -376,8 +385,7 @@ fn plain_run(b: &[u8], mut j: usize) -> usize {
     // The classic SWAR tests: the lowest flagged byte is exact (borrows only flag bytes above
     // it), so its position is the answer.
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(chunk) = b.get(j..j + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-        let w = u64::from_le_bytes(chunk);
+    while let Some(w) = word(b, j) {
         let special = zero(w ^ splat(b'"'))
             | zero(w ^ splat(b'\\'))
             | (w.wrapping_sub(splat(0x20)) & !w & HIGH);
@@ -395,6 +403,26 @@ fn plain_run(b: &[u8], mut j: usize) -> usize {
     j
 }
 
+/// Where and why the text is not JSON: small, so that the scanner's happy path returns a word.
+#[derive(Debug, Clone, Copy)]
+struct Syntax {
+    what: &'static str,
+    offset: usize,
+}
+
+impl Syntax {
+    #[cold]
+    fn at(what: &'static str, offset: usize) -> Self {
+        Syntax { what, offset }
+    }
+}
+
+impl From<Syntax> for JsonError {
+    fn from(e: Syntax) -> Self {
+        JsonError::syntax(e.what, e.offset)
+    }
+}
+
 /// Builds the tape while checking the text against the JSON grammar.
 struct Tape<'b> {
     b: &'b [u8],
@@ -402,7 +430,7 @@ struct Tape<'b> {
 }
 
 impl<'b> Tape<'b> {
-    fn build(b: &'b [u8]) -> Result<Vec<Tok>, JsonError> {
+    fn build(b: &'b [u8]) -> Result<Vec<Tok>, Syntax> {
         let mut t = Tape {
             b,
             // Kubernetes JSON has about one value per 12 bytes; a close guess saves regrowth
@@ -413,12 +441,14 @@ impl<'b> Tape<'b> {
         Ok(t.tape)
     }
 
-    fn push(&mut self, start: usize, end: usize, escaped: bool) {
+    #[inline]
+    fn push(&mut self, kind: Kind, start: usize, end: usize, escaped: bool) {
         let next = self.tape.len() as u32 + 1;
         self.tape.push(Tok {
             start: start as u32,
             end: end as u32,
             next,
+            kind,
             escaped,
         });
     }
@@ -431,7 +461,7 @@ impl<'b> Tape<'b> {
         }
     }
 
-    fn document(&mut self) -> Result<(), JsonError> {
+    fn document(&mut self) -> Result<(), Syntax> {
         let b = self.b;
         // Open containers: their kind and their slot on the tape.
         let mut stack: Vec<(u8, usize)> = Vec::new();
@@ -440,7 +470,12 @@ impl<'b> Tape<'b> {
             match b.get(i) {
                 Some(&open @ (b'{' | b'[')) => {
                     let slot = self.tape.len();
-                    self.push(i, i + 1, false);
+                    let kind = if open == b'{' {
+                        Kind::Object
+                    } else {
+                        Kind::Array
+                    };
+                    self.push(kind, i, i + 1, false);
                     let close = if open == b'{' { b'}' } else { b']' };
                     i = ws(b, i + 1);
                     if b.get(i) == Some(&close) {
@@ -448,7 +483,7 @@ impl<'b> Tape<'b> {
                         self.close(slot, i);
                     } else {
                         if stack.len() >= MAX_DEPTH {
-                            return Err(JsonError::syntax("nested deeper than 256 levels", i));
+                            return Err(Syntax::at("nested deeper than 256 levels", i));
                         }
                         stack.push((open, slot));
                         if open == b'{' {
@@ -462,8 +497,8 @@ impl<'b> Tape<'b> {
                 Some(b'f') => i = self.literal(i, b"false")?,
                 Some(b'n') => i = self.literal(i, b"null")?,
                 Some(b'-' | b'0'..=b'9') => i = self.number(i)?,
-                Some(_) => return Err(JsonError::syntax("expected a value", i)),
-                None => return Err(JsonError::syntax("unexpected end of input", i)),
+                Some(_) => return Err(Syntax::at("expected a value", i)),
+                None => return Err(Syntax::at("unexpected end of input", i)),
             }
             loop {
                 i = ws(b, i);
@@ -471,10 +506,7 @@ impl<'b> Tape<'b> {
                     return if i == b.len() {
                         Ok(())
                     } else {
-                        Err(JsonError::syntax(
-                            "trailing characters after the document",
-                            i,
-                        ))
+                        Err(Syntax::at("trailing characters after the document", i))
                     };
                 };
                 let close = if open == b'{' { b'}' } else { b']' };
@@ -497,28 +529,28 @@ impl<'b> Tape<'b> {
                         } else {
                             "expected `,` or `]`"
                         };
-                        return Err(JsonError::syntax(what, i));
+                        return Err(Syntax::at(what, i));
                     }
-                    None => return Err(JsonError::syntax("unexpected end of input", i)),
+                    None => return Err(Syntax::at("unexpected end of input", i)),
                 }
             }
         }
     }
 
     /// A key and its colon; returns where the value starts.
-    fn key(&mut self, i: usize) -> Result<usize, JsonError> {
+    fn key(&mut self, i: usize) -> Result<usize, Syntax> {
         let b = self.b;
         if b.get(i) != Some(&b'"') {
-            return Err(JsonError::syntax("expected a string key", i));
+            return Err(Syntax::at("expected a string key", i));
         }
         let i = ws(b, self.string(i)?);
         if b.get(i) != Some(&b':') {
-            return Err(JsonError::syntax("expected `:`", i));
+            return Err(Syntax::at("expected `:`", i));
         }
         Ok(ws(b, i + 1))
     }
 
-    fn string(&mut self, i: usize) -> Result<usize, JsonError> {
+    fn string(&mut self, i: usize) -> Result<usize, Syntax> {
         let b = self.b;
         let mut j = i + 1;
         let mut escaped = false;
@@ -526,7 +558,7 @@ impl<'b> Tape<'b> {
             j = plain_run(b, j);
             match b.get(j) {
                 Some(b'"') => {
-                    self.push(i, j + 1, escaped);
+                    self.push(Kind::String, i, j + 1, escaped);
                     return Ok(j + 1);
                 }
                 Some(b'\\') => {
@@ -536,29 +568,34 @@ impl<'b> Tape<'b> {
                         Some(b'u') => {
                             let hex = b.get(j + 2..j + 6).unwrap_or(&[]);
                             if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return Err(JsonError::syntax("invalid \\u escape", j));
+                                return Err(Syntax::at("invalid \\u escape", j));
                             }
                             j += 6;
                         }
-                        _ => return Err(JsonError::syntax("invalid escape", j)),
+                        _ => return Err(Syntax::at("invalid escape", j)),
                     }
                 }
-                Some(_) => return Err(JsonError::syntax("control character in a string", j)),
-                None => return Err(JsonError::syntax("unterminated string", i)),
+                Some(_) => return Err(Syntax::at("control character in a string", j)),
+                None => return Err(Syntax::at("unterminated string", i)),
             }
         }
     }
 
-    fn literal(&mut self, i: usize, word: &[u8]) -> Result<usize, JsonError> {
+    fn literal(&mut self, i: usize, word: &[u8]) -> Result<usize, Syntax> {
         if self.b.get(i..i + word.len()) == Some(word) {
-            self.push(i, i + word.len(), false);
+            let kind = if word == b"null" {
+                Kind::Null
+            } else {
+                Kind::Bool
+            };
+            self.push(kind, i, i + word.len(), false);
             Ok(i + word.len())
         } else {
-            Err(JsonError::syntax("invalid literal", i))
+            Err(Syntax::at("invalid literal", i))
         }
     }
 
-    fn number(&mut self, i: usize) -> Result<usize, JsonError> {
+    fn number(&mut self, i: usize) -> Result<usize, Syntax> {
         let b = self.b;
         let digits = |mut j: usize| {
             let start = j;
@@ -574,12 +611,12 @@ impl<'b> Tape<'b> {
         match b.get(j) {
             Some(b'0') => j += 1,
             Some(b'1'..=b'9') => j = digits(j).0,
-            _ => return Err(JsonError::syntax("invalid number", i)),
+            _ => return Err(Syntax::at("invalid number", i)),
         }
         if b.get(j) == Some(&b'.') {
             let (end, any) = digits(j + 1);
             if !any {
-                return Err(JsonError::syntax("invalid number", i));
+                return Err(Syntax::at("invalid number", i));
             }
             j = end;
         }
@@ -590,11 +627,11 @@ impl<'b> Tape<'b> {
             }
             let (end, any) = digits(j);
             if !any {
-                return Err(JsonError::syntax("invalid number", i));
+                return Err(Syntax::at("invalid number", i));
             }
             j = end;
         }
-        self.push(i, j, false);
+        self.push(Kind::Number, i, j, false);
         Ok(j)
     }
 }
@@ -670,8 +707,20 @@ pub fn read_fields<'a>(
         return Err(v.expected("an object"));
     }
     let mut seen = 0u64;
-    for (key, value) in v.entries() {
-        let Some(index) = keys.iter().position(|k| *k == key) else {
+    let (mut pos, end) = v.children(Kind::Object);
+    while pos < end {
+        let key_tok = v.doc.tok(pos);
+        let at = pos + 1;
+        let value = Json { doc: v.doc, at };
+        pos = v.doc.tok(at).next.max(at + 1);
+        // Keys are compared as written; only an escaped key (rare) is unescaped first.
+        let raw = v.doc.inner(key_tok);
+        let key = if key_tok.escaped {
+            Cow::Owned(unescape(raw))
+        } else {
+            Cow::Borrowed(raw)
+        };
+        let Some(index) = keys.iter().position(|k| same(k, &key)) else {
             continue;
         };
         let bit = 1u64
@@ -686,6 +735,14 @@ pub fn read_fields<'a>(
         }
     }
     Ok(())
+}
+
+/// String equality that settles most mismatches on length and first byte, without a `memcmp`
+/// call (a byte loop in wasm).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.first() == b.first() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Implements [`FromJson`] for a model struct whose fields all have a `Default` (absent and
