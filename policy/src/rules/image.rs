@@ -4,6 +4,7 @@
 //! Only the registry decides whether an image may run, so the parser is strict: a reference it
 //! cannot read is an error, and the caller denies it (fail closed) instead of guessing a registry.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Docker Hub, the registry of references that name none.
@@ -23,10 +24,10 @@ const TAG_MAX: usize = 128;
 pub struct ImageRef<'a> {
     /// The registry, normalised by [`normalise_registry`]: lowercase host, port kept,
     /// `docker.io` for Docker Hub under any of its names.
-    pub registry: String,
+    pub registry: Cow<'a, str>,
     /// The repository in the registry; official Docker Hub images get their implicit
     /// `library/` (`alpine` is `docker.io/library/alpine`).
-    pub repository: String,
+    pub repository: Cow<'a, str>,
     pub tag: Option<&'a str>,
     /// `algorithm:hex`, as written after `@`.
     pub digest: Option<&'a str>,
@@ -69,10 +70,15 @@ impl fmt::Display for ImageError {
 /// A registry as compared: lowercase host (DNS is case-insensitive), port kept (another port
 /// is another service), Docker Hub's aliases folded into `docker.io`. Used for references and
 /// for `allowedRegistries` alike, so both sides are read the same way.
-pub fn normalise_registry(registry: &str) -> String {
-    let lower = registry.to_ascii_lowercase();
-    if DOCKER_HUB_ALIASES.contains(&lower.as_str()) {
-        DOCKER_HUB.to_owned()
+/// Borrows when the registry is already in that form (the common case: no allocation).
+pub fn normalise_registry(registry: &str) -> Cow<'_, str> {
+    let lower = if registry.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(registry.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(registry)
+    };
+    if DOCKER_HUB_ALIASES.contains(&lower.as_ref()) {
+        Cow::Borrowed(DOCKER_HUB)
     } else {
         lower
     }
@@ -118,15 +124,15 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
             }
             (normalise_registry(first), rest)
         }
-        _ => (DOCKER_HUB.to_owned(), name),
+        _ => (Cow::Borrowed(DOCKER_HUB), name),
     };
     if !path.split('/').all(valid_path_component) || is_image_id(name) {
         return Err(ImageError::Repository);
     }
     let repository = if registry == DOCKER_HUB && !path.contains('/') {
-        format!("library/{path}")
+        Cow::Owned(format!("library/{path}"))
     } else {
-        path.to_owned()
+        Cow::Borrowed(path)
     };
     Ok(ImageRef {
         registry,
@@ -301,7 +307,7 @@ mod tests {
     ) {
         let r = parse(image).unwrap();
         assert_eq!(
-            (r.registry.as_str(), r.repository.as_str(), r.tag),
+            (r.registry.as_ref(), r.repository.as_ref(), r.tag),
             (registry, repository, tag),
             "{image}"
         );
@@ -313,13 +319,13 @@ mod tests {
         let image = format!("alpine@{SHA}");
         let r = parse(&image).unwrap();
         assert_eq!(
-            (r.registry.as_str(), r.repository.as_str(), r.tag, r.digest),
+            (r.registry.as_ref(), r.repository.as_ref(), r.tag, r.digest),
             ("docker.io", "library/alpine", None, Some(SHA))
         );
         let image = format!("registry.gitlab.com:5050/g/a:1.0@{SHA}");
         let r = parse(&image).unwrap();
         assert_eq!(
-            (r.registry.as_str(), r.tag, r.digest),
+            (r.registry.as_ref(), r.tag, r.digest),
             ("registry.gitlab.com:5050", Some("1.0"), Some(SHA))
         );
     }

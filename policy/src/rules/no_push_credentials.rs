@@ -36,7 +36,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     }
     let p = pod.prefix;
     let subject = ctx.subject();
-    let fix = match project {
+    // Only a denial formats its advice and paths.
+    let fix = || match project {
         Some(id) => format!(
             "project {id} is not in pushAllowedProjects; configure push per job through CI/CD credentials, or add the project to pushAllowedProjects"
         ),
@@ -56,14 +57,15 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 RULE,
                 format!("{p}spec.volumes[{i}]"),
                 format!(
-                    "volume \"{}\" of {subject} mounts Secret {secret}, which holds registry credentials; {fix}",
-                    volume.name
+                    "volume \"{}\" of {subject} mounts Secret {secret}, which holds registry credentials; {}",
+                    volume.name,
+                    fix()
                 ),
             ));
         }
     }
     for (list, i, c) in pod.spec.all_containers() {
-        let at = format!("{p}spec.{}[{i}]", list.field());
+        let at = || format!("{p}spec.{}[{i}]", list.field());
         for (j, mount) in c.volume_mounts.iter().enumerate() {
             let carries_secret = pod
                 .spec
@@ -75,10 +77,12 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 out.push(
                     Violation::new(
                         RULE,
-                        format!("{at}.volumeMounts[{j}].mountPath"),
+                        format!("{}.volumeMounts[{j}].mountPath", at()),
                         format!(
-                            "container \"{}\" of {subject} mounts a Secret at {}, where registry clients read push credentials; {fix}",
-                            c.name, mount.mount_path
+                            "container \"{}\" of {subject} mounts a Secret at {}, where registry clients read push credentials; {}",
+                            c.name,
+                            mount.mount_path,
+                            fix()
                         ),
                     )
                     .in_container(&c.name),
@@ -95,10 +99,12 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 out.push(
                     Violation::new(
                         RULE,
-                        format!("{at}.env[{j}].valueFrom.secretKeyRef"),
+                        format!("{}.env[{j}].valueFrom.secretKeyRef", at()),
                         format!(
-                            "container \"{}\" of {subject} reads {} from Secret {secret}, which holds registry credentials; {fix}",
-                            c.name, env.name
+                            "container \"{}\" of {subject} reads {} from Secret {secret}, which holds registry credentials; {}",
+                            c.name,
+                            env.name,
+                            fix()
                         ),
                     )
                     .in_container(&c.name),
@@ -111,10 +117,11 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 out.push(
                     Violation::new(
                         RULE,
-                        format!("{at}.envFrom[{j}].secretRef"),
+                        format!("{}.envFrom[{j}].secretRef", at()),
                         format!(
-                            "container \"{}\" of {subject} loads every key of Secret {secret}, which holds registry credentials; {fix}",
-                            c.name
+                            "container \"{}\" of {subject} loads every key of Secret {secret}, which holds registry credentials; {}",
+                            c.name,
+                            fix()
                         ),
                     )
                     .in_container(&c.name),

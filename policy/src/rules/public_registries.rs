@@ -12,20 +12,22 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
-    let allowed: Vec<String> = ctx
+    let allowed: Vec<_> = ctx
         .settings
         .allowed_registries
         .iter()
         .map(|r| normalise_registry(r))
         .collect();
-    let listed = if allowed.is_empty() {
-        "none".to_owned()
-    } else {
-        allowed.join(", ")
+    // The registries as the messages list them; only a denial formats them.
+    let listed = || {
+        if allowed.is_empty() {
+            "none".to_owned()
+        } else {
+            allowed.join(", ")
+        }
     };
     let subject = ctx.subject();
     for (list, i, c) in pod.spec.all_containers() {
-        let path = format!("{}spec.{}[{i}].image", pod.prefix, list.field());
         // No image: nothing can run from it. The API server requires an image on every Pod
         // container (it omits an empty one, so absent and "" are the same); only templates may
         // leave it for a controller to fill, and the Pod that controller creates here is judged.
@@ -35,17 +37,19 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         let what = match image::parse(written) {
             Ok(r) if allowed.contains(&r.registry) => continue,
             Ok(r) => format!(
-                "image `{written}` comes from registry {}, which is not in allowedRegistries ({listed}); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries",
-                r.registry
+                "image `{written}` comes from registry {}, which is not in allowedRegistries ({}); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries",
+                r.registry,
+                listed()
             ),
             Err(e) => format!(
-                "image `{written}` is not a valid image reference ({e}), so its registry cannot be checked against allowedRegistries ({listed}); write it as [registry/]repository[:tag][@digest]"
+                "image `{written}` is not a valid image reference ({e}), so its registry cannot be checked against allowedRegistries ({}); write it as [registry/]repository[:tag][@digest]",
+                listed()
             ),
         };
         out.push(
             Violation::new(
                 RULE,
-                path,
+                format!("{}spec.{}[{i}].image", pod.prefix, list.field()),
                 format!("container \"{}\" of {subject}: {what}", c.name),
             )
             .in_container(&c.name),
