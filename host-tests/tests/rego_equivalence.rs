@@ -43,7 +43,12 @@ fn twin_module_and_library_agree_on_every_recorded_request() {
         let request = admission_request(&doc).expect("a recorded request");
         let input = RegoPolicy::gatekeeper_input(request, &settings).to_string();
         let native = decision_rule_paths(
-            &serde_json::to_value(policy::eval::decide(input.as_bytes(), None).decision).unwrap(),
+            &serde_json::from_str(
+                &policy::eval::decide(input.as_bytes(), None)
+                    .decision
+                    .to_json(),
+            )
+            .unwrap(),
         );
         let wasm = decision_rule_paths(
             &module

@@ -1,10 +1,7 @@
 //! The typed outcome of an evaluation: which rules were broken, where, and why.
 
-use serde::Serialize;
-
 /// The stable names of the rules. A violation's `rule` is always one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RuleName {
     DindOnlyPrivilege,
     NoHostAccess,
@@ -62,14 +59,13 @@ impl std::fmt::Display for RuleName {
 }
 
 /// One broken rule: where in the object, and a message that says what to do instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub rule: RuleName,
     pub msg: String,
     /// The field path in the object (`spec.containers[0].securityContext.privileged`), or the
     /// request field for request-level problems (`request.namespace`).
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
 }
 
@@ -91,7 +87,7 @@ impl Violation {
 }
 
 /// The full decision for one request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub allowed: bool,
     /// The runner type of the requesting identity, when it is a runner manager.
@@ -117,6 +113,30 @@ impl Decision {
             None,
             vec![Violation::new(RuleName::ValidRequest, path, msg)],
         )
+    }
+
+    /// The decision's JSON text (the `runners/decision` result): `{"allowed", "runner",
+    /// "violations": [{"rule", "msg", "path", "container"?}]}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(crate::dialect::text_len(&self.violations));
+        out.push_str(if self.allowed {
+            "{\"allowed\":true,\"runner\":"
+        } else {
+            "{\"allowed\":false,\"runner\":"
+        });
+        match self.runner {
+            Some(runner) => crate::dialect::push_string(&mut out, runner.as_str()),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"violations\":[");
+        for (i, violation) in self.violations.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::dialect::push_violation(&mut out, violation);
+        }
+        out.push_str("]}");
+        out
     }
 
     /// The distinct rule names of the violations, in report order.

@@ -2,11 +2,9 @@
 //! at once.
 
 use crate::request::json::{Json, Kind};
-use serde::Serialize;
 
 /// The five runner types of the fleet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RunnerType {
     Dind,
     Docker,

@@ -4,12 +4,12 @@
 use std::borrow::Cow;
 
 use crate::request::json::Doc;
-use serde_json::{Map, Value as Tree};
 
 use super::heap;
 use super::mem::{self, Addr};
 use super::path;
 use super::rego;
+use super::tree::{Object, Tree};
 use super::value::{self, Tagged, Value};
 use crate::Entrypoint;
 use crate::decision::Decision;
@@ -39,7 +39,7 @@ fn run(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> String {
     match Entrypoint::from_id(entrypoint) {
         // Input that is not JSON may be Rego value text (the OPA Go SDK's format).
         Some(entrypoint) => crate::evaluate_or(entrypoint, input, data, || {
-            rego::parse(input).map(|tree| value::tree_text(&tree))
+            rego::parse(input).map(|tree| tree.text())
         }),
         None => unknown_entrypoint(entrypoint),
     }
@@ -56,8 +56,7 @@ fn unknown_entrypoint(id: i32) -> String {
         "unknown entrypoint id {id}; this module has {}",
         known.join(", ")
     );
-    serde_json::to_string(&Decision::invalid("entrypoint", msg))
-        .unwrap_or_else(|_| String::from(r#"{"allowed":false,"runner":null,"violations":[]}"#))
+    Decision::invalid("entrypoint", msg).to_json()
 }
 
 /// The input value at `addr` as JSON text; empty (a malformed input) if there is none.
@@ -147,17 +146,17 @@ pub extern "C" fn opa_value_remove_path(base: Addr, path: Addr) -> i32 {
 /// `value_addr entrypoints(void)`: `{"runners/main": 0, ...}`, from [`Entrypoint::ALL`].
 #[unsafe(no_mangle)]
 pub extern "C" fn entrypoints() -> Addr {
-    let map: Map<String, Tree> = Entrypoint::ALL
+    let entries = Entrypoint::ALL
         .iter()
-        .map(|e| (e.name().to_owned(), Tree::from(e.id())))
+        .map(|e| (e.name().to_owned(), Tree::Number(e.id().to_string())))
         .collect();
-    value::store_value(Value::Tree(Tree::Object(map)))
+    value::store_value(Value::Tree(Tree::Object(Object::from_entries(entries))))
 }
 
 /// `value_addr builtins(void)`: `{}` - the policy needs no host builtins.
 #[unsafe(no_mangle)]
 pub extern "C" fn builtins() -> Addr {
-    value::store_value(Value::Tree(Tree::Object(Map::new())))
+    value::store_value(Value::Tree(Tree::Object(Object::default())))
 }
 
 /// `ctx_addr opa_eval_ctx_new(void)`: a context with no input, no data and entrypoint 0.

@@ -7,6 +7,7 @@
 //! - [`mem`]: bounds-checked views of host memory (every address a host passes is untrusted).
 //! - [`value`]: heap values addressed by an i32, and their JSON / Rego-value dumps.
 //! - [`rego`]: the Rego value text parser (`opa_value_parse`, Go SDK inputs).
+//! - [`tree`]: parsed values and their JSON text.
 //! - [`path`]: `opa_value_add_path` / `opa_value_remove_path`.
 //! - [`exports`]: one wrapper per evaluation export (`opa_eval`, the ctx path, `entrypoints`...).
 //! - [`imports`]: the host functions every OPA module imports.
@@ -20,4 +21,5 @@ mod imports;
 mod mem;
 mod path;
 mod rego;
+mod tree;
 mod value;

@@ -3,10 +3,9 @@
 //! Error codes are OPA's. Unlike OPA's C library, every check happens before the first change,
 //! so a failed call leaves the base value exactly as it was.
 
-use serde_json::{Map, Value as Tree};
-
 use super::mem::Addr;
 use super::rego::MAX_DEPTH;
+use super::tree::{Object, Tree};
 use super::value::{self, Value};
 
 /// `OPA_ERR_OK`: no error.
@@ -33,7 +32,10 @@ fn segments(path: Addr) -> Result<Vec<String>, i32> {
     }
     items
         .iter()
-        .map(|item| item.as_str().map(str::to_owned).ok_or(INVALID_PATH))
+        .map(|item| match item {
+            Tree::String(segment) => Ok(segment.clone()),
+            _ => Err(INVALID_PATH),
+        })
         .collect()
 }
 
@@ -91,14 +93,15 @@ pub fn add(base: Addr, path: Addr, value: Addr) -> i32 {
         let Tree::Object(map) = current else {
             return INVALID_TYPE;
         };
-        current = map
-            .entry(segment.as_str())
-            .or_insert_with(|| Tree::Object(Map::new()));
+        let Some(next) = map.entry(segment, || Tree::Object(Object::default())) else {
+            return INTERNAL;
+        };
+        current = next;
     }
     let Tree::Object(map) = current else {
         return INVALID_TYPE;
     };
-    map.insert(last.clone(), new);
+    map.insert(last, new);
     OK
 }
 

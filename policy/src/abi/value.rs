@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 
 use super::mem::{self, Addr};
+use super::rego;
+use super::tree::Tree;
 
 /// An OPA value as this module keeps it.
 #[derive(Debug)]
@@ -15,7 +17,7 @@ pub enum Value {
     /// [`crate::evaluate`] as text, so the tree is built only when something needs it.
     Json(Vec<u8>),
     /// A parsed value (Rego sets are arrays here, as `opa_json_dump` prints them).
-    Tree(serde_json::Value),
+    Tree(Tree),
     /// A result set with one binding of `result`: the JSON text of that result.
     ResultSet(String),
 }
@@ -25,7 +27,7 @@ impl Value {
     pub fn json_text(&self) -> Cow<'_, [u8]> {
         match self {
             Value::Json(text) => Cow::Borrowed(text),
-            Value::Tree(tree) => Cow::Owned(tree_text(tree)),
+            Value::Tree(tree) => Cow::Owned(tree.text()),
             Value::ResultSet(result) => Cow::Owned(wrap(b"[{\"result\":", result, b"}]")),
         }
     }
@@ -40,19 +42,17 @@ impl Value {
     }
 
     /// The value as a tree, parsing JSON text if needed; `None` if it cannot be one.
-    pub fn tree(&self) -> Option<Cow<'_, serde_json::Value>> {
+    pub fn tree(&self) -> Option<Cow<'_, Tree>> {
         match self {
-            Value::Json(text) => serde_json::from_slice(text).ok().map(Cow::Owned),
+            Value::Json(text) => rego::parse_json(text).map(Cow::Owned),
             Value::Tree(tree) => Some(Cow::Borrowed(tree)),
-            Value::ResultSet(_) => serde_json::from_slice(&self.json_text())
-                .ok()
-                .map(Cow::Owned),
+            Value::ResultSet(_) => rego::parse_json(&self.json_text()).map(Cow::Owned),
         }
     }
 
     /// Turns JSON text into a tree in place (for the mutating path operations); `None` if the
     /// value is not a tree and cannot become one.
-    pub fn tree_mut(&mut self) -> Option<&mut serde_json::Value> {
+    pub fn tree_mut(&mut self) -> Option<&mut Tree> {
         if !matches!(self, Value::Tree(_)) {
             let tree = self.tree()?.into_owned();
             *self = Value::Tree(tree);
@@ -62,11 +62,6 @@ impl Value {
             Value::Json(_) | Value::ResultSet(_) => None,
         }
     }
-}
-
-/// JSON text of a tree (serialising a `serde_json::Value` cannot fail).
-pub fn tree_text(tree: &serde_json::Value) -> Vec<u8> {
-    serde_json::to_vec(tree).unwrap_or_else(|_| b"null".to_vec())
 }
 
 /// `head` + `body` + `tail` in one buffer.
