@@ -316,6 +316,38 @@ fn invalid_settings_deny_every_request() {
 }
 
 #[test]
+fn settings_judge_alike_on_every_evaluation_whatever_their_size() {
+    // The module keeps the settings read from the data document between evaluations, in a
+    // 16 KiB area; larger settings are read again every time. Both must judge the same, on the
+    // first evaluation and on later ones.
+    let request = input(
+        Dialect::AdmissionReview,
+        &admission_request(&runner("docker"), &job_pod("docker", true)),
+    );
+    let bytes = serde_json::to_vec(&request).unwrap();
+    let mut small = settings();
+    small["exemptUsers"] = json!([runner("docker")]);
+    let mut large = small.clone();
+    large["exemptUsers"] = (0..3_000)
+        .map(|i| json!(format!("system:serviceaccount:elsewhere:user-{i}")))
+        .chain([json!(runner("docker"))])
+        .collect();
+    assert!(serde_json::to_vec(&large).unwrap().len() > 64 << 10);
+    for data in [&small, &large] {
+        let mut policy = policy_with(data);
+        for round in 0..3 {
+            let d = decision(&mut policy, &bytes);
+            assert!(d.allowed, "round {round}: {d:?}");
+        }
+    }
+    // Settings that cannot be read deny every time, with the same reason.
+    let mut policy = policy_with(&json!({"org": 5}));
+    let first = decision(&mut policy, &bytes);
+    assert!(!first.allowed && first.rules().contains("valid-request"));
+    assert_eq!(decision(&mut policy, &bytes), first);
+}
+
+#[test]
 fn gatekeeper_parameters_win_over_data() {
     // The data document names another org: only `parameters` put the pod in the runners
     // namespace of a known runner.

@@ -3,7 +3,7 @@
 use crate::Entrypoint;
 use crate::decision::{Decision, RuleName, Violation};
 use crate::dialect::Answer;
-use crate::request::json::{Doc, Kind};
+use crate::request::json::{Doc, Json, Kind};
 use crate::request::{Dialect, Input, Object};
 use crate::rules::{self, Context};
 use crate::settings::{Settings, Source};
@@ -16,7 +16,19 @@ use crate::settings::{Settings, Source};
 /// set `[{"result": X}]`). Never fails: malformed input or settings become a `valid-request`
 /// denial.
 pub fn evaluate(entrypoint: Entrypoint, input: &[u8], data: Option<&[u8]>) -> String {
-    evaluate_or(entrypoint, input, data, || None)
+    evaluate_or(entrypoint, input, Data::Text(data), || None)
+}
+
+/// The settings a data document holds, or the `valid-request` violations saying why it holds
+/// none. Inputs without `parameters` are judged with them.
+pub type DataSettings = Result<Settings, Vec<Violation>>;
+
+/// The data document of an evaluation: its JSON text (`None`: no data), or the settings already
+/// read from it by [`data_settings`] (the ABI keeps them between evaluations).
+#[derive(Clone, Copy)]
+pub enum Data<'a> {
+    Text(Option<&'a [u8]>),
+    Read(&'a DataSettings),
 }
 
 /// [`evaluate`], but input that is not JSON is first offered to `convert` (the ABI turns Rego
@@ -24,14 +36,14 @@ pub fn evaluate(entrypoint: Entrypoint, input: &[u8], data: Option<&[u8]>) -> St
 pub fn evaluate_or(
     entrypoint: Entrypoint,
     input: &[u8],
-    data: Option<&[u8]>,
+    data: Data<'_>,
     convert: impl FnOnce() -> Option<Vec<u8>>,
 ) -> String {
-    let mut outcome = decide(input, data);
+    let mut outcome = decide_with(input, data);
     if outcome.not_json
         && let Some(json) = convert()
     {
-        outcome = decide(&json, data);
+        outcome = decide_with(&json, data);
     }
     Answer {
         dialect: outcome.dialect.as_ref(),
@@ -50,8 +62,13 @@ pub struct Outcome {
     pub decision: Decision,
 }
 
-/// Judges one input document.
+/// Judges one input document against a data document given as JSON text.
 pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
+    decide_with(input, Data::Text(data))
+}
+
+/// Judges one input document.
+pub fn decide_with(input: &[u8], data: Data<'_>) -> Outcome {
     let doc = match Doc::parse(input) {
         Ok(doc) => doc,
         Err(e) => {
@@ -59,7 +76,7 @@ pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
                 not_json: true,
                 dialect: None,
                 uid: String::new(),
-                decision: Decision::invalid("input", format!("input is not JSON: {}", e.message)),
+                decision: Decision::invalid("input", format!("input is not JSON: {}", e.message())),
             };
         }
     };
@@ -75,9 +92,22 @@ pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
         }
     };
     let uid = parsed.request.uid.as_deref().unwrap_or("").to_owned();
-    let decision = match settings(&parsed, data) {
-        Ok(settings) => judge(&parsed, &settings),
-        Err(violations) => Decision::from_violations(None, violations),
+    let from_input;
+    let from_data;
+    let settings = match (parsed.parameters, data) {
+        (Some(parameters), _) => {
+            from_input = read_settings(Some(parameters), Source::Parameters);
+            &from_input
+        }
+        (None, Data::Read(settings)) => settings,
+        (None, Data::Text(text)) => {
+            from_data = data_settings(text);
+            &from_data
+        }
+    };
+    let decision = match settings {
+        Ok(settings) => judge(&parsed, settings),
+        Err(violations) => Decision::from_violations(None, violations.clone()),
     };
     Outcome {
         not_json: false,
@@ -87,26 +117,28 @@ pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
     }
 }
 
-/// Settings from `parameters` when the input has them, else from the data document.
-fn settings(input: &Input<'_>, data: Option<&[u8]>) -> Result<Settings, Vec<Violation>> {
+/// The settings of a data document (JSON text; `None`: no data).
+pub fn data_settings(data: Option<&[u8]>) -> DataSettings {
+    let Some(data) = data else {
+        return read_settings(None, Source::Data);
+    };
+    match Doc::parse(data) {
+        Ok(doc) => read_settings(Some(doc.root()), Source::Data),
+        Err(e) => Err(vec![Violation::new(
+            RuleName::ValidRequest,
+            "data",
+            format!("the data document is not JSON: {}", e.message()),
+        )]),
+    }
+}
+
+/// Settings from `value` (the input's `parameters` or the data document).
+fn read_settings(value: Option<Json<'_>>, source: Source) -> DataSettings {
+    let origin = match source {
+        Source::Parameters => "input.parameters",
+        Source::Data => "data",
+    };
     let invalid = |path: &str, msg: String| vec![Violation::new(RuleName::ValidRequest, path, msg)];
-    let data_doc = match (input.parameters, data) {
-        (None, Some(data)) => match Doc::parse(data) {
-            Ok(doc) => Some(doc),
-            Err(e) => {
-                return Err(invalid(
-                    "data",
-                    format!("the data document is not JSON: {}", e.message),
-                ));
-            }
-        },
-        _ => None,
-    };
-    let (value, source, origin) = match (input.parameters, &data_doc) {
-        (Some(parameters), _) => (Some(parameters), Source::Parameters, "input.parameters"),
-        (None, Some(doc)) => (Some(doc.root()), Source::Data, "data"),
-        (None, None) => (None, Source::Data, "data"),
-    };
     let empty = value.is_none_or(|v| match v.kind() {
         Kind::Null => true,
         Kind::Object => v

@@ -26,4 +26,4 @@ pub mod settings;
 mod abi;
 
 pub use entrypoint::Entrypoint;
-pub use eval::{evaluate, evaluate_or};
+pub use eval::{Data, evaluate, evaluate_or};

@@ -272,13 +272,12 @@ fn runners(obj: &Fields<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
                 ));
             }
         }
-        let path = format!("runners[{i}]");
         let runner_type = match entry.get("type").and_then(|v| v.as_str().map(|s| (v, s))) {
             Some((_, name)) => {
                 let t = RunnerType::from_name(&name);
                 if t.is_none() {
                     errors.push(format!(
-                        "settings.{path}.type: `{name}` is not a runner type ({})",
+                        "settings.runners[{i}].type: `{name}` is not a runner type ({})",
                         runner_type_names()
                     ));
                 }
@@ -286,7 +285,7 @@ fn runners(obj: &Fields<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
             }
             None => {
                 errors.push(format!(
-                    "settings.{path}.type: required string ({}), got {}",
+                    "settings.runners[{i}].type: required string ({}), got {}",
                     runner_type_names(),
                     entry.get("type").map_or("nothing", type_name)
                 ));
@@ -297,13 +296,13 @@ fn runners(obj: &Fields<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
             Some(sa) if is_dns_subdomain(&sa) => Some(sa.into_owned()),
             Some(sa) => {
                 errors.push(format!(
-                    "settings.{path}.serviceAccount: `{sa}` is not a valid ServiceAccount name"
+                    "settings.runners[{i}].serviceAccount: `{sa}` is not a valid ServiceAccount name"
                 ));
                 None
             }
             None => {
                 errors.push(format!(
-                    "settings.{path}.serviceAccount: required string (the runner manager's ServiceAccount), got {}",
+                    "settings.runners[{i}].serviceAccount: required string (the runner manager's ServiceAccount), got {}",
                     entry.get("serviceAccount").map_or("nothing", type_name)
                 ));
                 None
@@ -312,7 +311,7 @@ fn runners(obj: &Fields<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
         if let (Some(runner_type), Some(service_account)) = (runner_type, service_account) {
             if runners.iter().any(|r| r.service_account == service_account) {
                 errors.push(format!(
-                    "settings.{path}.serviceAccount: `{service_account}` is used by two runners; each runner manager needs its own ServiceAccount"
+                    "settings.runners[{i}].serviceAccount: `{service_account}` is used by two runners; each runner manager needs its own ServiceAccount"
                 ));
             }
             runners.push(Runner {

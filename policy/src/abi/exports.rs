@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use crate::request::json::Doc;
 
+use super::cache;
 use super::heap;
 use super::mem::{self, Addr};
 use super::path;
@@ -38,8 +39,10 @@ impl Tagged for Ctx {
 fn run(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> String {
     match Entrypoint::from_id(entrypoint) {
         // Input that is not JSON may be Rego value text (the OPA Go SDK's format).
-        Some(entrypoint) => crate::evaluate_or(entrypoint, input, data, || {
-            rego::parse(input).map(|tree| tree.text())
+        Some(entrypoint) => cache::with_settings(data, |data| {
+            crate::evaluate_or(entrypoint, input, data, || {
+                rego::parse(input).map(|tree| tree.text())
+            })
         }),
         None => unknown_entrypoint(entrypoint),
     }

@@ -10,11 +10,15 @@
 //! `memory.grow`. The host may grow the memory too (the JS SDK does, to write the input), so
 //! the size is read from the memory itself every time, never cached.
 //!
-//! No static may own heap memory: a heap reset would clobber it behind its back.
+//! No static may own heap memory: a heap reset would clobber it behind its back. What must
+//! outlive resets (the settings read from the data document, see `cache`) is built by
+//! [`pinned`] in a small area of static memory instead, below `__heap_base`, where no host
+//! writes and no reset reaches.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::mem::Addr;
 
@@ -62,8 +66,94 @@ fn ensure(end: usize) -> bool {
     wasm32::memory_grow::<0>(pages) != usize::MAX
 }
 
+/// Bytes of the pinned area. Settings with a dozen runners take about 4 KiB; larger ones are
+/// simply read again for every evaluation. (The area counts towards the memory the module
+/// needs at start, which must stay within 2 pages.)
+const PINNED_BYTES: usize = 16 * 1024;
+
+/// The pinned area: static memory handed out only by [`pinned`].
+#[repr(align(16))]
+struct Pinned(UnsafeCell<[u8; PINNED_BYTES]>);
+
+// SAFETY: wasm32 here has no threads; the bytes are only reached through the allocator.
+unsafe impl Sync for Pinned {}
+
+static PINNED: Pinned = Pinned(UnsafeCell::new([0; PINNED_BYTES]));
+/// Bytes of the pinned area in use.
+static PINNED_USED: AtomicUsize = AtomicUsize::new(0);
+/// Allocations go to the pinned area (inside [`pinned`]).
+static PINNING: AtomicBool = AtomicBool::new(false);
+/// An allocation made while pinning landed outside the pinned area.
+static SPILLED: AtomicBool = AtomicBool::new(false);
+
+/// The pinned area's first byte.
+fn pinned_start() -> usize {
+    PINNED.0.get() as usize
+}
+
+/// Whether `ptr` lies in the pinned area.
+fn is_pinned(ptr: *mut u8) -> bool {
+    (ptr as usize)
+        .checked_sub(pinned_start())
+        .is_some_and(|offset| offset < PINNED_BYTES)
+}
+
+/// The top of the pinned area in use.
+fn pinned_top() -> usize {
+    pinned_start().saturating_add(PINNED_USED.load(Ordering::Relaxed))
+}
+
+/// Sets the top of the pinned area in use.
+fn set_pinned_top(addr: usize) {
+    PINNED_USED.store(addr.saturating_sub(pinned_start()), Ordering::Relaxed);
+}
+
+/// Allocates from the pinned area; null if it is full.
+fn bump_pinned(size: usize, align: usize) -> *mut u8 {
+    let mask = align.saturating_sub(1);
+    let end_of_area = pinned_start().saturating_add(PINNED_BYTES);
+    match pinned_top().checked_add(mask).map(|a| a & !mask) {
+        Some(start)
+            if start
+                .checked_add(size)
+                .is_some_and(|end| end <= end_of_area) =>
+        {
+            set_pinned_top(start.saturating_add(size));
+            start as *mut u8
+        }
+        _ => core::ptr::null_mut(),
+    }
+}
+
+/// Runs `f` with every allocation it makes served from the pinned area, which is emptied
+/// first: whatever was built there before must have been forgotten (never dropped or used
+/// again) by the caller. Returns `f`'s result only if all of it fits in the area; otherwise the
+/// result is dropped and `None` returned (the caller then goes without).
+pub fn pinned<T>(f: impl FnOnce() -> T) -> Option<T> {
+    PINNED_USED.store(0, Ordering::Relaxed);
+    SPILLED.store(false, Ordering::Relaxed);
+    PINNING.store(true, Ordering::Relaxed);
+    let value = f();
+    PINNING.store(false, Ordering::Relaxed);
+    if SPILLED.load(Ordering::Relaxed) {
+        drop(value);
+        PINNED_USED.store(0, Ordering::Relaxed);
+        None
+    } else {
+        Some(value)
+    }
+}
+
 /// Allocates `size` bytes aligned to `align` (a power of two); null if memory is exhausted.
 pub fn bump(size: usize, align: usize) -> *mut u8 {
+    if PINNING.load(Ordering::Relaxed) {
+        let ptr = bump_pinned(size, align);
+        if !ptr.is_null() {
+            return ptr;
+        }
+        // Served from the heap: correct for now, but a heap reset would take it.
+        SPILLED.store(true, Ordering::Relaxed);
+    }
     let mask = align.saturating_sub(1);
     let Some(start) = top().checked_add(mask).map(|a| a & !mask) else {
         return core::ptr::null_mut();
@@ -91,7 +181,14 @@ unsafe impl GlobalAlloc for BumpAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // Only the most recent block can be given back; the rest waits for a heap reset.
+        // Only the most recent block can be given back; the rest waits for a heap reset (or,
+        // in the pinned area, for the next `pinned`).
+        if is_pinned(ptr) {
+            if (ptr as usize).checked_add(layout.size()) == Some(pinned_top()) {
+                set_pinned_top(ptr as usize);
+            }
+            return;
+        }
         if (ptr as usize).checked_add(layout.size()) == Some(top()) {
             TOP.store(ptr as usize, Ordering::Relaxed);
         }
@@ -99,7 +196,23 @@ unsafe impl GlobalAlloc for BumpAllocator {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let start = ptr as usize;
-        if start.checked_add(layout.size()) == Some(top()) {
+        let pinning = PINNING.load(Ordering::Relaxed);
+        if is_pinned(ptr) {
+            let end_of_area = pinned_start().saturating_add(PINNED_BYTES);
+            if pinning
+                && start.checked_add(layout.size()) == Some(pinned_top())
+                && start
+                    .checked_add(new_size)
+                    .is_some_and(|end| end <= end_of_area)
+            {
+                set_pinned_top(start.saturating_add(new_size));
+                return ptr;
+            }
+        } else if start.checked_add(layout.size()) == Some(top()) {
+            if pinning {
+                // A heap block grown while pinning stays on the heap.
+                SPILLED.store(true, Ordering::Relaxed);
+            }
             // The most recent block grows or shrinks in place.
             let Some(end) = start.checked_add(new_size) else {
                 return core::ptr::null_mut();
@@ -112,8 +225,8 @@ unsafe impl GlobalAlloc for BumpAllocator {
         }
         let new = bump(new_size, layout.align());
         if !new.is_null() {
-            // SAFETY: both blocks are live, in bounds and disjoint (the new one lies above the
-            // old one's end, because the old one is not the top block).
+            // SAFETY: both blocks are live, in bounds and disjoint (a fresh block lies above
+            // the top of its area, and the old block is below that top or in the other area).
             unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
         }
         new

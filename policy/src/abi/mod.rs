@@ -3,6 +3,7 @@
 //! Only compiled for `wasm32`. It holds no policy logic: it moves bytes between the host's
 //! shared memory and [`crate::evaluate`], and speaks OPA's value and result-set formats.
 //!
+//! - [`cache`]: the settings read from the data document, kept between evaluations.
 //! - [`heap`]: the global bump allocator and the `opa_heap_*` / `opa_malloc` / `opa_free` exports.
 //! - [`mem`]: bounds-checked views of host memory (every address a host passes is untrusted).
 //! - [`value`]: heap values addressed by an i32, and their JSON / Rego-value dumps.
@@ -15,6 +16,7 @@
 //! No panic may cross the boundary: every export accepts null or garbage addresses and answers
 //! with a well-formed value (or 0 where OPA's ABI uses 0 for "no value").
 
+mod cache;
 mod exports;
 mod heap;
 mod imports;

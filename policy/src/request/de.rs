@@ -63,7 +63,7 @@ impl<'a> FromJson<'a> for Pairs<'a> {
         if v.kind() != Kind::Object {
             return Err(v.expected("a map of strings"));
         }
-        let mut pairs = Vec::new();
+        let mut pairs = Vec::with_capacity(v.len_hint());
         for (key, value) in v.entries() {
             let value = Str::from_json(value).map_err(|e| e.at_key(&key))?;
             pairs.push((key, value));

@@ -18,41 +18,52 @@ use std::borrow::Cow;
 const MAX_DEPTH: usize = 256;
 
 /// Why a text or a value cannot be read, with the path of the value inside the document.
+/// Boxed: every read returns a `Result`, and a one-word error keeps the happy path's results
+/// small (in wasm, large results travel through memory).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError {
-    pub message: String,
+pub struct JsonError(Box<ErrorInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorInner {
+    message: String,
     /// Path segments, innermost first (they are added while the error travels outwards).
     path: Vec<String>,
 }
 
 impl JsonError {
+    #[cold]
     pub fn new(message: impl Into<String>) -> Self {
-        JsonError {
+        JsonError(Box::new(ErrorInner {
             message: message.into(),
             path: Vec::new(),
-        }
+        }))
     }
 
     fn syntax(what: &str, offset: usize) -> Self {
         Self::new(format!("{what} at byte {offset}"))
     }
 
+    /// What is wrong, without the path.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
     /// Adds an object key to the path.
     pub fn at_key(mut self, key: &str) -> Self {
-        self.path.push(format!(".{key}"));
+        self.0.path.push(format!(".{key}"));
         self
     }
 
     /// Adds an array index to the path.
     pub fn at_index(mut self, index: usize) -> Self {
-        self.path.push(format!("[{index}]"));
+        self.0.path.push(format!("[{index}]"));
         self
     }
 
     /// `prefix.path: message`.
     pub fn describe(&self, prefix: &str) -> String {
-        let path: String = self.path.iter().rev().map(String::as_str).collect();
-        format!("{prefix}{path}: {}", self.message)
+        let path: String = self.0.path.iter().rev().map(String::as_str).collect();
+        format!("{prefix}{path}: {}", self.0.message)
     }
 }
 
@@ -92,6 +103,8 @@ struct Tok {
     kind: Kind,
     /// A string with a backslash (it must be unescaped to be read).
     escaped: bool,
+    /// Items of an array or entries of an object (saturating): readers size their lists once.
+    count: u16,
 }
 
 /// A validated document: its text and its tape.
@@ -161,6 +174,12 @@ impl<'a> Json<'a> {
     #[inline]
     pub fn kind(self) -> Kind {
         self.doc.tok(self.at).kind
+    }
+
+    /// How many items (array) or entries (object) it holds: exact below 65,535, a lower bound
+    /// above; 0 for other kinds.
+    pub fn len_hint(self) -> usize {
+        usize::from(self.doc.tok(self.at).count)
     }
 
     pub fn is_null(self) -> bool {
@@ -356,9 +375,19 @@ fn word(b: &[u8], i: usize) -> Option<u64> {
         .map(|c| u64::from_le_bytes(*c))
 }
 
-/// Skips whitespace; runs of eight spaces (pretty-printed indentation) at a time.
-#[inline]
-fn ws(b: &[u8], mut i: usize) -> usize {
+/// Skips whitespace. Compact JSON (what the API server sends) has none, so the first test
+/// decides almost always: every token starts with a byte above the space.
+#[inline(always)]
+fn ws(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(&c) if c > b' ' => i,
+        _ => ws_run(b, i),
+    }
+}
+
+/// Skips a run of whitespace; eight spaces (pretty-printed indentation) at a time.
+#[inline(never)]
+fn ws_run(b: &[u8], mut i: usize) -> usize {
     loop {
         match b.get(i) {
             Some(b' ') => {
@@ -433,15 +462,15 @@ impl<'b> Tape<'b> {
     fn build(b: &'b [u8]) -> Result<Vec<Tok>, Syntax> {
         let mut t = Tape {
             b,
-            // Kubernetes JSON has about one value per 12 bytes; a close guess saves regrowth
-            // (which, on a bump heap, leaves the old copy behind).
-            tape: Vec::with_capacity(b.len() / 12 + 4),
+            // Kubernetes JSON has about one value or key per 10 bytes; a guess above that saves
+            // regrowth (which, on a bump heap, leaves the old copy behind).
+            tape: Vec::with_capacity(b.len() / 8 + 16),
         };
         t.document()?;
         Ok(t.tape)
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, kind: Kind, start: usize, end: usize, escaped: bool) {
         let next = self.tape.len() as u32 + 1;
         self.tape.push(Tok {
@@ -450,21 +479,24 @@ impl<'b> Tape<'b> {
             next,
             kind,
             escaped,
+            count: 0,
         });
     }
 
-    fn close(&mut self, slot: usize, end: usize) {
+    #[inline(always)] // one scanner loop without calls: results stay in registers
+    fn close(&mut self, slot: usize, end: usize, count: u32) {
         let next = self.tape.len() as u32;
         if let Some(tok) = self.tape.get_mut(slot) {
             tok.end = end as u32;
             tok.next = next;
+            tok.count = u16::try_from(count).unwrap_or(u16::MAX);
         }
     }
 
     fn document(&mut self) -> Result<(), Syntax> {
         let b = self.b;
-        // Open containers: their kind and their slot on the tape.
-        let mut stack: Vec<(u8, usize)> = Vec::new();
+        // Open containers: their kind, their slot on the tape and their values so far.
+        let mut stack: Vec<(u8, usize, u32)> = Vec::new();
         let mut i = ws(b, 0);
         'value: loop {
             match b.get(i) {
@@ -480,12 +512,12 @@ impl<'b> Tape<'b> {
                     i = ws(b, i + 1);
                     if b.get(i) == Some(&close) {
                         i += 1;
-                        self.close(slot, i);
+                        self.close(slot, i, 0);
                     } else {
                         if stack.len() >= MAX_DEPTH {
                             return Err(Syntax::at("nested deeper than 256 levels", i));
                         }
-                        stack.push((open, slot));
+                        stack.push((open, slot, 1));
                         if open == b'{' {
                             i = self.key(i)?;
                         }
@@ -502,7 +534,7 @@ impl<'b> Tape<'b> {
             }
             loop {
                 i = ws(b, i);
-                let Some(&(open, slot)) = stack.last() else {
+                let Some(&mut (open, slot, ref mut count)) = stack.last_mut() else {
                     return if i == b.len() {
                         Ok(())
                     } else {
@@ -512,6 +544,7 @@ impl<'b> Tape<'b> {
                 let close = if open == b'{' { b'}' } else { b']' };
                 match b.get(i) {
                     Some(b',') => {
+                        *count += 1;
                         i = ws(b, i + 1);
                         if open == b'{' {
                             i = self.key(i)?;
@@ -519,9 +552,10 @@ impl<'b> Tape<'b> {
                         continue 'value;
                     }
                     Some(&c) if c == close => {
+                        let count = *count;
                         stack.pop();
                         i += 1;
-                        self.close(slot, i);
+                        self.close(slot, i, count);
                     }
                     Some(_) => {
                         let what = if open == b'{' {
@@ -538,6 +572,7 @@ impl<'b> Tape<'b> {
     }
 
     /// A key and its colon; returns where the value starts.
+    #[inline(always)] // one scanner loop without calls: results stay in registers
     fn key(&mut self, i: usize) -> Result<usize, Syntax> {
         let b = self.b;
         if b.get(i) != Some(&b'"') {
@@ -550,6 +585,7 @@ impl<'b> Tape<'b> {
         Ok(ws(b, i + 1))
     }
 
+    #[inline(always)] // one scanner loop without calls: results stay in registers
     fn string(&mut self, i: usize) -> Result<usize, Syntax> {
         let b = self.b;
         let mut j = i + 1;
@@ -581,6 +617,7 @@ impl<'b> Tape<'b> {
         }
     }
 
+    #[inline(always)] // one scanner loop without calls: results stay in registers
     fn literal(&mut self, i: usize, word: &[u8]) -> Result<usize, Syntax> {
         if self.b.get(i..i + word.len()) == Some(word) {
             let kind = if word == b"null" {
@@ -595,6 +632,7 @@ impl<'b> Tape<'b> {
         }
     }
 
+    #[inline(always)] // one scanner loop without calls: results stay in registers
     fn number(&mut self, i: usize) -> Result<usize, Syntax> {
         let b = self.b;
         let digits = |mut j: usize| {
@@ -682,7 +720,7 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
         if v.kind() != Kind::Array {
             return Err(v.expected("an array"));
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(v.len_hint());
         for (i, item) in v.items().enumerate() {
             out.push(T::from_json(item).map_err(|e| e.at_index(i))?);
         }
@@ -701,6 +739,7 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
 pub fn read_fields<'a>(
     v: Json<'a>,
     keys: &[&str],
+    sigs: &[u32],
     set: &mut dyn FnMut(usize, Json<'a>) -> Result<(), JsonError>,
 ) -> Result<(), JsonError> {
     if v.kind() != Kind::Object {
@@ -720,7 +759,13 @@ pub fn read_fields<'a>(
         } else {
             Cow::Borrowed(raw)
         };
-        let Some(index) = keys.iter().position(|k| same(k, &key)) else {
+        // Signatures settle almost every comparison; equal ones are confirmed in full.
+        let sig = signature(key.as_bytes());
+        let Some(index) = sigs
+            .iter()
+            .zip(keys)
+            .position(|(s, k)| *s == sig && same(k, &key))
+        else {
             continue;
         };
         let bit = 1u64
@@ -737,12 +782,36 @@ pub fn read_fields<'a>(
     Ok(())
 }
 
-/// String equality that settles most mismatches on length and first byte, without a `memcmp`
-/// call (a byte loop in wasm).
+/// String equality without a `memcmp` call (a byte loop in wasm).
 #[inline]
 fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.first() == b.first() && a.iter().zip(b).all(|(x, y)| x == y)
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// A key's signature: its length, first and last byte. Model keys are short and distinct, so
+/// two keys rarely share one; comparing signatures first makes a field lookup a scan of words.
+#[inline]
+pub const fn signature(key: &[u8]) -> u32 {
+    match (key.first(), key.last()) {
+        (Some(&first), Some(&last)) => {
+            ((key.len() as u32) << 16) | ((first as u32) << 8) | last as u32
+        }
+        _ => 0,
+    }
+}
+
+/// The signatures of `keys`, computed at compile time by [`from_json!`] (an index out of range
+/// would be a compile error, not a panic).
+#[allow(clippy::indexing_slicing)]
+pub const fn signatures<const N: usize>(keys: &[&str; N]) -> [u32; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = signature(keys[i].as_bytes());
+        i += 1;
+    }
+    out
 }
 
 /// Implements [`FromJson`] for a model struct whose fields all have a `Default` (absent and
@@ -753,8 +822,11 @@ macro_rules! from_json {
         impl<'a> $crate::request::json::FromJson<'a> for $name $(<$lt>)? {
             #[allow(clippy::arithmetic_side_effects)] // counts fields, far fewer than usize::MAX
             fn from_json(v: $crate::request::json::Json<'a>) -> Result<Self, $crate::request::json::JsonError> {
+                const N: usize = [$($key),*].len();
+                const KEYS: [&str; N] = [$($key),*];
+                const SIGS: [u32; N] = $crate::request::json::signatures(&KEYS);
                 let mut out = Self::default();
-                $crate::request::json::read_fields(v, &[$($key),*], &mut |index, value| {
+                $crate::request::json::read_fields(v, &KEYS, &SIGS, &mut |index, value| {
                     let mut n = 0usize;
                     $(
                         if index == n {
@@ -813,7 +885,7 @@ mod tests {
         assert!(
             Doc::parse(deep.as_bytes())
                 .unwrap_err()
-                .message
+                .message()
                 .contains("nested deeper")
         );
         let ok = format!("{}{}", "[".repeat(200), "]".repeat(200));
@@ -837,6 +909,45 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert_eq!(doc.entries().count(), 4);
+    }
+
+    #[derive(Debug, Default)]
+    struct Twins<'a> {
+        one: Option<Str<'a>>,
+        two: Option<Str<'a>>,
+    }
+    crate::from_json!(Twins<'a> { one: "abc", two: "axc" });
+
+    #[test]
+    fn keys_with_one_signature_are_told_apart() {
+        assert_eq!(signature(b"abc"), signature(b"axc"));
+        let doc = Doc::parse(br#"{"axc": "2", "abq": "x", "abc": "1"}"#).unwrap();
+        let twins = Twins::from_json(doc.root()).unwrap();
+        assert_eq!(
+            (twins.one.as_deref(), twins.two.as_deref()),
+            (Some("1"), Some("2"))
+        );
+        let doc = Doc::parse(br#"{"abc": "1", "axc": "2", "abc": "3"}"#).unwrap();
+        assert!(
+            Twins::from_json(doc.root()).is_err(),
+            "a duplicate key is refused"
+        );
+    }
+
+    #[rstest]
+    #[case::empty_array("[]", 0)]
+    #[case::empty_object("{}", 0)]
+    #[case::array("[1, [2, 3], {}]", 3)]
+    #[case::object(r#"{"a": [1, 2], "b": {"c": 1}}"#, 2)]
+    #[case::scalar("\"s\"", 0)]
+    fn containers_know_their_size(#[case] text: &str, #[case] len: usize) {
+        let doc = Doc::parse(text.as_bytes()).unwrap();
+        let root = doc.root();
+        assert_eq!(root.len_hint(), len);
+        assert_eq!(
+            root.len_hint(),
+            root.items().count().max(root.entries().count())
+        );
     }
 
     #[test]

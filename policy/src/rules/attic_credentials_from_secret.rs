@@ -16,8 +16,15 @@ pub const CREDENTIAL_WORDS: [&str; 4] = ["TOKEN", "KEY", "PASSWORD", "SECRET"];
 /// `ATTIC_TOKEN`, `attic_server_key`, ...: compared in uppercase, since a shell or tool that
 /// reads the lowercase spelling still gets the credential.
 pub fn is_attic_credential(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper.starts_with("ATTIC_") && CREDENTIAL_WORDS.iter().any(|w| upper.contains(w))
+    // The prefix test first: most variables are not Attic's, and need no uppercase copy.
+    let attic = name
+        .as_bytes()
+        .first_chunk::<6>()
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"ATTIC_"));
+    attic && {
+        let upper = name.to_ascii_uppercase();
+        CREDENTIAL_WORDS.iter().any(|w| upper.contains(w))
+    }
 }
 
 /// Where an env var's value comes from, when that is not a Secret.

@@ -194,15 +194,20 @@ fn valid_path_component(component: &str) -> bool {
     if !bytes.first().is_some_and(|&b| alnum(b)) || !bytes.last().is_some_and(|&b| alnum(b)) {
         return false;
     }
-    component
-        .split(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        .all(|sep| {
-            sep.is_empty()
-                || sep == "."
-                || sep == "_"
-                || sep == "__"
-                || sep.bytes().all(|b| b == b'-')
-        })
+    // Each run of other bytes (never first or last) must be one separator.
+    let mut run_start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !alnum(b) {
+            run_start.get_or_insert(i);
+        } else if let Some(start) = run_start.take() {
+            let sep = bytes.get(start..i).unwrap_or_default();
+            let ok = matches!(sep, b"." | b"_" | b"__") || sep.iter().all(|&c| c == b'-');
+            if !ok {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
