@@ -11,7 +11,7 @@ const I32: ValType = ValType::I32;
 
 /// The size ceiling `cargo xtask dist` enforces. The design budget is 150 KiB and is not met
 /// yet (README, Budgets); this guard keeps the module from growing unnoticed meanwhile.
-const MAX_MODULE_BYTES: usize = 210 * 1024;
+const MAX_MODULE_BYTES: usize = 184 * 1024;
 
 /// A function signature: parameters and results.
 type Sig = (Vec<ValType>, Vec<ValType>);

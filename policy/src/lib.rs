@@ -18,6 +18,7 @@ pub mod decision;
 pub mod dialect;
 pub mod entrypoint;
 pub mod eval;
+mod order;
 pub mod request;
 pub mod rules;
 pub mod settings;

@@ -30,9 +30,9 @@ pub const MAX_INITIAL_PAGES: u64 = 2;
 /// The size budget of the module (DESIGN.md, "Budgets"). `dist` reports any gap on every build.
 pub const BUDGET_MODULE_BYTES: u64 = 150 * 1024;
 
-/// The ceiling `dist` enforces meanwhile, so that the module cannot grow unnoticed (about
-/// 201 KiB without serde and after wasm-opt, plus a little margin).
-pub const MAX_MODULE_BYTES: u64 = 210 * 1024;
+/// The ceiling `dist` enforces meanwhile, so that the module cannot grow unnoticed (174 KiB
+/// at the last change, plus a little margin).
+pub const MAX_MODULE_BYTES: u64 = 184 * 1024;
 
 /// The functions of the ABI 1.3 export set (besides `memory` and the two version globals).
 pub const ABI_FUNCTIONS: &[&str] = &[

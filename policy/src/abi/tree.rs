@@ -34,7 +34,8 @@ impl Object {
         if sorted {
             return Object { entries };
         }
-        let order = sorted_order(&entries);
+        let key = |at: usize| entries.get(at).map_or("", |(key, _)| key.as_str());
+        let order = crate::order::sorted_order(entries.len(), &key);
         let mut slots: Vec<Option<(String, Tree)>> = entries.into_iter().map(Some).collect();
         let mut unique: Vec<(String, Tree)> = Vec::with_capacity(slots.len());
         for at in order {
@@ -93,40 +94,6 @@ impl Object {
     pub fn values(&self) -> impl Iterator<Item = &Tree> {
         self.entries.iter().map(|(_, value)| value)
     }
-}
-
-/// The indices of `entries` in key order, stably: a bottom-up merge sort of indices. (The
-/// standard library's stable sort costs about 4 KB of wasm; this moves plain indices, so it
-/// needs no unsafe code to move entries.)
-fn sorted_order(entries: &[(String, Tree)]) -> Vec<usize> {
-    let key = |at: usize| entries.get(at).map_or("", |(key, _)| key.as_str());
-    let len = entries.len();
-    let mut order: Vec<usize> = (0..len).collect();
-    let mut merged: Vec<usize> = Vec::with_capacity(len);
-    let mut width: usize = 1;
-    while width < len {
-        merged.clear();
-        for run in order.chunks(width.saturating_mul(2)) {
-            let (mut left, mut right) = run.split_at(width.min(run.len()));
-            while let (Some((&l, left_rest)), Some((&r, right_rest))) =
-                (left.split_first(), right.split_first())
-            {
-                // Ties take the left (earlier) index: stable.
-                if key(r) < key(l) {
-                    merged.push(r);
-                    right = right_rest;
-                } else {
-                    merged.push(l);
-                    left = left_rest;
-                }
-            }
-            merged.extend_from_slice(left);
-            merged.extend_from_slice(right);
-        }
-        core::mem::swap(&mut order, &mut merged);
-        width = width.saturating_mul(2);
-    }
-    order
 }
 
 impl Tree {

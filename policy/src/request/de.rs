@@ -69,10 +69,13 @@ impl<'a> FromJson<'a> for Pairs<'a> {
             pairs.push((key, value));
         }
         if pairs.len() > 1 {
-            let mut keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
-            keys.sort_unstable();
-            if let Some(w) = keys.windows(2).find(|w| w.first() == w.get(1)) {
-                let key = w.first().copied().unwrap_or("");
+            let key = |at: usize| pairs.get(at).map_or("", |(k, _)| k.as_ref());
+            let order = crate::order::sorted_order(pairs.len(), &key);
+            let duplicate = order.windows(2).find_map(|w| match w {
+                [a, b] if key(*a) == key(*b) => Some(key(*a)),
+                _ => None,
+            });
+            if let Some(key) = duplicate {
                 return Err(JsonError::new(format!("duplicate key `{key}`")));
             }
         }

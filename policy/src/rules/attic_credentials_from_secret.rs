@@ -22,8 +22,11 @@ pub fn is_attic_credential(name: &str) -> bool {
         .first_chunk::<6>()
         .is_some_and(|p| p.eq_ignore_ascii_case(b"ATTIC_"));
     attic && {
+        // A byte window search: `str::contains` would pull in the two-way string searcher.
         let upper = name.to_ascii_uppercase();
-        CREDENTIAL_WORDS.iter().any(|w| upper.contains(w))
+        CREDENTIAL_WORDS
+            .iter()
+            .any(|w| upper.as_bytes().windows(w.len()).any(|x| x == w.as_bytes()))
     }
 }
 
