@@ -11,6 +11,7 @@ use core::mem::ManuallyDrop;
 
 use super::heap;
 use crate::eval::{Data, DataSettings, data_settings};
+use crate::request::json::same_bytes;
 
 /// One data document's text and its settings, built in the pinned area. `ManuallyDrop`: the
 /// memory is reclaimed by the next `heap::pinned`, never by a drop.
@@ -32,7 +33,7 @@ pub fn with_settings<R>(data: Option<&[u8]>, f: impl FnOnce(Data<'_>) -> R) -> R
     ENTRY.with(|slot| {
         let hit = slot
             .try_borrow()
-            .is_ok_and(|entry| entry.as_ref().is_some_and(|e| same(&e.data, text)));
+            .is_ok_and(|entry| entry.as_ref().is_some_and(|e| same_bytes(&e.data, text)));
         if !hit {
             let Ok(mut entry) = slot.try_borrow_mut() else {
                 return f(Data::Text(data));
@@ -53,15 +54,4 @@ pub fn with_settings<R>(data: Option<&[u8]>, f: impl FnOnce(Data<'_>) -> R) -> R
             Err(_) => f(Data::Text(data)),
         }
     })
-}
-
-/// Byte equality, eight bytes at a time (wasm's `memcmp` goes byte by byte).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.chunks(8).zip(b.chunks(8)).all(|(x, y)| {
-            match (x.first_chunk::<8>(), y.first_chunk::<8>()) {
-                (Some(x), Some(y)) => u64::from_le_bytes(*x) == u64::from_le_bytes(*y),
-                _ => x == y,
-            }
-        })
 }

@@ -764,7 +764,7 @@ pub fn read_fields<'a>(
         let Some(index) = sigs
             .iter()
             .zip(keys)
-            .position(|(s, k)| *s == sig && same(k, &key))
+            .position(|(s, k)| *s == sig && same_bytes(k.as_bytes(), key.as_bytes()))
         else {
             continue;
         };
@@ -782,11 +782,16 @@ pub fn read_fields<'a>(
     Ok(())
 }
 
-/// String equality without a `memcmp` call (a byte loop in wasm).
+/// Byte equality eight bytes at a time, without a `memcmp` call (a byte loop in wasm).
 #[inline]
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let ((a_words, a_tail), (b_words, b_tail)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    a.len() == b.len()
+        && a_words
+            .iter()
+            .zip(b_words)
+            .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y))
+        && a_tail.iter().zip(b_tail).all(|(x, y)| x == y)
 }
 
 /// A key's signature: its length, first and last byte. Model keys are short and distinct, so
@@ -948,6 +953,20 @@ mod tests {
             root.len_hint(),
             root.items().count().max(root.entries().count())
         );
+    }
+
+    #[rstest]
+    #[case::empty("", "", true)]
+    #[case::short("abc", "abc", true)]
+    #[case::short_differs("abc", "abd", false)]
+    #[case::one_word("abcdefgh", "abcdefgh", true)]
+    #[case::word_differs("abcdefgh", "abcdefgX", false)]
+    #[case::tail_differs("abcdefghij", "abcdefghiX", false)]
+    #[case::lengths_differ("abcdefgh", "abcdefghi", false)]
+    #[case::long("0123456789abcdef0123", "0123456789abcdef0123", true)]
+    fn bytes_compare(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
+        assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), equal);
+        assert_eq!(a == b, equal);
     }
 
     #[test]
