@@ -68,17 +68,61 @@ impl<'a> FromJson<'a> for Pairs<'a> {
             let value = Str::from_json(value).map_err(|e| e.at_key(&key))?;
             pairs.push((key, value));
         }
-        if pairs.len() > 1 {
-            let key = |at: usize| pairs.get(at).map_or("", |(k, _)| k.as_ref());
-            let order = crate::order::sorted_order(pairs.len(), &key);
-            let duplicate = order.windows(2).find_map(|w| match w {
-                [a, b] if key(*a) == key(*b) => Some(key(*a)),
-                _ => None,
-            });
-            if let Some(key) = duplicate {
-                return Err(JsonError::new(format!("duplicate key `{key}`")));
-            }
+        if let Some(key) = duplicate_key(&pairs) {
+            return Err(JsonError::new(format!("duplicate key `{key}`")));
         }
         Ok(Pairs(pairs))
+    }
+}
+
+/// A key given twice, if any. Small maps (most labels and annotations) compare pairwise without
+/// allocating; larger ones are ordered first, so that many keys cost n log n, not n².
+fn duplicate_key<'p>(pairs: &'p [(Str<'_>, Str<'_>)]) -> Option<&'p str> {
+    const PAIRWISE: usize = 8;
+    let key = |at: usize| pairs.get(at).map_or("", |(k, _)| k.as_ref());
+    if pairs.len() <= PAIRWISE {
+        return pairs.iter().enumerate().find_map(|(i, (k, _))| {
+            pairs
+                .get(..i)
+                .is_some_and(|before| before.iter().any(|(other, _)| other == k))
+                .then_some(k.as_ref())
+        });
+    }
+    let order = crate::order::sorted_order(pairs.len(), &key);
+    order.windows(2).find_map(|w| match w {
+        [a, b] if key(*a) == key(*b) => Some(key(*a)),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::json::Doc;
+    use rstest::rstest;
+
+    fn map(keys: &[String]) -> String {
+        let entries: Vec<String> = keys.iter().map(|k| format!("\"{k}\": \"v\"")).collect();
+        format!("{{{}}}", entries.join(", "))
+    }
+
+    #[rstest]
+    #[case::small_unique(3, None)]
+    #[case::small_duplicate(3, Some(1))]
+    #[case::at_the_pairwise_limit(8, Some(7))]
+    #[case::large_unique(40, None)]
+    #[case::large_duplicate(40, Some(39))]
+    fn a_key_given_twice_is_refused(#[case] n: usize, #[case] repeat_at: Option<usize>) {
+        let mut keys: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+        if let Some(at) = repeat_at {
+            keys[at] = "k0".to_owned();
+        }
+        let text = map(&keys);
+        let doc = Doc::parse(text.as_bytes()).unwrap();
+        match (Pairs::from_json(doc.root()), repeat_at) {
+            (Ok(pairs), None) => assert_eq!(pairs.0.len(), n),
+            (Err(e), Some(_)) => assert_eq!(e.message(), "duplicate key `k0`"),
+            (got, want) => panic!("{text}: got {got:?}, expected a duplicate: {want:?}"),
+        }
     }
 }
