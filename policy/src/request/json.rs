@@ -276,7 +276,7 @@ pub struct Entries<'a> {
 impl<'a> Iterator for Entries<'a> {
     type Item = (Str<'a>, Json<'a>);
 
-    #[inline(never)] // called from every model struct: one copy keeps the module small
+    #[inline] // the field reader's loop; other callers are few
     fn next(&mut self) -> Option<Self::Item> {
         if self.pos >= self.end {
             return None;
@@ -746,19 +746,7 @@ pub fn read_fields<'a>(
         return Err(v.expected("an object"));
     }
     let mut seen = 0u64;
-    let (mut pos, end) = v.children(Kind::Object);
-    while pos < end {
-        let key_tok = v.doc.tok(pos);
-        let at = pos + 1;
-        let value = Json { doc: v.doc, at };
-        pos = v.doc.tok(at).next.max(at + 1);
-        // Keys are compared as written; only an escaped key (rare) is unescaped first.
-        let raw = v.doc.inner(key_tok);
-        let key = if key_tok.escaped {
-            Cow::Owned(unescape(raw))
-        } else {
-            Cow::Borrowed(raw)
-        };
+    for (key, value) in v.entries() {
         // Signatures settle almost every comparison; equal ones are confirmed in full.
         let sig = signature(key.as_bytes());
         let Some(index) = sigs
