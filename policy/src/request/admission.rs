@@ -2,7 +2,7 @@
 
 use super::de::{List, Str};
 use super::json::{FromJson, Json, JsonError};
-use crate::from_json;
+use json_tape::from_json;
 
 /// The admission operations the API server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,9 @@
 //! Model building blocks for Kubernetes JSON: absent and `null` lists and maps are empty.
 
 use super::json::{FromJson, Json, JsonError, Kind};
-use std::borrow::Cow;
 
 /// A string borrowed from the input when it has no escapes.
-pub type Str<'a> = Cow<'a, str>;
+pub use super::json::Str;
 
 /// A list that may be absent or `null` (Kubernetes omits and nulls empty lists).
 #[derive(Debug, Clone, PartialEq, Eq)]

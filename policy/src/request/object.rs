@@ -3,7 +3,7 @@
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError};
 use super::pod::{Container, ContainerList, EnvVar, ObjectMeta, PodSpec};
-use crate::from_json;
+use json_tape::from_json;
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
 /// their metadata.

@@ -11,8 +11,10 @@
 // `Doc::parse`), so the additions cannot overflow; every byte read goes through `get`.
 #![allow(clippy::arithmetic_side_effects)]
 
-use super::de::Str;
 use std::borrow::Cow;
+
+/// A string read from the document: borrowed unless it had escapes.
+pub type Str<'a> = Cow<'a, str>;
 
 /// Nesting deeper than this is refused (serde_json refuses beyond 128).
 const MAX_DEPTH: usize = 256;
@@ -135,13 +137,13 @@ impl<'a> Doc<'a> {
         Json { doc: self, at: 0 }
     }
 
-    #[inline]
+    #[inline(always)]
     fn tok(&self, at: u32) -> Tok {
         self.tape.get(at as usize).copied().unwrap_or_default()
     }
 
     /// The text of the string token at `at` between its quotes, escapes unresolved.
-    #[inline]
+    #[inline(always)]
     fn inner(&self, t: Tok) -> &'a str {
         self.text
             .get(t.start as usize + 1..(t.end as usize).saturating_sub(1))
@@ -171,7 +173,7 @@ impl<'a> Json<'a> {
             .unwrap_or("")
     }
 
-    #[inline]
+    #[inline(always)] // also called from the size-optimised policy crate
     pub fn kind(self) -> Kind {
         self.doc.tok(self.at).kind
     }
@@ -182,6 +184,7 @@ impl<'a> Json<'a> {
         usize::from(self.doc.tok(self.at).count)
     }
 
+    #[inline(always)] // also called from the size-optimised policy crate
     pub fn is_null(self) -> bool {
         self.kind() == Kind::Null
     }
@@ -812,18 +815,18 @@ pub const fn signatures<const N: usize>(keys: &[&str; N]) -> [u32; N] {
 #[macro_export]
 macro_rules! from_json {
     ($name:ident $(<$lt:lifetime>)? { $($field:ident : $key:literal),* $(,)? }) => {
-        impl<'a> $crate::request::json::FromJson<'a> for $name $(<$lt>)? {
+        impl<'a> $crate::FromJson<'a> for $name $(<$lt>)? {
             #[allow(clippy::arithmetic_side_effects)] // counts fields, far fewer than usize::MAX
-            fn from_json(v: $crate::request::json::Json<'a>) -> Result<Self, $crate::request::json::JsonError> {
+            fn from_json(v: $crate::Json<'a>) -> Result<Self, $crate::JsonError> {
                 const N: usize = [$($key),*].len();
                 const KEYS: [&str; N] = [$($key),*];
-                const SIGS: [u32; N] = $crate::request::json::signatures(&KEYS);
+                const SIGS: [u32; N] = $crate::signatures(&KEYS);
                 let mut out = Self::default();
-                $crate::request::json::read_fields(v, &KEYS, &SIGS, &mut |index, value| {
+                $crate::read_fields(v, &KEYS, &SIGS, &mut |index, value| {
                     let mut n = 0usize;
                     $(
                         if index == n {
-                            out.$field = $crate::request::json::FromJson::from_json(value)?;
+                            out.$field = $crate::FromJson::from_json(value)?;
                             return Ok(());
                         }
                         n += 1;
