@@ -9,9 +9,8 @@ use wasmparser::{CompositeInnerType, ExternalKind, Operator, Parser, Payload, Ty
 
 const I32: ValType = ValType::I32;
 
-/// The size ceiling `cargo xtask dist` enforces. The design budget is 150 KiB and is not met
-/// yet (README, Budgets); this guard keeps the module from growing unnoticed meanwhile.
-const MAX_MODULE_BYTES: usize = 184 * 1024;
+/// The size budget `cargo xtask dist` enforces (DESIGN.md: 150 KB, read as 150,000 bytes).
+const MAX_MODULE_BYTES: usize = 150_000;
 
 /// A function signature: parameters and results.
 type Sig = (Vec<ValType>, Vec<ValType>);

@@ -731,19 +731,34 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
     }
 }
 
-/// Reads the fields of an object: for each key found in `keys`, calls `set(index, value)`.
-/// Absent and `null` fields are left alone; unknown keys are skipped; a known key given twice is
-/// an error, so that no reader of the same text can see a different value than the rules do.
-/// One shared function (rather than code per struct) keeps the module small.
+/// A field of a model struct, filled from its JSON value. Implemented once per field type, not
+/// once per field: the struct readers that [`from_json!`] writes stay a few words per field.
+pub trait Slot<'a> {
+    /// # Errors
+    /// The value does not have the field's type.
+    fn fill(&mut self, v: Json<'a>) -> Result<(), JsonError>;
+}
+
+impl<'a, T: FromJson<'a>> Slot<'a> for T {
+    fn fill(&mut self, v: Json<'a>) -> Result<(), JsonError> {
+        *self = T::from_json(v)?;
+        Ok(())
+    }
+}
+
+/// Reads the fields of an object: the value of `keys[i]` fills `slots[i]`. Absent and `null`
+/// fields are left alone; unknown keys are skipped; a known key given twice is an error, so that
+/// no reader of the same text can see a different value than the rules do. One shared function
+/// (rather than code per struct) keeps the module small.
 ///
 /// # Errors
-/// Not an object, a duplicate key, or what `set` reports (with the key added to its path).
+/// Not an object, a duplicate key, or a value of the wrong type (with the key added to its path).
 #[inline(never)]
 pub fn read_fields<'a>(
     v: Json<'a>,
     keys: &[&str],
     sigs: &[u32],
-    set: &mut dyn FnMut(usize, Json<'a>) -> Result<(), JsonError>,
+    slots: &mut [&mut dyn Slot<'a>],
 ) -> Result<(), JsonError> {
     if v.kind() != Kind::Object {
         return Err(v.expected("an object"));
@@ -766,8 +781,8 @@ pub fn read_fields<'a>(
             return Err(JsonError::new(format!("duplicate key `{key}`")));
         }
         seen |= bit;
-        if !value.is_null() {
-            set(index, value).map_err(|e| e.at_key(&key))?;
+        if let Some(slot) = slots.get_mut(index).filter(|_| !value.is_null()) {
+            slot.fill(value).map_err(|e| e.at_key(&key))?;
         }
     }
     Ok(())
@@ -816,24 +831,13 @@ pub const fn signatures<const N: usize>(keys: &[&str; N]) -> [u32; N] {
 macro_rules! from_json {
     ($name:ident $(<$lt:lifetime>)? { $($field:ident : $key:literal),* $(,)? }) => {
         impl<'a> $crate::FromJson<'a> for $name $(<$lt>)? {
-            #[allow(clippy::arithmetic_side_effects)] // counts fields, far fewer than usize::MAX
             fn from_json(v: $crate::Json<'a>) -> Result<Self, $crate::JsonError> {
                 const N: usize = [$($key),*].len();
                 const KEYS: [&str; N] = [$($key),*];
                 const SIGS: [u32; N] = $crate::signatures(&KEYS);
                 let mut out = Self::default();
-                $crate::read_fields(v, &KEYS, &SIGS, &mut |index, value| {
-                    let mut n = 0usize;
-                    $(
-                        if index == n {
-                            out.$field = $crate::FromJson::from_json(value)?;
-                            return Ok(());
-                        }
-                        n += 1;
-                    )*
-                    let _ = n;
-                    Ok(())
-                })?;
+                let Self { $($field,)* .. } = &mut out;
+                $crate::read_fields(v, &KEYS, &SIGS, &mut [$($field as &mut dyn $crate::Slot<'a>),*])?;
                 Ok(out)
             }
         }
