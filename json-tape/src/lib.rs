@@ -764,7 +764,21 @@ pub fn read_fields<'a>(
         return Err(v.expected("an object"));
     }
     let mut seen = 0u64;
-    for (key, value) in v.entries() {
+    let doc = v.doc;
+    let (mut pos, end) = v.children(Kind::Object);
+    while pos < end {
+        // Keys are matched on their text: only a key with escapes (rare) is unescaped first.
+        let key_tok = doc.tok(pos);
+        let at = pos + 1;
+        pos = doc.tok(at).next.max(at + 1);
+        let value = Json { doc, at };
+        let unescaped;
+        let key = if key_tok.escaped {
+            unescaped = unescape(doc.inner(key_tok));
+            unescaped.as_str()
+        } else {
+            doc.inner(key_tok)
+        };
         // Signatures settle almost every comparison; equal ones are confirmed in full.
         let sig = signature(key.as_bytes());
         let Some(index) = sigs
@@ -782,7 +796,7 @@ pub fn read_fields<'a>(
         }
         seen |= bit;
         if let Some(slot) = slots.get_mut(index).filter(|_| !value.is_null()) {
-            slot.fill(value).map_err(|e| e.at_key(&key))?;
+            slot.fill(value).map_err(|e| e.at_key(key))?;
         }
     }
     Ok(())
@@ -932,6 +946,33 @@ mod tests {
             Twins::from_json(doc.root()).is_err(),
             "a duplicate key is refused"
         );
+    }
+
+    #[rstest]
+    #[case::escaped_key_fills_its_field(r#"{"a\u0062c": "1"}"#, Ok((Some("1"), None)))]
+    #[case::escaped_value(r#"{"axc": "\u0032"}"#, Ok((None, Some("2"))))]
+    #[case::escaped_twin_of_a_key_is_a_duplicate(r#"{"abc": "1", "\u0061bc": "2"}"#, Err(()))]
+    #[case::wrong_type_names_the_key(r#"{"abc": 1}"#, Err(()))]
+    fn fields_are_read_by_their_unescaped_key(
+        #[case] text: &str,
+        #[case] expected: Result<(Option<&str>, Option<&str>), ()>,
+    ) {
+        let doc = Doc::parse(text.as_bytes()).unwrap();
+        let read = Twins::from_json(doc.root());
+        match expected {
+            Ok(fields) => {
+                let twins = read.unwrap();
+                assert_eq!((twins.one.as_deref(), twins.two.as_deref()), fields);
+            }
+            Err(()) => assert!(read.is_err(), "{text}"),
+        }
+    }
+
+    #[test]
+    fn a_field_error_carries_the_key() {
+        let doc = Doc::parse(br#"{"abc": 1}"#).unwrap();
+        let e = Twins::from_json(doc.root()).unwrap_err().describe("x");
+        assert!(e.contains("x.abc"), "{e}");
     }
 
     #[rstest]
