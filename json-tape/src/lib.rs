@@ -7,6 +7,15 @@
 //! tape makes every later step O(1) per value: skipping a field no rule reads is one lookup, and
 //! no byte is scanned twice.
 
+// The policy crate's lint wall holds here too: this code runs inside the module, where a panic
+// is a trap that crosses the ABI. Tests may relax it.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing, clippy::unreachable))]
+#![cfg_attr(not(test), deny(clippy::todo, clippy::unimplemented))]
+#![forbid(unsafe_code)]
 // Indices and lengths below are bounded by the input length (at most u32::MAX, checked in
 // `Doc::parse`), so the additions cannot overflow; every byte read goes through `get`.
 #![allow(clippy::arithmetic_side_effects)]
@@ -235,7 +244,7 @@ impl<'a> Json<'a> {
     }
 
     pub fn as_str(self) -> Option<Str<'a>> {
-        (self.kind() == Kind::String).then(|| self.doc.string(self.at))
+        (self.kind() == Kind::String).then(|| self.doc.string(self.doc.tok(self.at)))
     }
 
     pub fn as_bool(self) -> Option<bool> {
@@ -257,9 +266,8 @@ impl<'a> Json<'a> {
 }
 
 impl<'a> Doc<'a> {
-    /// The value of the string token at `at`: borrowed when it has no escapes.
-    fn string(&'a self, at: u32) -> Str<'a> {
-        let t = self.tok(at);
+    /// The value of string token `t`: borrowed when it has no escapes.
+    fn string(&'a self, t: Tok) -> Str<'a> {
         let inner = self.inner(t);
         if t.escaped {
             Cow::Owned(unescape(inner))
@@ -276,18 +284,26 @@ pub struct Entries<'a> {
     end: u32,
 }
 
-impl<'a> Iterator for Entries<'a> {
-    type Item = (Str<'a>, Json<'a>);
-
-    #[inline] // the field reader's loop; other callers are few
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Entries<'a> {
+    /// The next entry, its key still a token: the field reader matches keys on their text.
+    #[inline(always)]
+    fn next_entry(&mut self) -> Option<(Tok, Json<'a>)> {
         if self.pos >= self.end {
             return None;
         }
-        let key = self.doc.string(self.pos);
+        let key = self.doc.tok(self.pos);
         let at = self.pos + 1;
         self.pos = self.doc.tok(at).next.max(at + 1);
         Some((key, Json { doc: self.doc, at }))
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (Str<'a>, Json<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (key, value) = self.next_entry()?;
+        Some((self.doc.string(key), value))
     }
 }
 
@@ -764,20 +780,15 @@ pub fn read_fields<'a>(
         return Err(v.expected("an object"));
     }
     let mut seen = 0u64;
-    let doc = v.doc;
-    let (mut pos, end) = v.children(Kind::Object);
-    while pos < end {
+    let mut entries = v.entries();
+    while let Some((key_tok, value)) = entries.next_entry() {
         // Keys are matched on their text: only a key with escapes (rare) is unescaped first.
-        let key_tok = doc.tok(pos);
-        let at = pos + 1;
-        pos = doc.tok(at).next.max(at + 1);
-        let value = Json { doc, at };
         let unescaped;
         let key = if key_tok.escaped {
-            unescaped = unescape(doc.inner(key_tok));
+            unescaped = unescape(v.doc.inner(key_tok));
             unescaped.as_str()
         } else {
-            doc.inner(key_tok)
+            v.doc.inner(key_tok)
         };
         // Signatures settle almost every comparison; equal ones are confirmed in full.
         let sig = signature(key.as_bytes());
