@@ -425,9 +425,10 @@ fn ws_run(b: &[u8], mut i: usize) -> usize {
 }
 
 /// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\` or a
-/// control character), eight bytes at a time: most of a Kubernetes object is string bytes.
+/// control character), eight bytes at a time: most of a Kubernetes object is string bytes. These
+/// are also the bytes a JSON writer must escape.
 #[inline]
-fn plain_run(b: &[u8], mut j: usize) -> usize {
+pub fn plain_run(b: &[u8], mut j: usize) -> usize {
     const ONES: u64 = splat(1);
     const HIGH: u64 = splat(0x80);
     // The classic SWAR tests: the lowest flagged byte is exact (borrows only flag bytes above

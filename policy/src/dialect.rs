@@ -4,6 +4,7 @@
 use crate::Entrypoint;
 use crate::decision::{Decision, Violation};
 use crate::request::Dialect;
+use crate::request::json::plain_run;
 
 /// Everything the edge needs to answer one request.
 pub struct Answer<'d> {
@@ -111,9 +112,17 @@ pub fn push_string(out: &mut String, text: &str) {
 /// everything else (DEL and non-ASCII too) as it is.
 #[inline(never)]
 pub fn push_escaped(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, byte) in text.bytes().enumerate() {
-        let escaped = match byte {
+    loop {
+        // The reader's scan finds the next byte to escape eight bytes at a time; `i` is at an
+        // ASCII byte (or the end), so both ends of the run are character boundaries.
+        let i = plain_run(bytes, start);
+        out.push_str(text.get(start..i).unwrap_or_default());
+        let Some(&byte) = bytes.get(i) else {
+            return;
+        };
+        out.push_str(match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
             0x08 => "\\b",
@@ -121,15 +130,10 @@ pub fn push_escaped(out: &mut String, text: &str) {
             b'\n' => "\\n",
             0x0c => "\\f",
             b'\r' => "\\r",
-            0x00..=0x1f => CONTROL.get(usize::from(byte)).copied().unwrap_or_default(),
-            _ => continue,
-        };
-        // `i` is at an ASCII byte, so both ends are character boundaries.
-        out.push_str(text.get(start..i).unwrap_or_default());
-        out.push_str(escaped);
+            _ => CONTROL.get(usize::from(byte)).copied().unwrap_or_default(),
+        });
         start = i.saturating_add(1);
     }
-    out.push_str(text.get(start..).unwrap_or_default());
 }
 
 /// The `\u00xx` escapes of the control characters (those with short forms are never looked up).
@@ -169,6 +173,19 @@ mod tests {
                 serde_json::to_string(text).unwrap(),
                 "{text:?}"
             );
+        }
+        // Every byte to escape at every place in and around an eight-byte word.
+        for special in ['"', '\\', '\n', '\u{1}'] {
+            for at in 0..20 {
+                let mut text: String = "0123456789abcdefghij".chars().take(at).collect();
+                text.push(special);
+                text.push_str("é-tail");
+                assert_eq!(
+                    escaped(&text),
+                    serde_json::to_string(&text).unwrap(),
+                    "{text:?}"
+                );
+            }
         }
     }
 
