@@ -702,30 +702,35 @@ pub trait FromJson<'a>: Sized {
 }
 
 impl<'a> FromJson<'a> for Json<'a> {
+    #[inline(always)]
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
         Ok(v)
     }
 }
 
 impl<'a> FromJson<'a> for Str<'a> {
+    #[inline(always)]
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
         v.as_str().ok_or_else(|| v.expected("a string"))
     }
 }
 
 impl<'a> FromJson<'a> for bool {
+    #[inline(always)]
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
         v.as_bool().ok_or_else(|| v.expected("a boolean"))
     }
 }
 
 impl<'a> FromJson<'a> for i64 {
+    #[inline(always)]
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
         v.as_i64().ok_or_else(|| v.expected("an integer"))
     }
 }
 
 impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
+    #[inline(always)]
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
         if v.is_null() {
             Ok(None)
@@ -736,6 +741,7 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
 }
 
 impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
+    #[inline(always)]
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
         if v.kind() != Kind::Array {
             return Err(v.expected("an array"));
@@ -757,6 +763,7 @@ pub trait Slot<'a> {
 }
 
 impl<'a, T: FromJson<'a>> Slot<'a> for T {
+    #[inline(always)]
     fn fill(&mut self, v: Json<'a>) -> Result<(), JsonError> {
         *self = T::from_json(v)?;
         Ok(())

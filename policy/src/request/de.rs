@@ -23,6 +23,7 @@ impl<T> std::ops::Deref for List<T> {
 }
 
 impl<'a, T: FromJson<'a>> FromJson<'a> for List<T> {
+    #[inline(always)] // one use per element type, inside its field slot
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
         if v.is_null() {
             Ok(List::default())
