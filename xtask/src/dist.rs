@@ -10,7 +10,7 @@
 //!    - the imported memory exported again as `memory` (ABI 1.1);
 //!    - only the ABI's exports kept (`__data_end`, `__heap_base`... go);
 //!    - the `env.memory` import with a minimum of at most 2 pages and no maximum.
-//! 3. Optimise for size with binaryen's `wasm-opt` (the npm package `binaryen`, pinned in
+//! 3. Optimise with binaryen's `wasm-opt -O3` (the npm package `binaryen`, pinned in
 //!    `xtask/wasm-opt/package-lock.json` and installed there with `npm ci` on first use), then
 //!    check that the post-link invariants above still hold.
 
