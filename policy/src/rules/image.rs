@@ -25,9 +25,8 @@ pub struct ImageRef<'a> {
     /// The registry, normalised by [`normalise_registry`]: lowercase host, port kept,
     /// `docker.io` for Docker Hub under any of its names.
     pub registry: Cow<'a, str>,
-    /// The repository in the registry; official Docker Hub images get their implicit
-    /// `library/` (`alpine` is `docker.io/library/alpine`).
-    pub repository: Cow<'a, str>,
+    /// The repository path as written (without the registry).
+    pub path: &'a str,
     pub tag: Option<&'a str>,
     /// `algorithm:hex`, as written after `@`.
     pub digest: Option<&'a str>,
@@ -96,7 +95,7 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
     if image.is_empty() {
         return Err(ImageError::Empty);
     }
-    let (name_tag, digest) = match image.split_once('@') {
+    let (name_tag, digest) = match split_first(image, b'@') {
         Some((name_tag, digest)) => (name_tag, Some(digest)),
         None => (image, None),
     };
@@ -104,8 +103,8 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
         return Err(ImageError::Digest);
     }
     // A `:` after the last `/` starts the tag; one before it belongs to a registry port.
-    let (name, tag) = match name_tag.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
+    let (name, tag) = match split_last(name_tag, b':') {
+        Some((name, tag)) if !has(tag, b'/') => (name, Some(tag)),
         _ => (name_tag, None),
     };
     if tag.is_some_and(|t| !valid_tag(t)) {
@@ -117,7 +116,7 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
     if name.len() > NAME_MAX {
         return Err(ImageError::TooLong);
     }
-    let (registry, path) = match name.split_once('/') {
+    let (registry, path) = match split_first(name, b'/') {
         Some((first, rest)) if is_registry_component(first) => {
             if !valid_registry(first) {
                 return Err(ImageError::Registry);
@@ -126,17 +125,17 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
         }
         _ => (Cow::Borrowed(DOCKER_HUB), name),
     };
-    if !path.split('/').all(valid_path_component) || is_image_id(name) {
+    if !path
+        .as_bytes()
+        .split(|&b| b == b'/')
+        .all(valid_path_component)
+        || is_image_id(name)
+    {
         return Err(ImageError::Repository);
     }
-    let repository = if registry == DOCKER_HUB && !path.contains('/') {
-        Cow::Owned(format!("library/{path}"))
-    } else {
-        Cow::Borrowed(path)
-    };
     Ok(ImageRef {
         registry,
-        repository,
+        path,
         tag,
         digest,
     })
@@ -144,7 +143,7 @@ pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
 
 /// Whether a first path component names a registry rather than a repository path.
 fn is_registry_component(first: &str) -> bool {
-    first.contains(['.', ':'])
+    first.bytes().any(|b| b == b'.' || b == b':')
         || first == "localhost"
         || first.bytes().any(|b| b.is_ascii_uppercase())
 }
@@ -152,7 +151,7 @@ fn is_registry_component(first: &str) -> bool {
 /// `host[:port]` with a DNS name, IPv4 address or bracketed IPv6 address.
 fn valid_registry(registry: &str) -> bool {
     let (host_ok, port) = if let Some(rest) = registry.strip_prefix('[') {
-        let Some((inside, after)) = rest.split_once(']') else {
+        let Some((inside, after)) = split_first(rest, b']') else {
             return false;
         };
         let ipv6 = !inside.is_empty()
@@ -167,30 +166,29 @@ fn valid_registry(registry: &str) -> bool {
             None => return false,
         }
     } else {
-        let (host, port) = match registry.split_once(':') {
+        let (host, port) = match split_first(registry, b':') {
             Some((host, port)) => (host, Some(port)),
             None => (registry, None),
         };
-        (host.split('.').all(valid_host_label), port)
+        let labels = host.as_bytes().split(|&b| b == b'.');
+        (labels.into_iter().all(valid_host_label), port)
     };
     let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     host_ok && port_ok
 }
 
 /// `[a-zA-Z0-9]` or `[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`.
-fn valid_host_label(label: &str) -> bool {
-    !label.is_empty()
+fn valid_host_label(label: &[u8]) -> bool {
+    label.first().is_some_and(|&b| b != b'-')
+        && label.last().is_some_and(|&b| b != b'-')
         && label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !label.starts_with('-')
-        && !label.ends_with('-')
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
-fn valid_path_component(component: &str) -> bool {
+fn valid_path_component(bytes: &[u8]) -> bool {
     let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let bytes = component.as_bytes();
     if !bytes.first().is_some_and(|&b| alnum(b)) || !bytes.last().is_some_and(|&b| alnum(b)) {
         return false;
     }
@@ -225,7 +223,7 @@ fn valid_digest(digest: &str) -> bool {
             && s.bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
-    match digest.split_once(':') {
+    match split_first(digest, b':') {
         Some(("sha256", h)) => hex(h, 64),
         Some(("sha512", h)) => hex(h, 128),
         _ => false,
@@ -240,12 +238,42 @@ fn is_image_id(name: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// `s` around its first `sep` (an ASCII byte, so both sides are `str`s). These helpers scan
+/// bytes directly: core's `split_once(char)` goes through its generic searcher, which costs
+/// more than the short strings of an image reference are long.
+fn split_first(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    let (before, at) = s.split_at_checked(i)?;
+    Some((before, at.get(1..)?))
+}
+
+/// `s` around its last `sep` (an ASCII byte).
+fn split_last(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|b| b == sep)?;
+    let (before, at) = s.split_at_checked(i)?;
+    Some((before, at.get(1..)?))
+}
+
+/// Whether `s` contains the ASCII byte `b`.
+fn has(s: &str, b: u8) -> bool {
+    s.bytes().any(|c| c == b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rstest::rstest;
 
     const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    /// The repository a runtime pulls: official Docker Hub images get their implicit `library/`.
+    fn repository_of(r: &ImageRef<'_>) -> String {
+        if r.registry == DOCKER_HUB && !r.path.contains('/') {
+            format!("library/{}", r.path)
+        } else {
+            r.path.to_owned()
+        }
+    }
 
     #[rstest]
     #[case::official("alpine", "docker.io", "library/alpine", None)]
@@ -312,7 +340,7 @@ mod tests {
     ) {
         let r = parse(image).unwrap();
         assert_eq!(
-            (r.registry.as_ref(), r.repository.as_ref(), r.tag),
+            (r.registry.as_ref(), repository_of(&r).as_str(), r.tag),
             (registry, repository, tag),
             "{image}"
         );
@@ -324,7 +352,12 @@ mod tests {
         let image = format!("alpine@{SHA}");
         let r = parse(&image).unwrap();
         assert_eq!(
-            (r.registry.as_ref(), r.repository.as_ref(), r.tag, r.digest),
+            (
+                r.registry.as_ref(),
+                repository_of(&r).as_str(),
+                r.tag,
+                r.digest
+            ),
             ("docker.io", "library/alpine", None, Some(SHA))
         );
         let image = format!("registry.gitlab.com:5050/g/a:1.0@{SHA}");
