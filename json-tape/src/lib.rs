@@ -151,6 +151,15 @@ impl<'a> Doc<'a> {
         self.tape.get(at as usize).copied().unwrap_or_default()
     }
 
+    /// The bytes of the string token `t` between its quotes, escapes unresolved.
+    #[inline(always)]
+    fn inner_bytes(&self, t: Tok) -> &'a [u8] {
+        self.text
+            .as_bytes()
+            .get(t.start as usize + 1..(t.end as usize).saturating_sub(1))
+            .unwrap_or_default()
+    }
+
     /// The text of the string token at `at` between its quotes, escapes unresolved.
     #[inline(always)]
     fn inner(&self, t: Tok) -> &'a str {
@@ -794,23 +803,24 @@ pub trait Slot<'a> {
 impl<'a, T: FromJson<'a>> Slot<'a> for T {
     #[inline(always)]
     fn fill(&mut self, v: Json<'a>) -> Result<(), JsonError> {
-        *self = T::from_json(v)?;
+        // `read_fields` fills a slot once (a repeated key is an error), while it still holds its
+        // `Default`, which owns no heap: not dropping it saves a call per field.
+        std::mem::forget(std::mem::replace(self, T::from_json(v)?));
         Ok(())
     }
 }
 
-/// Reads the fields of an object: the value of `keys[i]` fills `slots[i]`. Absent and `null`
-/// fields are left alone; unknown keys are skipped; a known key given twice is an error, so that
-/// no reader of the same text can see a different value than the rules do. One shared function
-/// (rather than code per struct) keeps the module small.
+/// Reads the fields of an object: the value of `keys.names[i]` fills `slots[i]`. Absent and
+/// `null` fields are left alone; unknown keys are skipped; a known key given twice is an error,
+/// so that no reader of the same text can see a different value than the rules do. One shared
+/// function (rather than code per struct) keeps the module small.
 ///
 /// # Errors
 /// Not an object, a duplicate key, or a value of the wrong type (with the key added to its path).
 #[inline(never)]
 pub fn read_fields<'a>(
     v: Json<'a>,
-    keys: &[&str],
-    sigs: &[u32],
+    keys: &Keys<'_>,
     slots: &mut [&mut dyn Slot<'a>],
 ) -> Result<(), JsonError> {
     if v.kind() != Kind::Object {
@@ -820,45 +830,119 @@ pub fn read_fields<'a>(
     let mut entries = v.entries();
     while let Some((key_tok, value)) = entries.next_entry() {
         // Keys are matched on their text: only a key with escapes (rare) is unescaped first.
-        let unescaped;
-        let key = if key_tok.escaped {
-            unescaped = unescape(v.doc.inner(key_tok));
-            unescaped.as_str()
+        let index = if key_tok.escaped {
+            keys.find(unescape(v.doc.inner(key_tok)).as_bytes())
         } else {
-            v.doc.inner(key_tok)
-        };
-        // Signatures settle almost every comparison; equal ones are confirmed in full.
-        let sig = signature(key.as_bytes());
-        let mut from = 0;
-        let index = loop {
-            let at = find_signature(sigs, from, sig);
-            match keys.get(at) {
-                Some(k) if same_bytes(k.as_bytes(), key.as_bytes()) => break Some(at),
-                Some(_) => from = at + 1,
-                None => break None,
-            }
+            keys.find(v.doc.inner_bytes(key_tok))
         };
         let Some(index) = index else {
             continue;
         };
-        let bit = 1u64
-            .checked_shl(u32::try_from(index).unwrap_or(u32::MAX))
-            .unwrap_or(0);
+        let name = keys.names.get(index).copied().unwrap_or_default();
+        // `Keys::build` holds at most 64 keys, so the bit exists.
+        let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
         if seen & bit != 0 {
-            return Err(JsonError::new(format!("duplicate key `{key}`")));
+            return Err(JsonError::new(format!("duplicate key `{name}`")));
         }
         seen |= bit;
         if let Some(slot) = slots.get_mut(index).filter(|_| !value.is_null()) {
-            slot.fill(value).map_err(|e| e.at_key(key))?;
+            slot.fill(value).map_err(|e| e.at_key(name))?;
         }
     }
     Ok(())
 }
 
+/// The keys of a model struct, with a hash table built at compile time by [`from_json!`]: a
+/// field lookup is one multiply and one table read, however many fields the struct has.
+#[derive(Debug, Clone, Copy)]
+pub struct Keys<'k> {
+    pub names: &'k [&'k str],
+    /// `signature` of each name.
+    pub sigs: &'k [u32],
+    /// The table: `slots[(sig * mult) >> shift]` is 1 + the index of the first key with that
+    /// signature, or 0. No two different signatures share a slot.
+    pub mult: u32,
+    pub shift: u32,
+    pub slots: &'k [u8],
+}
+
+impl Keys<'_> {
+    /// The index of the key `key`, if it is one of these.
+    #[inline(always)]
+    fn find(&self, key: &[u8]) -> Option<usize> {
+        let sig = signature(key);
+        let slot = sig
+            .wrapping_mul(self.mult)
+            .checked_shr(self.shift)
+            .unwrap_or(0);
+        let mut at = usize::from(*self.slots.get(slot as usize)?).checked_sub(1)?;
+        loop {
+            // A slot holds one signature: another one there means an unknown key.
+            if self.sigs.get(at) != Some(&sig) {
+                return None;
+            }
+            if same_bytes(self.names.get(at)?.as_bytes(), key) {
+                return Some(at);
+            }
+            // Keys that share a signature (rare): the next one with it, if any.
+            at = find_signature(self.sigs, at + 1, sig);
+        }
+    }
+}
+
+/// A key table of `S` slots (a power of two), built by [`KeyTable::build`].
+#[derive(Debug, Clone, Copy)]
+pub struct KeyTable<const S: usize> {
+    pub mult: u32,
+    pub shift: u32,
+    pub slots: [u8; S],
+}
+
+/// Slots for `n` keys: four per key (rounded up to a power of two), so that a multiplier that
+/// spreads the keys without collisions is found within a few tries.
+pub const fn table_size(n: usize) -> usize {
+    2 * n.next_power_of_two()
+}
+
+impl<const S: usize> KeyTable<S> {
+    /// Finds a multiplier under which the signatures `sigs` fall into distinct slots (equal
+    /// signatures share theirs). For `from_json!`'s const items: a failure is a compile error.
+    #[allow(clippy::indexing_slicing, clippy::panic)] // evaluated at compile time
+    pub const fn build<const N: usize>(sigs: &[u32; N]) -> Self {
+        assert!(
+            N <= 64,
+            "a model struct reads at most 64 keys (one bit each)"
+        );
+        assert!(S.is_power_of_two() && S >= 2 && S <= 256);
+        let shift = 32 - S.trailing_zeros();
+        let mut mult: u32 = 0x9E37_79B9;
+        let mut tries = 0;
+        while tries < 100_000 {
+            let mut slots = [0u8; S];
+            let mut ok = true;
+            let mut i = 0;
+            while i < N {
+                let h = (sigs[i].wrapping_mul(mult) >> shift) as usize;
+                if slots[h] == 0 {
+                    slots[h] = (i + 1) as u8;
+                } else if sigs[slots[h] as usize - 1] != sigs[i] {
+                    ok = false;
+                    break;
+                }
+                i += 1;
+            }
+            if ok {
+                return KeyTable { mult, shift, slots };
+            }
+            // The next odd multiplier of a simple sequence.
+            mult = mult.wrapping_mul(0x0019_660D).wrapping_add(0x3C6E_F35F) | 1;
+            tries += 1;
+        }
+        panic!("no collision-free key table found");
+    }
+}
+
 /// The first index at or after `from` whose signature is `sig` (`sigs.len()` if none).
-///
-/// Its own small function on purpose: inside `read_fields`, wasmtime's register allocator spilled
-/// the loop's values on every iteration (about 40 instructions per compared key, against 6 here).
 #[inline(never)]
 fn find_signature(sigs: &[u32], from: usize, sig: u32) -> usize {
     let rest = sigs.get(from..).unwrap_or_default();
@@ -912,9 +996,18 @@ macro_rules! from_json {
                 const N: usize = [$($key),*].len();
                 const KEYS: [&str; N] = [$($key),*];
                 const SIGS: [u32; N] = $crate::signatures(&KEYS);
+                const SIZE: usize = $crate::table_size(N);
+                const TABLE: $crate::KeyTable<SIZE> = $crate::KeyTable::build(&SIGS);
+                const FIELDS: $crate::Keys<'static> = $crate::Keys {
+                    names: &KEYS,
+                    sigs: &SIGS,
+                    mult: TABLE.mult,
+                    shift: TABLE.shift,
+                    slots: &TABLE.slots,
+                };
                 let mut out = Self::default();
                 let Self { $($field,)* .. } = &mut out;
-                $crate::read_fields(v, &KEYS, &SIGS, &mut [$($field as &mut dyn $crate::Slot<'a>),*])?;
+                $crate::read_fields(v, &FIELDS, &mut [$($field as &mut dyn $crate::Slot<'a>),*])?;
                 Ok(out)
             }
         }

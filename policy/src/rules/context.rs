@@ -18,6 +18,8 @@ pub struct Context<'r, 'a> {
     /// it cannot add privilege, and denying it would block controllers and the kubelet.
     pub pod_changed: bool,
     /// Message parts, formatted once and only when a rule reports something.
+    /// `namespace` is the runners namespace (asked by most rules, so compared once).
+    in_runners_namespace: bool,
     object_ref: OnceCell<String>,
     who: OnceCell<String>,
 }
@@ -54,6 +56,7 @@ impl<'r, 'a> Context<'r, 'a> {
             requester: settings.runner_for(request.username()),
             namespace,
             pod_changed,
+            in_runners_namespace: namespace == settings.runners_namespace,
             object_ref: OnceCell::new(),
             who: OnceCell::new(),
         })
@@ -64,7 +67,7 @@ impl<'r, 'a> Context<'r, 'a> {
     }
 
     pub fn in_runners_namespace(&self) -> bool {
-        self.namespace == self.settings.runners_namespace
+        self.in_runners_namespace
     }
 
     /// The pod spec a CREATE or UPDATE would run, when it is new or changed.
