@@ -88,15 +88,17 @@ fn duplicate_key<'p>(pairs: &'p [(Str<'_>, Str<'_>)]) -> Option<&'p str> {
         for (sig, (k, _)) in sigs.iter_mut().zip(pairs) {
             *sig = signature(k.as_bytes());
         }
-        let keyed = || pairs.iter().map(|(k, _)| k.as_ref()).zip(sigs);
-        return keyed().enumerate().find_map(|(i, (k, sig))| {
-            keyed()
-                .take(i)
-                .any(|(other, other_sig)| {
-                    other_sig == sig && same_bytes(other.as_bytes(), k.as_bytes())
-                })
-                .then_some(k)
-        });
+        // Plain slice loops: iterator adapters are not inlined in the size-optimised module.
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            let (earlier, sig) = sigs.split_at(i.min(PAIRWISE));
+            let sig = sig.first().copied().unwrap_or_default();
+            for (j, &other) in earlier.iter().enumerate() {
+                if other == sig && same_bytes(key(j).as_bytes(), k.as_bytes()) {
+                    return Some(k);
+                }
+            }
+        }
+        return None;
     }
     let order = crate::order::sorted_order(pairs.len(), &key);
     order.windows(2).find_map(|w| match w {
