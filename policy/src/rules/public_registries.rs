@@ -5,6 +5,7 @@
 use super::Context;
 use super::image::{self, normalise_registry};
 use crate::decision::{RuleName, Violation};
+use crate::request::json::same_bytes;
 
 const RULE: RuleName = RuleName::PublicRegistries;
 
@@ -27,6 +28,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         }
     };
     let subject = ctx.subject();
+    // Images already found allowed: GitLab's helper image runs in two containers of a job pod.
+    let mut passed: Vec<&str> = Vec::new();
     for (list, i, c) in pod.spec.all_containers() {
         // No image: nothing can run from it. The API server requires an image on every Pod
         // container (it omits an empty one, so absent and "" are the same); only templates may
@@ -34,8 +37,17 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         let Some(written) = c.image.as_deref().filter(|i| !i.is_empty()) else {
             continue;
         };
+        if passed
+            .iter()
+            .any(|p| same_bytes(p.as_bytes(), written.as_bytes()))
+        {
+            continue;
+        }
         let what = match image::parse(written) {
-            Ok(r) if allowed.contains(&r.registry) => continue,
+            Ok(r) if allowed.contains(&r.registry) => {
+                passed.push(written);
+                continue;
+            }
             Ok(r) => format!(
                 "image `{written}` comes from registry {}, which is not in allowedRegistries ({}); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries",
                 r.registry,
@@ -116,6 +128,34 @@ mod tests {
         assert_eq!(d.rules(), vec![R], "{image}");
         assert_eq!(d.violations[0].path, "spec.containers[0].image");
         assert_eq!(d.violations[0].container.as_deref(), Some("build"));
+    }
+
+    #[test]
+    fn a_repeated_image_is_judged_in_every_container() {
+        // Allowed images are remembered within a pod; denied ones are reported each time.
+        let p = pod(json!([
+            container("helper", json!({"image": "registry.gitlab.com/g/helper:1"})),
+            container("build", json!({"image": "quay.io/x/y"})),
+            container("svc-0", json!({"image": "registry.gitlab.com/g/helper:1"})),
+            container("svc-1", json!({"image": "quay.io/x/y"})),
+            container("svc-2", json!({"image": "registry.gitlab.com/g/helper:1x"}))
+        ]));
+        let got: Vec<String> = paths(&create_pod(ADMIN, p))
+            .into_iter()
+            .map(|(_, path)| path)
+            .collect();
+        assert_eq!(
+            got,
+            ["spec.containers[1].image", "spec.containers[3].image"]
+        );
+        let p = pod(json!([
+            container("helper", json!({"image": "registry.gitlab.com/g/helper:1"})),
+            container(
+                "svc-0",
+                json!({"image": "registry.gitlab.com.evil.io/g/helper:1"})
+            )
+        ]));
+        assert_eq!(paths(&create_pod(ADMIN, p)).len(), 1);
     }
 
     #[test]
