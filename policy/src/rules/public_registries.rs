@@ -130,6 +130,14 @@ mod tests {
         assert_eq!(d.violations[0].container.as_deref(), Some("build"));
     }
 
+    /// The paths of the violations of a pod created by an admin.
+    fn image_paths(pod: Value) -> Vec<String> {
+        paths(&create_pod(ADMIN, pod))
+            .into_iter()
+            .map(|(_, path)| path)
+            .collect()
+    }
+
     #[test]
     fn a_repeated_image_is_judged_in_every_container() {
         // Allowed images are remembered within a pod; denied ones are reported each time.
@@ -140,12 +148,8 @@ mod tests {
             container("svc-1", json!({"image": "quay.io/x/y"})),
             container("svc-2", json!({"image": "registry.gitlab.com/g/helper:1x"}))
         ]));
-        let got: Vec<String> = paths(&create_pod(ADMIN, p))
-            .into_iter()
-            .map(|(_, path)| path)
-            .collect();
         assert_eq!(
-            got,
+            image_paths(p),
             ["spec.containers[1].image", "spec.containers[3].image"]
         );
         let p = pod(json!([
@@ -166,12 +170,8 @@ mod tests {
         ]));
         p["spec"]["initContainers"] = json!([{"name": "init-permissions", "image": "ghcr.io/x/y"}]);
         p["spec"]["ephemeralContainers"] = json!([{"name": "debug", "image": "evil.io/busybox"}]);
-        let got: Vec<String> = paths(&create_pod(ADMIN, p))
-            .into_iter()
-            .map(|(_, path)| path)
-            .collect();
         assert_eq!(
-            got,
+            image_paths(p),
             [
                 "spec.initContainers[0].image",
                 "spec.containers[1].image",
