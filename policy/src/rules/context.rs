@@ -17,9 +17,9 @@ pub struct Context<'r, 'a> {
     /// False for an UPDATE that leaves the pod spec as it was (status, finalizers, labels):
     /// it cannot add privilege, and denying it would block controllers and the kubelet.
     pub pod_changed: bool,
-    /// Message parts, formatted once and only when a rule reports something.
     /// `namespace` is the runners namespace (asked by most rules, so compared once).
     in_runners_namespace: bool,
+    /// Message parts, formatted once and only when a rule reports something.
     object_ref: OnceCell<String>,
     who: OnceCell<String>,
 }
