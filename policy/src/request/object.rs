@@ -2,7 +2,7 @@
 
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError};
-use super::pod::{Container, ContainerList, EnvVar, ObjectMeta, PodSpec};
+use super::pod::{Container, ContainerList, Containers, EnvVar, ObjectMeta, PodSpec};
 use json_tape::from_json;
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
@@ -37,16 +37,48 @@ pub struct PodView<'o, 'a> {
 impl<'o, 'a> PodView<'o, 'a> {
     /// Every env var of every container, with where it sits (formatted only when a rule reports
     /// it: a job pod carries dozens of CI variables per container) and its container.
-    pub fn env_vars(
-        &self,
-    ) -> impl Iterator<Item = (EnvPath, &'o Container<'a>, &'o EnvVar<'a>)> + 'o {
-        let prefix = self.prefix;
-        self.spec.all_containers().flat_map(move |(list, i, c)| {
-            c.env
-                .iter()
-                .enumerate()
-                .map(move |(j, env)| (EnvPath { prefix, list, i, j }, c, env))
-        })
+    pub fn env_vars(&self) -> EnvVars<'o, 'a> {
+        EnvVars {
+            prefix: self.prefix,
+            containers: self.spec.all_containers(),
+            current: None,
+            next: 0,
+        }
+    }
+}
+
+/// The env vars of a pod's containers: a cursor, like [`Containers`] (several rules walk every
+/// env var, and a job pod has dozens).
+#[derive(Debug, Clone)]
+pub struct EnvVars<'o, 'a> {
+    prefix: &'static str,
+    containers: Containers<'o, 'a>,
+    /// The container being walked, and the index of its next env var.
+    current: Option<(ContainerList, usize, &'o Container<'a>)>,
+    next: usize,
+}
+
+impl<'o, 'a> Iterator for EnvVars<'o, 'a> {
+    type Item = (EnvPath, &'o Container<'a>, &'o EnvVar<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((list, i, c)) = self.current
+                && let Some(env) = c.env.get(self.next)
+            {
+                let j = self.next;
+                self.next = j.saturating_add(1);
+                let at = EnvPath {
+                    prefix: self.prefix,
+                    list,
+                    i,
+                    j,
+                };
+                return Some((at, c, env));
+            }
+            self.current = Some(self.containers.next()?);
+            self.next = 0;
+        }
     }
 }
 
