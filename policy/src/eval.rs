@@ -193,11 +193,12 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
             );
         }
     };
-    let runner = settings.runner_for(username).map(|r| r.runner_type);
+    let requester = settings.runner_for(username);
+    let runner = requester.map(|r| r.runner_type);
     if settings.exempt_users.iter().any(|u| u == username) {
         return Decision::from_violations(runner, Vec::new());
     }
-    let Some(ctx) = Context::new(request, &object, settings) else {
+    let Some(ctx) = Context::new(request, &object, settings, requester) else {
         return Decision::invalid("request.operation", "the request has no operation");
     };
     let violations = rules::run_all(&ctx);

@@ -30,6 +30,7 @@ impl<'r, 'a> Context<'r, 'a> {
         request: &'r AdmissionRequest<'a>,
         object: &'r Object<'a>,
         settings: &'r Settings,
+        requester: Option<&'r Runner>,
     ) -> Option<Self> {
         let operation = request.operation?;
         let namespace = request
@@ -53,7 +54,7 @@ impl<'r, 'a> Context<'r, 'a> {
             operation,
             object,
             settings,
-            requester: settings.runner_for(request.username()),
+            requester,
             namespace,
             pod_changed,
             in_runners_namespace: namespace == settings.runners_namespace,
