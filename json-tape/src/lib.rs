@@ -866,7 +866,22 @@ pub struct Keys<'k> {
     pub slots: &'k [u8],
 }
 
-impl Keys<'_> {
+impl<'k> Keys<'k> {
+    /// The keys `names`, with their signatures and the table built over them.
+    pub const fn new<const N: usize, const S: usize>(
+        names: &'k [&'k str; N],
+        sigs: &'k [u32; N],
+        table: &'k KeyTable<S>,
+    ) -> Self {
+        Keys {
+            names,
+            sigs,
+            mult: table.mult,
+            shift: table.shift,
+            slots: &table.slots,
+        }
+    }
+
     /// The index of the key `key`, if it is one of these.
     #[inline(always)]
     fn find(&self, key: &[u8]) -> Option<usize> {
@@ -999,13 +1014,7 @@ macro_rules! from_json {
                 const SIGS: [u32; N] = $crate::signatures(&KEYS);
                 const SIZE: usize = $crate::table_size(N);
                 const TABLE: $crate::KeyTable<SIZE> = $crate::KeyTable::build(&SIGS);
-                const FIELDS: $crate::Keys<'static> = $crate::Keys {
-                    names: &KEYS,
-                    sigs: &SIGS,
-                    mult: TABLE.mult,
-                    shift: TABLE.shift,
-                    slots: &TABLE.slots,
-                };
+                const FIELDS: $crate::Keys<'static> = $crate::Keys::new(&KEYS, &SIGS, &TABLE);
                 let mut out = Self::default();
                 let Self { $($field,)* .. } = &mut out;
                 $crate::read_fields(v, &FIELDS, &mut [$($field as &mut dyn $crate::Slot<'a>),*])?;
@@ -1054,13 +1063,7 @@ mod tests {
     fn find_all<const N: usize, const S: usize>(names: [&str; N], probes: &[&str]) {
         let sigs = signatures(&names);
         let table = KeyTable::<S>::build(&sigs);
-        let keys = Keys {
-            names: &names,
-            sigs: &sigs,
-            mult: table.mult,
-            shift: table.shift,
-            slots: &table.slots,
-        };
+        let keys = Keys::new(&names, &sigs, &table);
         for (i, name) in names.iter().enumerate() {
             assert_eq!(keys.find(name.as_bytes()), Some(i), "{name}");
         }
