@@ -459,22 +459,46 @@ fn ws_run(b: &[u8], mut i: usize) -> usize {
     }
 }
 
-/// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\` or a
+/// The bytes of `w` that a string scan must look at (`"`, `\\` or a control character), each
+/// flagged by its high bit. The classic SWAR tests: the lowest flagged byte is exact (borrows
+/// only flag bytes above it), so its position is the answer.
+#[inline(always)]
+fn special(w: u64) -> u64 {
+    const ONES: u64 = splat(1);
+    const HIGH: u64 = splat(0x80);
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    zero(w ^ splat(b'"')) | zero(w ^ splat(b'\\')) | (w.wrapping_sub(splat(0x20)) & !w & HIGH)
+}
+
+/// [`plain_run`] for the short runs most Kubernetes strings are: the first two words are
+/// looked at without a loop (each loop iteration also polls the host's time limit), and only
+/// a longer run falls back to the loop.
+#[inline(always)]
+fn short_run(b: &[u8], j: usize) -> usize {
+    if let Some(w) = word(b, j) {
+        let s = special(w);
+        if s != 0 {
+            return j + (s.trailing_zeros() / 8) as usize;
+        }
+        if let Some(w) = word(b, j + 8) {
+            let s = special(w);
+            if s != 0 {
+                return j + 8 + (s.trailing_zeros() / 8) as usize;
+            }
+        }
+    }
+    plain_run(b, j)
+}
+
+/// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\\` or a
 /// control character), eight bytes at a time: most of a Kubernetes object is string bytes. These
 /// are also the bytes a JSON writer must escape.
 #[inline]
 pub fn plain_run(b: &[u8], mut j: usize) -> usize {
-    const ONES: u64 = splat(1);
-    const HIGH: u64 = splat(0x80);
-    // The classic SWAR tests: the lowest flagged byte is exact (borrows only flag bytes above
-    // it), so its position is the answer.
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     while let Some(w) = word(b, j) {
-        let special = zero(w ^ splat(b'"'))
-            | zero(w ^ splat(b'\\'))
-            | (w.wrapping_sub(splat(0x20)) & !w & HIGH);
-        if special != 0 {
-            return j + (special.trailing_zeros() / 8) as usize;
+        let s = special(w);
+        if s != 0 {
+            return j + (s.trailing_zeros() / 8) as usize;
         }
         j += 8;
     }
@@ -640,10 +664,22 @@ impl<'b> Tape<'b> {
         Ok(ws(b, i + 1))
     }
 
+    /// The string whose opening quote is at `i`; returns where it ends.
     #[inline(always)] // one scanner loop without calls: results stay in registers
     fn string(&mut self, i: usize) -> Result<usize, Syntax> {
+        let j = short_run(self.b, i + 1);
+        if self.b.get(j) == Some(&b'"') {
+            self.push(Kind::String, i, j + 1, false);
+            return Ok(j + 1);
+        }
+        self.string_rest(i, j)
+    }
+
+    /// The rest of a string that is long or has escapes, from `j`, the first byte of it a
+    /// plain run did not cover.
+    #[inline(never)]
+    fn string_rest(&mut self, i: usize, mut j: usize) -> Result<usize, Syntax> {
         let b = self.b;
-        let mut j = i + 1;
         let mut escaped = false;
         loop {
             j = plain_run(b, j);
@@ -965,16 +1001,36 @@ fn find_signature(sigs: &[u32], from: usize, sig: u32) -> usize {
     from + rest.iter().position(|&s| s == sig).unwrap_or(rest.len())
 }
 
-/// Byte equality eight bytes at a time, without a `memcmp` call (a byte loop in wasm).
+/// Byte equality without a `memcmp` call (a byte loop in wasm). Texts of up to 16 bytes (most
+/// keys and names) are compared without a loop, as two words that may overlap: a loop
+/// iteration also polls the host's time limit.
 #[inline]
 pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let ((a_words, a_tail), (b_words, b_tail)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
-    a.len() == b.len()
-        && a_words
-            .iter()
-            .zip(b_words)
-            .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y))
-        && a_tail.iter().zip(b_tail).all(|(x, y)| x == y)
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let tail = n - 8;
+        let mut i = 0;
+        while i < tail {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        return word(a, tail) == word(b, tail);
+    }
+    if n >= 4 {
+        let half = |s: &[u8], i: usize| {
+            s.get(i..)
+                .and_then(<[u8]>::first_chunk::<4>)
+                .map(|c| u32::from_le_bytes(*c))
+        };
+        return half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4);
+    }
+    // 0 to 3 bytes: the first, middle and last byte cover them all.
+    n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
 }
 
 /// A key's signature: its length, first and last byte. Model keys are short and distinct, so
@@ -1243,6 +1299,20 @@ mod tests {
     fn bytes_compare(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
         assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), equal);
         assert_eq!(a == b, equal);
+    }
+
+    /// Every length around the word sizes, with one byte changed at every position.
+    #[test]
+    fn bytes_compare_at_every_position() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same_bytes(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {at}");
+            }
+        }
     }
 
     #[test]
