@@ -1189,6 +1189,33 @@ mod tests {
         }
     }
 
+    /// Strings of every length around the scanner's two-word shortcut, with a byte that ends
+    /// or breaks the plain run (quote, backslash escape, control character) at every position,
+    /// as the last value of a document and followed by more: read as serde_json reads them.
+    #[test]
+    fn strings_of_every_length_read_as_serde_json_reads_them() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for special in ["\\\"", "\\n", "\\u00e9", "\\x", "\u{1}", "\""] {
+                    let mut inner = "a".repeat(len);
+                    inner.insert_str(at, special);
+                    for text in [format!("\"{inner}\""), format!("[\"{inner}\", 1]")] {
+                        let ours = Doc::parse(text.as_bytes());
+                        let theirs = serde_json::from_str::<serde_json::Value>(&text);
+                        assert_eq!(ours.is_ok(), theirs.is_ok(), "{text:?}");
+                        let (Ok(doc), Ok(value)) = (ours, theirs) else {
+                            continue;
+                        };
+                        let string = value.as_str().or_else(|| value[0].as_str());
+                        let root = doc.root();
+                        let first = root.items().next().unwrap_or(root);
+                        assert_eq!(first.as_str().as_deref(), string, "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn deep_nesting_is_refused_without_recursion() {
         let deep = "[".repeat(100_000);
