@@ -23,6 +23,10 @@
 
 use std::borrow::Cow;
 
+mod bytes;
+pub use bytes::{find_byte, rfind_byte, same_bytes};
+use bytes::{splat, word};
+
 /// A string read from the document: borrowed unless it had escapes.
 pub type Str<'a> = Cow<'a, str>;
 
@@ -414,19 +418,6 @@ fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
         return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
     }
     std::str::from_utf8(bytes)
-}
-
-/// Eight copies of a byte.
-const fn splat(byte: u8) -> u64 {
-    0x0101_0101_0101_0101 * byte as u64
-}
-
-/// The eight bytes at `i` as one little-endian word (one load in wasm).
-#[inline(always)]
-fn word(b: &[u8], i: usize) -> Option<u64> {
-    b.get(i..)
-        .and_then(<[u8]>::first_chunk::<8>)
-        .map(|c| u64::from_le_bytes(*c))
 }
 
 /// Skips whitespace. Compact JSON (what the API server sends) has none, so the first test
@@ -1001,38 +992,6 @@ fn find_signature(sigs: &[u32], from: usize, sig: u32) -> usize {
     from + rest.iter().position(|&s| s == sig).unwrap_or(rest.len())
 }
 
-/// Byte equality without a `memcmp` call (a byte loop in wasm). Texts of up to 16 bytes (most
-/// keys and names) are compared without a loop, as two words that may overlap: a loop
-/// iteration also polls the host's time limit.
-#[inline]
-pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if n >= 8 {
-        let tail = n - 8;
-        let mut i = 0;
-        while i < tail {
-            if word(a, i) != word(b, i) {
-                return false;
-            }
-            i += 8;
-        }
-        return word(a, tail) == word(b, tail);
-    }
-    if n >= 4 {
-        let half = |s: &[u8], i: usize| {
-            s.get(i..)
-                .and_then(<[u8]>::first_chunk::<4>)
-                .map(|c| u32::from_le_bytes(*c))
-        };
-        return half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4);
-    }
-    // 0 to 3 bytes: the first, middle and last byte cover them all.
-    n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
-}
-
 /// A key's signature: its length, first and last byte. Model keys are short and distinct, so
 /// two keys rarely share one; comparing signatures first makes a field lookup a scan of words.
 #[inline]
@@ -1312,34 +1271,6 @@ mod tests {
             root.len_hint(),
             root.items().count().max(root.entries().count())
         );
-    }
-
-    #[rstest]
-    #[case::empty("", "", true)]
-    #[case::short("abc", "abc", true)]
-    #[case::short_differs("abc", "abd", false)]
-    #[case::one_word("abcdefgh", "abcdefgh", true)]
-    #[case::word_differs("abcdefgh", "abcdefgX", false)]
-    #[case::tail_differs("abcdefghij", "abcdefghiX", false)]
-    #[case::lengths_differ("abcdefgh", "abcdefghi", false)]
-    #[case::long("0123456789abcdef0123", "0123456789abcdef0123", true)]
-    fn bytes_compare(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
-        assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), equal);
-        assert_eq!(a == b, equal);
-    }
-
-    /// Every length around the word sizes, with one byte changed at every position.
-    #[test]
-    fn bytes_compare_at_every_position() {
-        for n in 0..40 {
-            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
-            assert!(same_bytes(&a, &a.clone()), "{n}");
-            for at in 0..n {
-                let mut b = a.clone();
-                b[at] ^= 0x20;
-                assert!(!same_bytes(&a, &b), "length {n}, byte {at}");
-            }
-        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Only the registry decides whether an image may run, so the parser is strict: a reference it
 //! cannot read is an error, and the caller denies it (fail closed) instead of guessing a registry.
 
+use crate::request::json::{find_byte, rfind_byte};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -242,21 +243,21 @@ fn is_image_id(name: &str) -> bool {
 /// bytes directly: core's `split_once(char)` goes through its generic searcher, which costs
 /// more than the short strings of an image reference are long.
 fn split_first(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|b| b == sep)?;
+    let i = find_byte(s.as_bytes(), sep)?;
     let (before, at) = s.split_at_checked(i)?;
     Some((before, at.get(1..)?))
 }
 
 /// `s` around its last `sep` (an ASCII byte).
 fn split_last(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().rposition(|b| b == sep)?;
+    let i = rfind_byte(s.as_bytes(), sep)?;
     let (before, at) = s.split_at_checked(i)?;
     Some((before, at.get(1..)?))
 }
 
 /// Whether `s` contains the ASCII byte `b`.
 fn has(s: &str, b: u8) -> bool {
-    s.bytes().any(|c| c == b)
+    find_byte(s.as_bytes(), b).is_some()
 }
 
 #[cfg(test)]

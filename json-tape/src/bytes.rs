@@ -1,0 +1,144 @@
+//! Byte routines a word at a time, for the module's hot paths: in wasm, core's byte loops cost
+//! a poll of the host's time limit per byte, and `memcmp` is a byte loop.
+
+/// Eight copies of a byte.
+pub(crate) const fn splat(byte: u8) -> u64 {
+    0x0101_0101_0101_0101 * byte as u64
+}
+
+/// The eight bytes at `i` as one little-endian word (one load in wasm).
+#[inline(always)]
+pub(crate) fn word(b: &[u8], i: usize) -> Option<u64> {
+    b.get(i..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map(|c| u64::from_le_bytes(*c))
+}
+
+/// The bytes of `w` equal to `byte`, each flagged by its high bit. Exact for every byte (no
+/// borrow crosses bytes), so the highest flag is as right as the lowest.
+#[inline(always)]
+fn equal_bytes(w: u64, byte: u8) -> u64 {
+    const LOW7: u64 = splat(0x7f);
+    let x = w ^ splat(byte);
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// The offset of the first `byte` in `s`.
+#[inline]
+pub fn find_byte(s: &[u8], byte: u8) -> Option<usize> {
+    let mut i = 0;
+    while let Some(w) = word(s, i) {
+        let hit = equal_bytes(w, byte);
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = s.get(i..)?;
+    rest.iter().position(|&b| b == byte).map(|at| i + at)
+}
+
+/// The offset of the last `byte` in `s`.
+#[inline]
+pub fn rfind_byte(s: &[u8], byte: u8) -> Option<usize> {
+    let mut end = s.len();
+    while end >= 8 {
+        let hit = word(s, end - 8).map_or(0, |w| equal_bytes(w, byte));
+        if hit != 0 {
+            return Some(end - 8 + (7 - hit.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    s.get(..end)?.iter().rposition(|&b| b == byte)
+}
+
+/// Byte equality without a `memcmp` call (a byte loop in wasm). Texts of up to 16 bytes (most
+/// keys and names) are compared without a loop, as two words that may overlap: a loop
+/// iteration also polls the host's time limit.
+#[inline]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let tail = n - 8;
+        let mut i = 0;
+        while i < tail {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        return word(a, tail) == word(b, tail);
+    }
+    if n >= 4 {
+        let half = |s: &[u8], i: usize| {
+            s.get(i..)
+                .and_then(<[u8]>::first_chunk::<4>)
+                .map(|c| u32::from_le_bytes(*c))
+        };
+        return half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4);
+    }
+    // 0 to 3 bytes: the first, middle and last byte cover them all.
+    n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::empty("", "", true)]
+    #[case::short("abc", "abc", true)]
+    #[case::short_differs("abc", "abd", false)]
+    #[case::one_word("abcdefgh", "abcdefgh", true)]
+    #[case::word_differs("abcdefgh", "abcdefgX", false)]
+    #[case::tail_differs("abcdefghij", "abcdefghiX", false)]
+    #[case::lengths_differ("abcdefgh", "abcdefghi", false)]
+    #[case::long("0123456789abcdef0123", "0123456789abcdef0123", true)]
+    fn bytes_compare(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
+        assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), equal);
+        assert_eq!(a == b, equal);
+    }
+
+    /// Every length around the word sizes, with one byte changed at every position.
+    #[test]
+    fn bytes_compare_at_every_position() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same_bytes(&a, &a.clone()), "{n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {at}");
+            }
+        }
+    }
+
+    /// Every length around the word size, with the byte at every position (and twice).
+    #[test]
+    fn bytes_are_found_at_every_position() {
+        for n in 0..40 {
+            let plain = vec![b'a'; n];
+            assert_eq!(find_byte(&plain, b'/'), None);
+            assert_eq!(rfind_byte(&plain, b'/'), None);
+            for at in 0..n {
+                let mut s = plain.clone();
+                s[at] = b'/';
+                assert_eq!(find_byte(&s, b'/'), Some(at), "length {n}, at {at}");
+                assert_eq!(rfind_byte(&s, b'/'), Some(at), "length {n}, at {at}");
+                for other in at + 1..n {
+                    let mut t = s.clone();
+                    t[other] = b'/';
+                    assert_eq!(find_byte(&t, b'/'), Some(at), "{n}: {at}, {other}");
+                    assert_eq!(rfind_byte(&t, b'/'), Some(other), "{n}: {at}, {other}");
+                }
+            }
+        }
+        // Bytes next to the one sought (0x2e, 0x30, and with the high bit) are not it.
+        assert_eq!(find_byte(b".0\xaf\xff-abc/", b'/'), Some(8));
+        assert_eq!(rfind_byte(b"/.0\xaf\xffabcdefgh", b'/'), Some(0));
+    }
+}
