@@ -84,6 +84,17 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
 }
 
+/// `s` without `prefix`, if it starts with it ([`str::strip_prefix`] through [`same_bytes`]).
+#[inline]
+pub fn strip_prefix<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.as_bytes().get(..prefix.len())?;
+    if same_bytes(head, prefix.as_bytes()) {
+        s.get(prefix.len()..)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +126,18 @@ mod tests {
                 assert!(!same_bytes(&a, &b), "length {n}, byte {at}");
             }
         }
+    }
+
+    #[rstest]
+    #[case::prefix("system:serviceaccount:ns:sa", "system:serviceaccount:", Some("ns:sa"))]
+    #[case::whole("abc", "abc", Some(""))]
+    #[case::empty_prefix("abc", "", Some("abc"))]
+    #[case::differs("system:serviceaccounts:ns", "system:serviceaccount:", None)]
+    #[case::shorter("sys", "system:", None)]
+    #[case::multibyte_differs("é", "è", None)]
+    fn prefixes_are_stripped(#[case] s: &str, #[case] prefix: &str, #[case] rest: Option<&str>) {
+        assert_eq!(strip_prefix(s, prefix), rest);
+        assert_eq!(s.strip_prefix(prefix), rest);
     }
 
     /// Every length around the word size, with the byte at every position (and twice).

@@ -3,7 +3,7 @@
 use crate::Entrypoint;
 use crate::decision::{Decision, RuleName, Violation};
 use crate::dialect::Answer;
-use crate::request::json::{Doc, Json, Kind};
+use crate::request::json::{Doc, Json, Kind, same_bytes};
 use crate::request::{Dialect, Input, Object};
 use crate::rules::{self, Context};
 use crate::settings::{Settings, Source};
@@ -195,7 +195,11 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
     };
     let requester = settings.runner_for(username);
     let runner = requester.map(|r| r.runner_type);
-    if settings.exempt_users.iter().any(|u| u == username) {
+    if settings
+        .exempt_users
+        .iter()
+        .any(|u| same_bytes(u.as_bytes(), username.as_bytes()))
+    {
         return Decision::from_violations(runner, Vec::new());
     }
     let Some(ctx) = Context::new(request, &object, settings, requester) else {

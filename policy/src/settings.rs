@@ -1,7 +1,7 @@
 //! Settings: the same camelCase object in every engine, validated with every problem reported
 //! at once.
 
-use crate::request::json::{Json, Kind};
+use crate::request::json::{Json, Kind, same_bytes, strip_prefix};
 
 /// The five runner types of the fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -200,11 +200,11 @@ impl Settings {
 
     /// The runner whose manager authenticates as `username`, if any.
     pub fn runner_for(&self, username: &str) -> Option<&Runner> {
-        let sa = username
-            .strip_prefix("system:serviceaccount:")?
-            .strip_prefix(self.runners_namespace.as_str())?
-            .strip_prefix(':')?;
-        self.runners.iter().find(|r| r.service_account == sa)
+        let sa = strip_prefix(username, "system:serviceaccount:")?;
+        let sa = strip_prefix(sa, &self.runners_namespace)?.strip_prefix(':')?;
+        self.runners
+            .iter()
+            .find(|r| same_bytes(r.service_account.as_bytes(), sa.as_bytes()))
     }
 
     /// The runner that owns this ServiceAccount (in the runners namespace), if any.

@@ -4,6 +4,7 @@
 
 use super::Context;
 use crate::decision::{RuleName, Violation};
+use crate::request::json::strip_prefix;
 use crate::request::pod::{Container, Handler, ProfileRef, SeLinuxOptions};
 use crate::settings::DindPrivilegedContainers;
 
@@ -251,7 +252,7 @@ fn pod_level(
         .map(|(_, _, c)| c.name.as_ref())
         .collect();
     for (key, value) in pod.meta.annotations.iter() {
-        if let Some(container) = key.strip_prefix(APPARMOR_ANNOTATION)
+        if let Some(container) = strip_prefix(key, APPARMOR_ANNOTATION)
             && !names.contains(&container)
             && !apparmor_annotation_allowed(value)
         {

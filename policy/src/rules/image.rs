@@ -4,7 +4,7 @@
 //! Only the registry decides whether an image may run, so the parser is strict: a reference it
 //! cannot read is an error, and the caller denies it (fail closed) instead of guessing a registry.
 
-use crate::request::json::{find_byte, rfind_byte};
+use crate::request::json::{find_byte, rfind_byte, same_bytes};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -77,7 +77,10 @@ pub fn normalise_registry(registry: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(registry)
     };
-    if DOCKER_HUB_ALIASES.contains(&lower.as_ref()) {
+    if DOCKER_HUB_ALIASES
+        .iter()
+        .any(|a| same_bytes(a.as_bytes(), lower.as_bytes()))
+    {
         Cow::Borrowed(DOCKER_HUB)
     } else {
         lower

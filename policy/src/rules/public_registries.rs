@@ -44,7 +44,11 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             continue;
         }
         let what = match image::parse(written) {
-            Ok(r) if allowed.contains(&r.registry) => {
+            Ok(r)
+                if allowed
+                    .iter()
+                    .any(|a| same_bytes(a.as_bytes(), r.registry.as_bytes())) =>
+            {
                 passed.push(written);
                 continue;
             }
