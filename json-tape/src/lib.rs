@@ -450,7 +450,7 @@ fn ws_run(b: &[u8], mut i: usize) -> usize {
     }
 }
 
-/// The bytes of `w` that a string scan must look at (`"`, `\\` or a control character), each
+/// The bytes of `w` that a string scan must look at (`"`, `\` or a control character), each
 /// flagged by its high bit. The classic SWAR tests: the lowest flagged byte is exact (borrows
 /// only flag bytes above it), so its position is the answer.
 #[inline(always)]
@@ -481,7 +481,7 @@ fn short_run(b: &[u8], j: usize) -> usize {
     plain_run(b, j)
 }
 
-/// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\\` or a
+/// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\` or a
 /// control character), eight bytes at a time: most of a Kubernetes object is string bytes. These
 /// are also the bytes a JSON writer must escape.
 #[inline]
