@@ -84,6 +84,13 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
 }
 
+/// Whether `s` is one of `list`, compared through [`same_bytes`].
+#[inline]
+pub fn is_one_of<S: AsRef<str>>(s: &str, list: &[S]) -> bool {
+    list.iter()
+        .any(|item| same_bytes(item.as_ref().as_bytes(), s.as_bytes()))
+}
+
 /// `s` without `prefix`, if it starts with it ([`str::strip_prefix`] through [`same_bytes`]).
 #[inline]
 pub fn strip_prefix<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
@@ -138,6 +145,15 @@ mod tests {
     fn prefixes_are_stripped(#[case] s: &str, #[case] prefix: &str, #[case] rest: Option<&str>) {
         assert_eq!(strip_prefix(s, prefix), rest);
         assert_eq!(s.strip_prefix(prefix), rest);
+    }
+
+    #[test]
+    fn membership_compares_whole_texts() {
+        let list = ["docker.io", "registry.gitlab.com"];
+        assert!(is_one_of("registry.gitlab.com", &list));
+        assert!(!is_one_of("registry.gitlab.co", &list));
+        assert!(!is_one_of("registry.gitlab.com.evil.io", &list));
+        assert!(!is_one_of("docker.io", &[] as &[&str]));
     }
 
     /// Every length around the word size, with the byte at every position (and twice).

@@ -24,7 +24,7 @@
 use std::borrow::Cow;
 
 mod bytes;
-pub use bytes::{find_byte, rfind_byte, same_bytes, strip_prefix};
+pub use bytes::{find_byte, is_one_of, rfind_byte, same_bytes, strip_prefix};
 use bytes::{splat, word};
 
 /// A string read from the document: borrowed unless it had escapes.

@@ -3,7 +3,7 @@
 use crate::Entrypoint;
 use crate::decision::{Decision, RuleName, Violation};
 use crate::dialect::Answer;
-use crate::request::json::{Doc, Json, Kind, same_bytes};
+use crate::request::json::{Doc, Json, Kind, is_one_of};
 use crate::request::{Dialect, Input, Object};
 use crate::rules::{self, Context};
 use crate::settings::{Settings, Source};
@@ -195,11 +195,7 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
     };
     let requester = settings.runner_for(username);
     let runner = requester.map(|r| r.runner_type);
-    if settings
-        .exempt_users
-        .iter()
-        .any(|u| same_bytes(u.as_bytes(), username.as_bytes()))
-    {
+    if is_one_of(username, &settings.exempt_users) {
         return Decision::from_violations(runner, Vec::new());
     }
     let Some(ctx) = Context::new(request, &object, settings, requester) else {

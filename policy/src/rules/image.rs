@@ -4,7 +4,7 @@
 //! Only the registry decides whether an image may run, so the parser is strict: a reference it
 //! cannot read is an error, and the caller denies it (fail closed) instead of guessing a registry.
 
-use crate::request::json::{find_byte, rfind_byte, same_bytes};
+use crate::request::json::{find_byte, is_one_of, rfind_byte};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -77,10 +77,7 @@ pub fn normalise_registry(registry: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(registry)
     };
-    if DOCKER_HUB_ALIASES
-        .iter()
-        .any(|a| same_bytes(a.as_bytes(), lower.as_bytes()))
-    {
+    if is_one_of(&lower, &DOCKER_HUB_ALIASES) {
         Cow::Borrowed(DOCKER_HUB)
     } else {
         lower

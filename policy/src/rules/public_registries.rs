@@ -5,7 +5,7 @@
 use super::Context;
 use super::image::{self, normalise_registry};
 use crate::decision::{RuleName, Violation};
-use crate::request::json::same_bytes;
+use crate::request::json::{is_one_of, same_bytes};
 
 const RULE: RuleName = RuleName::PublicRegistries;
 
@@ -44,11 +44,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             continue;
         }
         let what = match image::parse(written) {
-            Ok(r)
-                if allowed
-                    .iter()
-                    .any(|a| same_bytes(a.as_bytes(), r.registry.as_bytes())) =>
-            {
+            Ok(r) if is_one_of(&r.registry, &allowed) => {
                 passed.push(written);
                 continue;
             }
