@@ -3,9 +3,11 @@
 //! tape, straight into the request model.
 //!
 //! serde's derived deserialisers cost about 3 KB of wasm per struct and made the module 370 KB;
-//! this reader and the model's `from_json!` impls do the same job in a fraction of that. The
-//! tape makes every later step O(1) per value: skipping a field no rule reads is one lookup, and
-//! no byte is scanned twice.
+//! this reader and the model's `from_json!` impls do the same job in a fraction of that, and
+//! faster: serde_json reading the dind job pod's model fields took 243,205 instructions in
+//! wasmtime, against 220,113 for the module's whole evaluation (README, Known gaps). The tape
+//! makes every later step O(1) per value: skipping a field no rule reads is one lookup, and no
+//! byte is scanned twice.
 
 // The policy crate's lint wall holds here too: this code runs inside the module, where a panic
 // is a trap that crosses the ABI. Tests may relax it.
