@@ -6,7 +6,7 @@ use crate::dialect::Answer;
 use crate::request::json::{Doc, Json, Kind, is_one_of};
 use crate::request::{Dialect, Input, Object};
 use crate::rules::{self, Context};
-use crate::settings::{Settings, Source};
+use crate::settings::{ENGINE_KEYS, Settings, Source};
 
 /// Evaluates one request.
 ///
@@ -145,9 +145,7 @@ fn read_settings(value: Option<Json<'_>>, source: Source) -> DataSettings {
     let invalid = |path: &str, msg: String| vec![Violation::new(RuleName::ValidRequest, path, msg)];
     let empty = value.is_none_or(|v| match v.kind() {
         Kind::Null => true,
-        Kind::Object => v
-            .entries()
-            .all(|(k, _)| k == "kubernetes" || k == "inventory"),
+        Kind::Object => v.entries().all(|(k, _)| ENGINE_KEYS.contains(&k.as_ref())),
         _ => false,
     });
     let Some(value) = value.filter(|_| !empty) else {

@@ -69,7 +69,7 @@ pub struct Settings {
 }
 
 /// Keys that engines add to the data document beside the settings.
-const ENGINE_KEYS: [&str; 2] = ["kubernetes", "inventory"];
+pub const ENGINE_KEYS: [&str; 2] = ["kubernetes", "inventory"];
 
 const KNOWN_KEYS: [&str; 10] = [
     "org",
