@@ -6,6 +6,7 @@
 //! - [`documents`]: reading JSON, multi-document YAML and JSON lines; finding AdmissionReviews.
 //! - [`decision`]: the typed `runners/decision` result.
 //! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
+//! - [`fuzzing`]: the properties every input must keep, for the fuzz targets and their replays.
 //! - [`conformance`]: agreement with the Pod Security Admission and gatekeeper-library corpora.
 //! - [`cli`]: the `runner-policy` commands.
 
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod conformance;
 pub mod decision;
 pub mod documents;
+pub mod fuzzing;
 pub mod host;
 pub mod rego;
 pub mod settings;

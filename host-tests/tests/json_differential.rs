@@ -6,7 +6,7 @@
 //! the bytes that matter to JSON), and short texts from that alphabet. Nesting stays below
 //! serde_json's recursion limit of 128 (the reader's own limit is 256).
 
-use policy::request::json::Doc;
+use host_tests::fuzzing::json_readers_agree;
 use proptest::prelude::*;
 
 /// Bytes that change how JSON reads: structure, literals, numbers, escapes, whitespace, a
@@ -64,56 +64,8 @@ fn apply(mut text: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
     text
 }
 
-/// `text` with every `\uXXXX` escape of a surrogate written as `\uFFFD`, so that serde_json
-/// reads what Go reads (a well-formed pair becomes two replacement characters, which changes no
-/// verdict).
-fn surrogates_replaced(text: &[u8]) -> Vec<u8> {
-    let mut out = text.to_vec();
-    let mut i = 0;
-    while i < out.len() {
-        if out[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        let hex = out
-            .get(i + 2..i + 6)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        let code = hex.and_then(|h| u32::from_str_radix(h, 16).ok());
-        if out.get(i + 1) == Some(&b'u') && code.is_some_and(|c| (0xD800..0xE000).contains(&c)) {
-            out[i + 2..i + 6].copy_from_slice(b"FFFD");
-            i += 6;
-        } else {
-            i += 2;
-        }
-    }
-    out
-}
-
 fn agree(text: &[u8]) -> Result<(), TestCaseError> {
-    let ours = Doc::parse(text).is_ok();
-    // serde_json's full parse (its `IgnoredAny` skips strings without checking UTF-8), with two
-    // readings of Go's `encoding/json`, the API server's decoder: a number too large for an f64
-    // is still JSON, and a surrogate escape that is not part of a pair reads as U+FFFD.
-    let go_text = surrogates_replaced(text);
-    let theirs = match serde_json::from_slice::<serde_json::Value>(&go_text) {
-        Ok(_) => true,
-        // The f64 stopped the parse: the rest is checked by skipping values (which reads numbers
-        // as syntax only, and strings without their UTF-8, checked apart).
-        Err(e) if e.to_string().starts_with("number out of range") => {
-            serde_json::from_slice::<serde::de::IgnoredAny>(&go_text).is_ok()
-                && std::str::from_utf8(text).is_ok()
-        }
-        Err(_) => false,
-    };
-    prop_assert_eq!(
-        ours,
-        theirs,
-        "reader {} but serde_json {}: {:?}",
-        if ours { "accepts" } else { "refuses" },
-        if theirs { "accepts" } else { "refuses" },
-        String::from_utf8_lossy(text)
-    );
-    Ok(())
+    json_readers_agree(text).map_err(TestCaseError::fail)
 }
 
 proptest! {

@@ -2,6 +2,7 @@
 
 mod bundle;
 mod dist;
+mod fuzz;
 mod gatekeeper;
 mod kubewarden;
 mod rego_constants;
@@ -18,7 +19,10 @@ tasks:
                     (--check: fail if they are stale)
   gatekeeper [--check] regenerate policy/rego/constants.rego and bundles/gatekeeper/
                     (--check: fail if they are stale)
-  test              every check of the project (what CI runs), installing npm packages";
+  test              every check of the project (what CI runs), installing npm packages
+  fuzz [TARGET...] [--seconds N]
+                    coverage-guided fuzzing (nightly + cargo-fuzz) of json, evaluate,
+                    settings and module, N seconds each (default 60)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +32,7 @@ fn main() -> Result<()> {
         Some("requests") => requests::run(&rest),
         Some("gatekeeper") => gatekeeper::run(&rest),
         Some("test") => test::run(&rest),
+        Some("fuzz") => fuzz::run(&rest),
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             Ok(())

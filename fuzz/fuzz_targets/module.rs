@@ -1,0 +1,23 @@
+//! Any bytes through the built module in wasmtime (`bundles/dist/policy.wasm`, or
+//! `$RUNNER_POLICY_MODULE`): see `ModuleChecker::evaluation`.
+#![no_main]
+
+use std::cell::RefCell;
+
+use host_tests::fuzzing::ModuleChecker;
+use host_tests::host::default_module_path;
+use libfuzzer_sys::fuzz_target;
+
+thread_local! {
+    static CHECKER: RefCell<ModuleChecker> = RefCell::new(
+        ModuleChecker::new(&default_module_path()).unwrap_or_else(|e| panic!("{e:#}")),
+    );
+}
+
+fuzz_target!(|input: &[u8]| {
+    CHECKER.with_borrow_mut(|checker| {
+        if let Err(broken) = checker.evaluation(input) {
+            panic!("{broken}");
+        }
+    });
+});

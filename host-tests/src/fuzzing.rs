@@ -1,0 +1,391 @@
+//! Properties that must hold for every input, whatever its bytes.
+//!
+//! The fuzz targets in `fuzz/` (cargo-fuzz, nightly) call these on generated inputs, and
+//! `tests/fuzz_regressions.rs` (stable, part of `cargo xtask test`) calls them on the recorded
+//! requests and on every input kept under `fuzz/regressions/`. Each check returns the broken
+//! property as an `Err` with the input it broke on, so that a fuzzer's crash report and a failing
+//! test say the same thing.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use policy::Entrypoint;
+use policy::decision::RuleName;
+use policy::settings::ENGINE_KEYS;
+use serde_json::Value;
+
+use crate::decision::Decision;
+use crate::host::{EntrypointId, Policy, Runtime};
+
+/// serde_json's recursion limit: deeper texts are JSON it cannot judge.
+const SERDE_DEPTH: usize = 127;
+
+/// The recorded dind job pod: the request the settings target judges.
+const DIND_POD: &[u8] = include_bytes!("../requests/dind/job-pod.json");
+
+/// The fixed documents the checks evaluate against.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    /// The bundled example settings, as JSON text (the data document).
+    settings: Vec<u8>,
+    /// The recorded dind job pod's `request`, as a value (for Gatekeeper reviews).
+    dind_request: Value,
+}
+
+impl Checker {
+    /// Loads the example settings and the recorded dind pod.
+    ///
+    /// # Errors
+    /// When either bundled file does not parse (a broken checkout).
+    pub fn new() -> anyhow::Result<Self> {
+        let settings = serde_json::to_vec(&crate::settings::example()?)?;
+        let review: Value = serde_json::from_slice(DIND_POD)?;
+        let dind_request = review
+            .get("request")
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the recorded dind pod has no request"))?;
+        Ok(Checker {
+            settings,
+            dind_request,
+        })
+    }
+
+    /// `input` as the input document, with the example settings as data: every entrypoint
+    /// answers JSON of its shape, the three answers agree, the same input gets the same answer
+    /// twice, and text that is not JSON is denied by `valid-request`.
+    ///
+    /// # Errors
+    /// The property that does not hold, with the input.
+    pub fn evaluation(&self, input: &[u8]) -> Result<(), String> {
+        let decision = self.decision(input, &self.settings, "input")?;
+        if go_reads_json(input) == Some(false) && !decision.rules().contains(invalid()) {
+            return Err(broken(
+                "text that is not JSON was not denied by valid-request",
+                input,
+            ));
+        }
+        let violations = answer(Entrypoint::Violation, input, &self.settings)?;
+        check_violations(&violations, &decision).map_err(|e| broken(&e, input))?;
+        match answer(Entrypoint::Main, input, &self.settings)? {
+            list @ Value::Array(_) => check_violations(&list, &decision),
+            review => check_review(&review, &decision),
+        }
+        .map_err(|e| broken(&format!("runners/main: {e}"), input))
+    }
+
+    /// `data` as the settings, both as the data document and (when it is JSON) as a Gatekeeper
+    /// constraint's `parameters`, judging the recorded dind pod: a well-formed decision, and a
+    /// `valid-request` denial when the settings are not JSON.
+    ///
+    /// # Errors
+    /// The property that does not hold, with the settings text.
+    pub fn settings(&self, data: &[u8]) -> Result<(), String> {
+        let decision = self.decision(DIND_POD, data, "data")?;
+        if go_reads_json(data) == Some(false) && !decision.rules().contains(invalid()) {
+            return Err(broken(
+                "settings that are not JSON were not reported by valid-request",
+                data,
+            ));
+        }
+        // Engines add keys of their own to a data document (not to parameters), so only settings
+        // without them must read alike both ways.
+        let comparable = go_reads_json(data) == Some(true)
+            && serde_json::from_slice::<Value>(data).is_ok_and(|v| {
+                v.as_object()
+                    .is_none_or(|o| !ENGINE_KEYS.iter().any(|k| o.contains_key(*k)))
+            });
+        if !comparable {
+            return Ok(());
+        }
+        // The settings text is spliced in as it is (duplicate keys, escapes and all).
+        let mut input = br#"{"review":"#.to_vec();
+        input.extend(serde_json::to_vec(&self.dind_request).map_err(|e| e.to_string())?);
+        input.extend(br#","parameters":"#);
+        input.extend(data);
+        input.push(b'}');
+        let from_parameters = self.decision(&input, b"{}", "parameters")?;
+        if from_parameters.allowed != decision.allowed {
+            return Err(broken(
+                "the same settings decide differently as data and as parameters",
+                data,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `runners/decision` answer, checked for its shape and for determinism.
+    fn decision(&self, input: &[u8], data: &[u8], what: &str) -> Result<Decision, String> {
+        let value = answer(Entrypoint::Decision, input, data)?;
+        let again = answer(Entrypoint::Decision, input, data)?;
+        if value != again {
+            return Err(broken(
+                &format!("the same {what} was decided two ways"),
+                input,
+            ));
+        }
+        let decision = Decision::from_value(value).map_err(|e| broken(&format!("{e:#}"), input))?;
+        let known: BTreeSet<&str> = RuleName::ALL.iter().map(|r| r.as_str()).collect();
+        if decision.allowed != decision.violations.is_empty() {
+            return Err(broken(
+                "`allowed` disagrees with the violations list",
+                input,
+            ));
+        }
+        if let Some(v) = decision
+            .violations
+            .iter()
+            .find(|v| !known.contains(v.rule.as_str()) || v.msg.trim().is_empty())
+        {
+            return Err(broken(
+                &format!("a violation without a known rule or a message: {v:?}"),
+                input,
+            ));
+        }
+        Ok(decision)
+    }
+}
+
+/// The built module in wasmtime, held to the native build of the same rules.
+pub struct ModuleChecker {
+    policy: Policy,
+    entrypoints: Vec<(Entrypoint, EntrypointId)>,
+    settings: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl std::fmt::Debug for ModuleChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleChecker")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ModuleChecker {
+    /// Instantiates the module at `module` with the example settings as its data document.
+    ///
+    /// # Errors
+    /// When the module cannot be loaded or lacks an entrypoint.
+    pub fn new(module: &Path) -> anyhow::Result<Self> {
+        let settings = crate::settings::example()?;
+        let mut policy = Runtime::load(module)?.instantiate(&settings)?;
+        let entrypoints = Entrypoint::ALL
+            .into_iter()
+            .map(|e| Ok((e, policy.entrypoint(e.name())?)))
+            .collect::<anyhow::Result<_>>()?;
+        // Warm the module's settings cache so that every evaluation starts from the same state.
+        policy.evaluate(Entrypoint::Decision.name(), b"{}")?;
+        Ok(ModuleChecker {
+            policy,
+            entrypoints,
+            settings: serde_json::to_vec(&settings)?,
+            out: Vec::new(),
+        })
+    }
+
+    /// `input` through `opa_eval` at every entrypoint: the module never traps, answers a JSON
+    /// result set, and answers JSON input as the native build does. (Text that is not JSON may be
+    /// Rego value text, which only the module converts, so there a result set is all it owes.)
+    ///
+    /// # Errors
+    /// The property that does not hold, with the input.
+    pub fn evaluation(&mut self, input: &[u8]) -> Result<(), String> {
+        let is_json = policy::request::json::Doc::parse(input).is_ok();
+        for &(entrypoint, id) in &self.entrypoints {
+            let name = entrypoint.name();
+            self.policy
+                .eval_raw(id, input, &mut self.out)
+                .map_err(|e| broken(&format!("{name}: the module failed: {e:#}"), input))?;
+            let answer = crate::host::result_of(&self.out)
+                .map_err(|e| broken(&format!("{name}: the module's answer: {e:#}"), input))?;
+            if is_json {
+                let native = policy::evaluate(entrypoint, input, Some(&self.settings));
+                let native: Value = serde_json::from_str(&native).map_err(|e| e.to_string())?;
+                if answer != native {
+                    return Err(broken(
+                        &format!("{name}: the module answered {answer}, the native build {native}"),
+                        input,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The name of the rule every unreadable input must be denied by.
+fn invalid() -> &'static str {
+    RuleName::ValidRequest.as_str()
+}
+
+/// Evaluates at `entrypoint` natively and reads the answer as JSON.
+fn answer(entrypoint: Entrypoint, input: &[u8], data: &[u8]) -> Result<Value, String> {
+    let text = policy::evaluate(entrypoint, input, Some(data));
+    serde_json::from_str(&text).map_err(|e| {
+        broken(
+            &format!(
+                "{} answered text that is not JSON ({e}): {text}",
+                entrypoint.name()
+            ),
+            input,
+        )
+    })
+}
+
+/// A Gatekeeper violations list: one `{"msg", "details"}` per violation of the decision.
+fn check_violations(list: &Value, decision: &Decision) -> Result<(), String> {
+    let items = list
+        .as_array()
+        .ok_or("runners/violation did not answer a list")?;
+    if items.len() != decision.violations.len() {
+        return Err(format!(
+            "{} Gatekeeper violations for {} in the decision",
+            items.len(),
+            decision.violations.len()
+        ));
+    }
+    for (item, violation) in items.iter().zip(&decision.violations) {
+        if item.get("msg").and_then(Value::as_str) != Some(violation.msg.as_str()) {
+            return Err(format!("a Gatekeeper violation lost its message: {item}"));
+        }
+    }
+    Ok(())
+}
+
+/// An AdmissionReview answer whose `response.allowed` is the decision's.
+fn check_review(review: &Value, decision: &Decision) -> Result<(), String> {
+    let response = review
+        .get("response")
+        .ok_or("an AdmissionReview answer without a response")?;
+    if response.get("uid").and_then(Value::as_str).is_none() {
+        return Err("an AdmissionReview answer without a string uid".to_owned());
+    }
+    if response.get("allowed").and_then(Value::as_bool) != Some(decision.allowed) {
+        return Err(format!(
+            "response.allowed is not the decision's {}: {review}",
+            decision.allowed
+        ));
+    }
+    Ok(())
+}
+
+/// The message of a broken property, with the input (lossily, shortened).
+fn broken(what: &str, input: &[u8]) -> String {
+    let text = String::from_utf8_lossy(input);
+    let shown: String = text.chars().take(600).collect();
+    let more = if shown.len() < text.len() { " ..." } else { "" };
+    format!("{what}\ninput ({} bytes): {shown:?}{more}", input.len())
+}
+
+/// Whether Go's `encoding/json` (the API server's decoder) reads `text` as JSON, told by
+/// serde_json with two readings of Go's: a number too large for an f64 is still JSON, and a
+/// surrogate escape that is not part of a pair reads as U+FFFD. `None` for texts nested deeper
+/// than serde_json's recursion limit.
+pub fn go_reads_json(text: &[u8]) -> Option<bool> {
+    if nesting(text) > SERDE_DEPTH {
+        return None;
+    }
+    let go_text = surrogates_replaced(text);
+    Some(match serde_json::from_slice::<Value>(&go_text) {
+        Ok(_) => true,
+        // The f64 stopped the parse: the rest is checked by skipping values (which reads numbers
+        // as syntax only, and strings without their UTF-8, checked apart).
+        Err(e) if e.to_string().starts_with("number out of range") => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&go_text).is_ok()
+                && std::str::from_utf8(text).is_ok()
+        }
+        Err(_) => false,
+    })
+}
+
+/// The policy's JSON reader accepts `text` exactly when Go's decoder does.
+///
+/// # Errors
+/// When they disagree, saying which way.
+pub fn json_readers_agree(text: &[u8]) -> Result<(), String> {
+    let Some(theirs) = go_reads_json(text) else {
+        return Ok(());
+    };
+    let ours = policy::request::json::Doc::parse(text).is_ok();
+    if ours == theirs {
+        return Ok(());
+    }
+    let say = |yes: bool| if yes { "accepts" } else { "refuses" };
+    Err(broken(
+        &format!("the reader {} what Go's decoder {}", say(ours), say(theirs)),
+        text,
+    ))
+}
+
+/// The deepest nesting of `[` and `{` outside strings (an upper bound when the text is not JSON).
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &b in text {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') | (false, _, b'"') => in_string = !in_string,
+            (false, _, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// `text` with every `\uXXXX` escape of a surrogate written as `\uFFFD`, so that serde_json
+/// reads what Go reads (a well-formed pair becomes two replacement characters, which changes no
+/// verdict).
+fn surrogates_replaced(text: &[u8]) -> Vec<u8> {
+    let mut out = text.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        if out[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let code = out
+            .get(i + 2..i + 6)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u32::from_str_radix(h, 16).ok());
+        if out.get(i + 1) == Some(&b'u') && code.is_some_and(|c| (0xD800..0xE000).contains(&c)) {
+            out[i + 2..i + 6].copy_from_slice(b"FFFD");
+            i += 6;
+        } else {
+            i += 2;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        assert_eq!(nesting(br#"[{"a": "[[[\"[["}]"#), 2);
+        assert_eq!(nesting(b"[[[]]]"), 3);
+        assert_eq!(nesting(b"{}"), 1);
+        assert_eq!(nesting(b"\"[\""), 0);
+    }
+
+    #[test]
+    fn go_readings_differ_from_serde_where_go_does() {
+        assert_eq!(go_reads_json(b"1e400"), Some(true));
+        assert_eq!(go_reads_json(br#""\udc00""#), Some(true));
+        assert_eq!(go_reads_json(b"[1,]"), Some(false));
+        assert_eq!(go_reads_json(&[b'['; 200]), None);
+    }
+
+    #[test]
+    fn a_broken_property_is_reported_with_its_input() {
+        let checker = Checker::new().unwrap();
+        assert!(checker.evaluation(b"{").is_ok());
+        let message = broken("something broke", b"{\"a\":1}");
+        assert!(message.contains("something broke") && message.contains("7 bytes"));
+    }
+}
