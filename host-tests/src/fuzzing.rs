@@ -191,7 +191,7 @@ impl ModuleChecker {
     /// The property that does not hold, with the input.
     pub fn evaluation(&mut self, input: &[u8]) -> Result<(), String> {
         let is_json = policy::request::json::Doc::parse(input).is_ok();
-        for &(entrypoint, id) in &self.entrypoints {
+        for (entrypoint, id) in self.entrypoints.clone() {
             let name = entrypoint.name();
             self.policy
                 .eval_raw(id, input, &mut self.out)
@@ -207,9 +207,55 @@ impl ModuleChecker {
                         input,
                     ));
                 }
+                self.context_path(entrypoint, id, input)?;
             }
         }
         Ok(())
+    }
+
+    /// The ABI 1.0 path (what burrego, Kubewarden and OPA's SDKs call): the host has the module
+    /// parse the input into a value first, so the policy judges that value. It must answer as
+    /// `opa_eval` answers the value's own JSON text (`opa_json_dump`), where duplicate keys are
+    /// already resolved and numbers normalised.
+    fn context_path(
+        &mut self,
+        entrypoint: Entrypoint,
+        id: EntrypointId,
+        input: &[u8],
+    ) -> Result<(), String> {
+        let name = entrypoint.name();
+        let failed = |e: anyhow::Error| broken(&format!("{name} (ctx path): {e:#}"), input);
+        let from_value = self.policy.evaluate_ctx(name, input).map_err(failed)?;
+        let value_text = self.value_text(input).map_err(failed)?;
+        self.policy
+            .eval_raw(id, &value_text, &mut self.out)
+            .map_err(failed)?;
+        let from_text = crate::host::result_of(&self.out).map_err(failed)?;
+        if from_value != from_text {
+            return Err(broken(
+                &format!(
+                    "{name}: the ctx path answered {from_value}, opa_eval on the parsed value's \
+                     text {from_text}"
+                ),
+                input,
+            ));
+        }
+        Ok(())
+    }
+
+    /// `opa_json_dump(opa_json_parse(input))`: the input as the module holds it as a value.
+    fn value_text(&mut self, input: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let policy = &mut self.policy;
+        let base = policy.base_heap();
+        policy.opa_heap_ptr_set(base)?;
+        let len = u32::try_from(input.len())?;
+        let addr = policy.opa_malloc(len)?;
+        policy.write(addr, input)?;
+        let value = policy
+            .opa_json_parse(addr, len)?
+            .ok_or_else(|| anyhow::anyhow!("opa_json_parse refused JSON input"))?;
+        let text = policy.opa_json_dump(value)?;
+        Ok(policy.read_cstr(text)?.to_vec())
     }
 }
 
