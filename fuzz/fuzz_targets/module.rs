@@ -4,9 +4,8 @@
 
 use std::cell::RefCell;
 
-use host_tests::fuzzing::ModuleChecker;
+use host_tests::fuzzing::{ModuleChecker, must_hold};
 use host_tests::host::default_module_path;
-use libfuzzer_sys::fuzz_target;
 
 thread_local! {
     static CHECKER: RefCell<ModuleChecker> = RefCell::new(
@@ -14,10 +13,6 @@ thread_local! {
     );
 }
 
-fuzz_target!(|input: &[u8]| {
-    CHECKER.with_borrow_mut(|checker| {
-        if let Err(broken) = checker.evaluation(input) {
-            panic!("{broken}");
-        }
-    });
+libfuzzer_sys::fuzz_target!(|input: &[u8]| {
+    CHECKER.with_borrow_mut(|checker| must_hold(checker.evaluation(input)));
 });

@@ -1,16 +1,6 @@
 //! Any bytes as the settings, natively: see `Checker::settings`.
 #![no_main]
 
-use std::sync::LazyLock;
+use host_tests::fuzzing::{Checker, must_hold};
 
-use host_tests::fuzzing::Checker;
-use libfuzzer_sys::fuzz_target;
-
-static CHECKER: LazyLock<Checker> =
-    LazyLock::new(|| Checker::new().unwrap_or_else(|e| panic!("{e:#}")));
-
-fuzz_target!(|data: &[u8]| {
-    if let Err(broken) = CHECKER.settings(data) {
-        panic!("{broken}");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| must_hold(Checker::shared().settings(data)));

@@ -32,7 +32,27 @@ pub struct Checker {
     dind_request: Value,
 }
 
+/// How a fuzz target reports a broken property: a panic (libFuzzer keeps the input).
+///
+/// # Panics
+/// When `result` is an `Err`, with its message.
+pub fn must_hold(result: Result<(), String>) {
+    if let Err(broken) = result {
+        panic!("{broken}");
+    }
+}
+
 impl Checker {
+    /// One checker for the whole process, built on first use (the fuzz targets' state).
+    ///
+    /// # Panics
+    /// When the bundled files do not parse (a broken checkout).
+    pub fn shared() -> &'static Checker {
+        static SHARED: std::sync::LazyLock<Checker> =
+            std::sync::LazyLock::new(|| Checker::new().unwrap_or_else(|e| panic!("{e:#}")));
+        &SHARED
+    }
+
     /// Loads the example settings and the recorded dind pod.
     ///
     /// # Errors
