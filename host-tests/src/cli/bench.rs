@@ -32,6 +32,11 @@ pub struct Args {
     /// (`{"review", "parameters"}`), parsed inside the timed region for both.
     #[arg(long)]
     pub rego: bool,
+    /// Also time the same rules compiled into this binary (`policy::evaluate`, same input and
+    /// settings): what the module's engine adds. Meaningful in a `--release` build, whose
+    /// optimisation settings are the module's.
+    #[arg(long)]
+    pub native: bool,
     /// Time each request as the API server sends it to a webhook: compact JSON (the file's
     /// whitespace between tokens removed; keys and values unchanged).
     #[arg(long)]
@@ -54,6 +59,9 @@ pub struct Timing {
     /// With `--rego`: median microseconds of regorus on the Rego twin, same input.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rego_median_us: Option<f64>,
+    /// With `--native`: median microseconds of the same rules compiled into this binary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_median_us: Option<f64>,
 }
 
 /// The heap-growth check.
@@ -101,6 +109,20 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         None
     };
     let id = policy.entrypoint(&args.entrypoint)?;
+    let native = if args.native {
+        if cfg!(debug_assertions) && !args.json {
+            eprintln!(
+                "note: this runner-policy is a debug build, so its native figures are not the \
+                 module's optimisation settings: build it with --release to compare"
+            );
+        }
+        let entrypoint = policy::Entrypoint::from_name(&args.entrypoint)
+            .with_context(|| format!("no entrypoint {}", args.entrypoint))?;
+        let settings = serde_json::to_vec(&crate::settings::load(cli.settings.as_deref())?)?;
+        Some((entrypoint, policy::eval::data_settings(Some(&settings))))
+    } else {
+        None
+    };
     let mut out = Vec::with_capacity(64 * 1024);
     let mut timings = Vec::new();
     let warmup = (args.iterations / 10).max(100);
@@ -109,13 +131,9 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         for _ in 0..warmup {
             policy.eval_raw(id, input, &mut out)?;
         }
-        samples.clear();
-        for _ in 0..args.iterations {
-            let start = Instant::now();
-            policy.eval_raw(id, input, &mut out)?;
-            samples.push(start.elapsed());
-        }
-        samples.sort_unstable();
+        time(args.iterations, &mut samples, || {
+            policy.eval_raw(id, input, &mut out)
+        })?;
         let (median_us, p99_us) = (
             micros(percentile(&samples, 50)),
             micros(percentile(&samples, 99)),
@@ -130,12 +148,28 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             )?),
             None => None,
         };
+        let native_median_us = match native.as_ref() {
+            Some((entrypoint, settings)) => {
+                let data = policy::Data::Read(settings);
+                let evaluate = || {
+                    std::hint::black_box(policy::evaluate_or(*entrypoint, input, data, || None));
+                    Ok(())
+                };
+                for _ in 0..warmup {
+                    evaluate()?;
+                }
+                time(args.iterations, &mut samples, evaluate)?;
+                Some(micros(percentile(&samples, 50)))
+            }
+            None => None,
+        };
         timings.push(Timing {
             name: name.clone(),
             bytes: input.len(),
             median_us,
             p99_us,
             rego_median_us,
+            native_median_us,
         });
         if !args.json {
             eprintln!("timed {name}");
@@ -200,6 +234,12 @@ fn print_report(report: &Report) {
             "{:width$}  {:>9}  {:>10.2}  {:>10.2}",
             t.name, t.bytes, t.median_us, t.p99_us
         );
+        if let Some(native) = t.native_median_us {
+            print!(
+                "  native {native:>8.2} us  module/native x{:.1}",
+                t.median_us / native
+            );
+        }
         match t.rego_median_us {
             Some(rego) => println!("  regorus {rego:>9.2} us  x{:.1}", rego / t.median_us),
             None => println!(),
@@ -289,14 +329,24 @@ fn time_rego(
     for _ in 0..warmup {
         twin.violations(text)?;
     }
+    time(iterations, samples, || twin.violations(text).map(drop))?;
+    Ok(micros(percentile(samples, 50)))
+}
+
+/// Times `iterations` calls of `f` into `samples`, sorted.
+fn time(
+    iterations: usize,
+    samples: &mut Vec<Duration>,
+    mut f: impl FnMut() -> Result<()>,
+) -> Result<()> {
     samples.clear();
     for _ in 0..iterations {
         let start = Instant::now();
-        twin.violations(text)?;
+        f()?;
         samples.push(start.elapsed());
     }
     samples.sort_unstable();
-    Ok(micros(percentile(samples, 50)))
+    Ok(())
 }
 
 /// JSON text without the whitespace between tokens (string contents untouched).
