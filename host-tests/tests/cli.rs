@@ -229,6 +229,7 @@ fn bench_reports_json_figures() {
     let output = run(&[
         "bench",
         "--json",
+        "--native",
         "--iterations",
         "200",
         file.to_str().unwrap(),
@@ -242,6 +243,8 @@ fn bench_reports_json_figures() {
         Some(std::fs::metadata(&file).unwrap().len())
     );
     assert!(request["median_us"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(request["native_median_us"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(request.get("rego_median_us").is_none(), "{report}");
 }
 
 #[test]
