@@ -39,7 +39,9 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         return;
     };
     if !ctx.in_runners_namespace() {
-        if let Some(key) = pod.meta.labels.keys().find(|k| is_runner_label(k)) {
+        // The least key in byte order, not the first written: the path must not depend on how
+        // a client ordered the labels.
+        if let Some(key) = pod.meta.labels.keys().filter(|k| is_runner_label(k)).min() {
             out.push(Violation::new(
                 RULE,
                 format!("{}metadata.labels[\"{key}\"]", pod.prefix),
