@@ -72,7 +72,9 @@ impl Checker {
 
     /// `input` as the input document, with the example settings as data: every entrypoint
     /// answers JSON of its shape, the three answers agree, the same input gets the same answer
-    /// twice, and text that is not JSON is denied by `valid-request`.
+    /// twice, text that is not JSON is denied by `valid-request`, and the same document written
+    /// another way (see [`rewritings`]) gets the same verdict, rules and paths: a reader that
+    /// could be steered by how a value is spelt would be a way around the rules.
     ///
     /// # Errors
     /// The property that does not hold, with the input.
@@ -83,6 +85,19 @@ impl Checker {
                 "text that is not JSON was not denied by valid-request",
                 input,
             ));
+        }
+        for (how, text) in rewritings(input) {
+            let judged = self.decision(&text, &self.settings, "rewritten input")?;
+            if verdict(&judged) != verdict(&decision) {
+                return Err(broken(
+                    &format!(
+                        "the same document written {how} is judged otherwise: {:?} against {:?}",
+                        verdict(&judged),
+                        verdict(&decision)
+                    ),
+                    input,
+                ));
+            }
         }
         let violations = answer(Entrypoint::Violation, input, &self.settings)?;
         check_violations(&violations, &decision).map_err(|e| broken(&e, input))?;
@@ -279,6 +294,112 @@ impl ModuleChecker {
     }
 }
 
+/// What a rewriting must keep: allowed or not, and each violation's rule and path.
+fn verdict(decision: &Decision) -> (bool, Vec<(&str, &str)>) {
+    let mut found: Vec<(&str, &str)> = decision
+        .violations
+        .iter()
+        .map(|v| (v.rule.as_str(), v.path.as_str()))
+        .collect();
+    found.sort_unstable();
+    (decision.allowed, found)
+}
+
+/// The same JSON document written the other ways an API client may write it: compact, indented,
+/// every object's keys in reverse order, every character of every string and key escaped as
+/// `\uXXXX`. None for a text that is not JSON, has a duplicate key (judged as written: see
+/// `valid-request`), or holds a value serde_json cannot keep exactly (a lone surrogate).
+pub fn rewritings(input: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let Ok(value) = serde_json::from_slice::<Value>(input) else {
+        return Vec::new();
+    };
+    if has_duplicate_keys(input) {
+        return Vec::new();
+    }
+    let mut reversed = Vec::new();
+    write_json(&value, &mut reversed, Spelling::ReversedKeys);
+    let mut escaped = Vec::new();
+    write_json(&value, &mut escaped, Spelling::Escaped);
+    [
+        ("compact", serde_json::to_vec(&value).ok()),
+        ("indented", serde_json::to_vec_pretty(&value).ok()),
+        ("with its keys reversed", Some(reversed)),
+        ("with every character escaped", Some(escaped)),
+    ]
+    .into_iter()
+    .filter_map(|(how, text)| Some((how, text?)))
+    .collect()
+}
+
+/// Whether some object of the (JSON) text repeats a key, as the policy's reader sees it.
+fn has_duplicate_keys(input: &[u8]) -> bool {
+    use policy::request::json::{Doc, Json, Kind};
+    fn walk(v: Json<'_>) -> bool {
+        match v.kind() {
+            Kind::Object => {
+                let mut keys = BTreeSet::new();
+                v.entries()
+                    .any(|(k, child)| !keys.insert(k.into_owned()) || walk(child))
+            }
+            Kind::Array => v.items().any(walk),
+            _ => false,
+        }
+    }
+    Doc::parse(input).is_ok_and(|doc| walk(doc.root()))
+}
+
+#[derive(Clone, Copy)]
+enum Spelling {
+    ReversedKeys,
+    Escaped,
+}
+
+fn write_json(value: &Value, out: &mut Vec<u8>, spelling: Spelling) {
+    match value {
+        Value::Object(map) => {
+            out.push(b'{');
+            let entries: Vec<_> = match spelling {
+                Spelling::ReversedKeys => map.iter().rev().collect(),
+                Spelling::Escaped => map.iter().collect(),
+            };
+            for (i, (key, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(key, out, spelling);
+                out.push(b':');
+                write_json(v, out, spelling);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(v, out, spelling);
+            }
+            out.push(b']');
+        }
+        Value::String(text) => write_string(text, out, spelling),
+        other => out.extend(other.to_string().into_bytes()),
+    }
+}
+
+fn write_string(text: &str, out: &mut Vec<u8>, spelling: Spelling) {
+    match spelling {
+        Spelling::ReversedKeys => out.extend(Value::from(text).to_string().into_bytes()),
+        Spelling::Escaped => {
+            out.push(b'"');
+            for unit in text.encode_utf16() {
+                out.extend(format!("\\u{unit:04x}").into_bytes());
+            }
+            out.push(b'"');
+        }
+    }
+}
+
 /// The name of the rule every unreadable input must be denied by.
 fn invalid() -> &'static str {
     RuleName::ValidRequest.as_str()
@@ -445,6 +566,26 @@ mod tests {
         assert_eq!(go_reads_json(br#""\udc00""#), Some(true));
         assert_eq!(go_reads_json(b"[1,]"), Some(false));
         assert_eq!(go_reads_json(&[b'['; 200]), None);
+    }
+
+    #[test]
+    fn rewritings_spell_the_same_document() {
+        let text = r#"{"a": ["é", 1, {"b": null}], "c": "x\"y"}"#.as_bytes();
+        let original: Value = serde_json::from_slice(text).unwrap();
+        let all = rewritings(text);
+        assert_eq!(all.len(), 4);
+        for (how, rewritten) in &all {
+            let value: Value = serde_json::from_slice(rewritten).unwrap();
+            assert_eq!(value, original, "{how}");
+        }
+        let escaped = &all[3].1;
+        assert!(
+            escaped.starts_with(br#"{"\u0061":["\u00e9""#),
+            "{escaped:?}"
+        );
+        assert!(rewritings(br#"{"a": 1, "a": 2}"#).is_empty());
+        assert!(rewritings(br#"{"a": 1, "b": {"c": 1, "c": 1}}"#).is_empty());
+        assert!(rewritings(b"[1,").is_empty());
     }
 
     #[test]

@@ -243,7 +243,10 @@ fn bench_reports_json_figures() {
         Some(std::fs::metadata(&file).unwrap().len())
     );
     assert!(request["median_us"].as_f64().unwrap() > 0.0, "{report}");
-    assert!(request["native_median_us"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(
+        request["native_median_us"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
     assert!(request.get("rego_median_us").is_none(), "{report}");
 }
 
