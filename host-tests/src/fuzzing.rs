@@ -11,6 +11,7 @@ use std::path::Path;
 
 use policy::Entrypoint;
 use policy::decision::RuleName;
+use policy::request::json::{Doc, Json, Kind};
 use policy::settings::ENGINE_KEYS;
 use serde_json::Value;
 
@@ -225,7 +226,7 @@ impl ModuleChecker {
     /// # Errors
     /// The property that does not hold, with the input.
     pub fn evaluation(&mut self, input: &[u8]) -> Result<(), String> {
-        let is_json = policy::request::json::Doc::parse(input).is_ok();
+        let is_json = Doc::parse(input).is_ok();
         for (entrypoint, id) in self.entrypoints.clone() {
             let name = entrypoint.name();
             self.policy
@@ -307,96 +308,131 @@ fn verdict(decision: &Decision) -> (bool, Vec<(&str, &str)>) {
 
 /// The same JSON document written the other ways an API client may write it: compact, indented,
 /// every object's keys in reverse order, every character of every string and key escaped as
-/// `\uXXXX`. None for a text that is not JSON, has a duplicate key (judged as written: see
-/// `valid-request`), or holds a value serde_json cannot keep exactly (a lone surrogate).
+/// `\uXXXX`. Numbers keep their text. None for a text the policy's reader refuses, or with a
+/// duplicate key (judged as written: see `valid-request`).
 pub fn rewritings(input: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
-    let Ok(value) = serde_json::from_slice::<Value>(input) else {
+    let Ok(doc) = Doc::parse(input) else {
         return Vec::new();
     };
-    if has_duplicate_keys(input) {
+    if has_duplicate_keys(doc.root()) {
         return Vec::new();
     }
-    let mut reversed = Vec::new();
-    write_json(&value, &mut reversed, Spelling::ReversedKeys);
-    let mut escaped = Vec::new();
-    write_json(&value, &mut escaped, Spelling::Escaped);
     [
-        ("compact", serde_json::to_vec(&value).ok()),
-        ("indented", serde_json::to_vec_pretty(&value).ok()),
-        ("with its keys reversed", Some(reversed)),
-        ("with every character escaped", Some(escaped)),
+        ("compact", Spelling::default()),
+        (
+            "indented",
+            Spelling {
+                indent: true,
+                ..Spelling::default()
+            },
+        ),
+        (
+            "with its keys reversed",
+            Spelling {
+                reverse_keys: true,
+                ..Spelling::default()
+            },
+        ),
+        (
+            "with every character escaped",
+            Spelling {
+                escape_all: true,
+                ..Spelling::default()
+            },
+        ),
     ]
     .into_iter()
-    .filter_map(|(how, text)| Some((how, text?)))
+    .map(|(how, spelling)| {
+        let mut out = Vec::new();
+        spelling.write(doc.root(), 0, &mut out);
+        (how, out)
+    })
     .collect()
 }
 
-/// Whether some object of the (JSON) text repeats a key, as the policy's reader sees it.
-fn has_duplicate_keys(input: &[u8]) -> bool {
-    use policy::request::json::{Doc, Json, Kind};
-    fn walk(v: Json<'_>) -> bool {
+/// Whether some object below `v` repeats a key (after unescaping).
+fn has_duplicate_keys(v: Json<'_>) -> bool {
+    match v.kind() {
+        Kind::Object => {
+            let mut keys = BTreeSet::new();
+            v.entries()
+                .any(|(k, child)| !keys.insert(k.into_owned()) || has_duplicate_keys(child))
+        }
+        Kind::Array => v.items().any(has_duplicate_keys),
+        _ => false,
+    }
+}
+
+/// One way of writing a JSON document.
+#[derive(Debug, Clone, Copy, Default)]
+struct Spelling {
+    indent: bool,
+    reverse_keys: bool,
+    escape_all: bool,
+}
+
+impl Spelling {
+    fn write(self, v: Json<'_>, depth: usize, out: &mut Vec<u8>) {
         match v.kind() {
             Kind::Object => {
-                let mut keys = BTreeSet::new();
-                v.entries()
-                    .any(|(k, child)| !keys.insert(k.into_owned()) || walk(child))
+                let mut entries: Vec<_> = v.entries().collect();
+                if self.reverse_keys {
+                    entries.reverse();
+                }
+                out.push(b'{');
+                for (i, (key, child)) in entries.into_iter().enumerate() {
+                    self.separate(i, depth + 1, out);
+                    self.string(&key, out);
+                    out.extend_from_slice(if self.indent { b": " } else { b":" });
+                    self.write(child, depth + 1, out);
+                }
+                self.close(v.len_hint() > 0, depth, b'}', out);
             }
-            Kind::Array => v.items().any(walk),
-            _ => false,
+            Kind::Array => {
+                out.push(b'[');
+                for (i, item) in v.items().enumerate() {
+                    self.separate(i, depth + 1, out);
+                    self.write(item, depth + 1, out);
+                }
+                self.close(v.len_hint() > 0, depth, b']', out);
+            }
+            Kind::String => self.string(&v.as_str().unwrap_or_default(), out),
+            // Numbers, booleans and null keep their text.
+            _ => out.extend_from_slice(v.raw().as_bytes()),
         }
     }
-    Doc::parse(input).is_ok_and(|doc| walk(doc.root()))
-}
 
-#[derive(Clone, Copy)]
-enum Spelling {
-    ReversedKeys,
-    Escaped,
-}
-
-fn write_json(value: &Value, out: &mut Vec<u8>, spelling: Spelling) {
-    match value {
-        Value::Object(map) => {
-            out.push(b'{');
-            let entries: Vec<_> = match spelling {
-                Spelling::ReversedKeys => map.iter().rev().collect(),
-                Spelling::Escaped => map.iter().collect(),
-            };
-            for (i, (key, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out, spelling);
-                out.push(b':');
-                write_json(v, out, spelling);
-            }
-            out.push(b'}');
+    fn separate(self, i: usize, depth: usize, out: &mut Vec<u8>) {
+        if i > 0 {
+            out.push(b',');
         }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_json(v, out, spelling);
-            }
-            out.push(b']');
-        }
-        Value::String(text) => write_string(text, out, spelling),
-        other => out.extend(other.to_string().into_bytes()),
+        self.newline(depth, out);
     }
-}
 
-fn write_string(text: &str, out: &mut Vec<u8>, spelling: Spelling) {
-    match spelling {
-        Spelling::ReversedKeys => out.extend(Value::from(text).to_string().into_bytes()),
-        Spelling::Escaped => {
-            out.push(b'"');
-            for unit in text.encode_utf16() {
-                out.extend(format!("\\u{unit:04x}").into_bytes());
-            }
-            out.push(b'"');
+    fn close(self, any: bool, depth: usize, bracket: u8, out: &mut Vec<u8>) {
+        if any {
+            self.newline(depth, out);
         }
+        out.push(bracket);
+    }
+
+    fn newline(self, depth: usize, out: &mut Vec<u8>) {
+        if self.indent {
+            out.push(b'\n');
+            out.extend(std::iter::repeat_n(b' ', 2 * depth));
+        }
+    }
+
+    fn string(self, text: &str, out: &mut Vec<u8>) {
+        if !self.escape_all {
+            out.extend(Value::from(text).to_string().into_bytes());
+            return;
+        }
+        out.push(b'"');
+        for unit in text.encode_utf16() {
+            out.extend(format!("\\u{unit:04x}").into_bytes());
+        }
+        out.push(b'"');
     }
 }
 
@@ -493,7 +529,7 @@ pub fn json_readers_agree(text: &[u8]) -> Result<(), String> {
     let Some(theirs) = go_reads_json(text) else {
         return Ok(());
     };
-    let ours = policy::request::json::Doc::parse(text).is_ok();
+    let ours = Doc::parse(text).is_ok();
     if ours == theirs {
         return Ok(());
     }
