@@ -110,8 +110,9 @@ impl Checker {
     }
 
     /// `data` as the settings, both as the data document and (when it is JSON) as a Gatekeeper
-    /// constraint's `parameters`, judging the recorded dind pod: a well-formed decision, and a
-    /// `valid-request` denial when the settings are not JSON.
+    /// constraint's `parameters`, judging the recorded dind pod: a well-formed decision, a
+    /// `valid-request` denial when the settings are not JSON, and the same decision for the same
+    /// settings written another way (see [`rewritings`]).
     ///
     /// # Errors
     /// The property that does not hold, with the settings text.
@@ -122,6 +123,15 @@ impl Checker {
                 "settings that are not JSON were not reported by valid-request",
                 data,
             ));
+        }
+        for (how, text) in rewritings(data) {
+            let judged = self.decision(DIND_POD, &text, "rewritten settings")?;
+            if verdict(&judged) != verdict(&decision) {
+                return Err(broken(
+                    &format!("the same settings written {how} decide otherwise"),
+                    data,
+                ));
+            }
         }
         // Engines add keys of their own to a data document (not to parameters), so only settings
         // without them must read alike both ways.
