@@ -87,19 +87,9 @@ impl Checker {
                 input,
             ));
         }
-        for (how, text) in rewritings(input) {
-            let judged = self.decision(&text, &self.settings, "rewritten input")?;
-            if verdict(&judged) != verdict(&decision) {
-                return Err(broken(
-                    &format!(
-                        "the same document written {how} is judged otherwise: {:?} against {:?}",
-                        verdict(&judged),
-                        verdict(&decision)
-                    ),
-                    input,
-                ));
-            }
-        }
+        rewritings_agree(input, &decision, |text| {
+            self.decision(text, &self.settings, "rewritten input")
+        })?;
         let violations = answer(Entrypoint::Violation, input, &self.settings)?;
         check_violations(&violations, &decision).map_err(|e| broken(&e, input))?;
         match answer(Entrypoint::Main, input, &self.settings)? {
@@ -118,24 +108,19 @@ impl Checker {
     /// The property that does not hold, with the settings text.
     pub fn settings(&self, data: &[u8]) -> Result<(), String> {
         let decision = self.decision(DIND_POD, data, "data")?;
-        if go_reads_json(data) == Some(false) && !decision.rules().contains(invalid()) {
+        let is_json = go_reads_json(data);
+        if is_json == Some(false) && !decision.rules().contains(invalid()) {
             return Err(broken(
                 "settings that are not JSON were not reported by valid-request",
                 data,
             ));
         }
-        for (how, text) in rewritings(data) {
-            let judged = self.decision(DIND_POD, &text, "rewritten settings")?;
-            if verdict(&judged) != verdict(&decision) {
-                return Err(broken(
-                    &format!("the same settings written {how} decide otherwise"),
-                    data,
-                ));
-            }
-        }
+        rewritings_agree(data, &decision, |text| {
+            self.decision(DIND_POD, text, "rewritten settings")
+        })?;
         // Engines add keys of their own to a data document (not to parameters), so only settings
         // without them must read alike both ways.
-        let comparable = go_reads_json(data) == Some(true)
+        let comparable = is_json == Some(true)
             && serde_json::from_slice::<Value>(data).is_ok_and(|v| {
                 v.as_object()
                     .is_none_or(|o| !ENGINE_KEYS.iter().any(|k| o.contains_key(*k)))
@@ -303,6 +288,27 @@ impl ModuleChecker {
         let text = policy.opa_json_dump(value)?;
         Ok(policy.read_cstr(text)?.to_vec())
     }
+}
+
+/// Each rewriting of `text` (see [`rewritings`]) must get the verdict of `decision` from `judge`.
+fn rewritings_agree(
+    text: &[u8],
+    decision: &Decision,
+    judge: impl Fn(&[u8]) -> Result<Decision, String>,
+) -> Result<(), String> {
+    for (how, rewritten) in rewritings(text) {
+        let (judged, expected) = (judge(&rewritten)?, verdict(decision));
+        if verdict(&judged) != expected {
+            return Err(broken(
+                &format!(
+                    "the same document written {how} is judged otherwise: {:?} against {expected:?}",
+                    verdict(&judged)
+                ),
+                text,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a rewriting must keep: allowed or not, and each violation's rule and path.
