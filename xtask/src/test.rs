@@ -84,6 +84,21 @@ const STEPS: &[Step] = &[
             "warnings",
         ],
     ),
+    // The fuzz targets (their own workspace, fuzzed with nightly by `cargo xtask fuzz`) must keep
+    // compiling against the host-tests API they call; checking them needs no nightly.
+    step(
+        "fuzz targets compile",
+        "cargo",
+        &[
+            "check",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--bins",
+            "--locked",
+            "--target-dir",
+            "target/fuzz-check",
+        ],
+    ),
     step(
         "JS SDK packages",
         "npm",
