@@ -48,6 +48,11 @@ const STEPS: &[Step] = &[
     ),
     step("format", "cargo", &["fmt", "--all", "--", "--check"]),
     step(
+        "format (fuzz targets)",
+        "cargo",
+        &["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"],
+    ),
+    step(
         "recorded requests are fresh",
         "cargo",
         &["xtask", "requests", "--check"],
