@@ -276,17 +276,9 @@ impl ModuleChecker {
 
     /// `opa_json_dump(opa_json_parse(input))`: the input as the module holds it as a value.
     fn value_text(&mut self, input: &[u8]) -> anyhow::Result<Vec<u8>> {
-        let policy = &mut self.policy;
-        let base = policy.base_heap();
-        policy.opa_heap_ptr_set(base)?;
-        let len = u32::try_from(input.len())?;
-        let addr = policy.opa_malloc(len)?;
-        policy.write(addr, input)?;
-        let value = policy
-            .opa_json_parse(addr, len)?
-            .ok_or_else(|| anyhow::anyhow!("opa_json_parse refused JSON input"))?;
-        let text = policy.opa_json_dump(value)?;
-        Ok(policy.read_cstr(text)?.to_vec())
+        let value = self.policy.parse_input(input)?;
+        let text = self.policy.opa_json_dump(value)?;
+        Ok(self.policy.read_cstr(text)?.to_vec())
     }
 }
 

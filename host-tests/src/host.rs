@@ -947,13 +947,7 @@ impl Policy {
     /// parse first on this path), `eval` returns an error code, or a call traps.
     pub fn evaluate_ctx(&mut self, name: &str, input: &[u8]) -> Result<Value> {
         let id = self.entrypoint(name)?;
-        self.opa_heap_ptr_set(self.base_heap)?;
-        let len = len_u32(input.len())?;
-        let addr = self.opa_malloc(len)?;
-        self.write(addr, input)?;
-        let input = self
-            .opa_json_parse(addr, len)?
-            .context("the module could not parse the input as JSON (opa_json_parse returned 0)")?;
+        let input = self.parse_input(input)?;
         let ctx = self.opa_eval_ctx_new()?;
         self.opa_eval_ctx_set_data(ctx, self.data)?;
         self.opa_eval_ctx_set_input(ctx, input)?;
@@ -963,6 +957,20 @@ impl Policy {
         let result = self.opa_eval_ctx_get_result(ctx)?;
         let text = self.opa_json_dump(result)?;
         result_of(self.read_cstr(text)?).with_context(|| format!("result of `{name}` (ctx path)"))
+    }
+
+    /// The first half of the ABI 1.0 path: resets the heap to just after the data document, and
+    /// has the module parse `input` (`opa_malloc`, then `opa_json_parse`).
+    ///
+    /// # Errors
+    /// When the module cannot parse `input` as JSON, or a call traps.
+    pub fn parse_input(&mut self, input: &[u8]) -> Result<ValueAddr> {
+        self.opa_heap_ptr_set(self.base_heap)?;
+        let len = len_u32(input.len())?;
+        let addr = self.opa_malloc(len)?;
+        self.write(addr, input)?;
+        self.opa_json_parse(addr, len)?
+            .context("the module could not parse the input as JSON (opa_json_parse returned 0)")
     }
 
     /// The `builtins()` map (must be empty for this policy).
