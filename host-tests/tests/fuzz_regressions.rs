@@ -68,6 +68,7 @@ fn the_module_answers_every_kept_input_as_the_native_build() {
     for dir in [
         workspace_root().join("host-tests/requests"),
         regressions("evaluate"),
+        regressions("module"),
     ] {
         replay(&dir, |bytes| checker.evaluation(bytes));
     }
