@@ -1,5 +1,5 @@
 //! Reading recorded requests: JSON, multi-document YAML and JSON lines, from files and
-//! directory trees; finding every AdmissionReview in them.
+//! directory trees; finding every AdmissionReview and audit event in them.
 
 use std::path::{Path, PathBuf};
 
@@ -94,16 +94,29 @@ pub fn is_admission_review(value: &Value) -> bool {
         && value.get("request").is_some_and(Value::is_object)
 }
 
-/// Every AdmissionReview with a request inside `value` (itself, or nested in arrays and
-/// objects such as lists and logs), in document order.
-pub fn admission_reviews(value: Value, out: &mut Vec<Value>) {
+/// A request found in a document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    /// An AdmissionReview carrying a request.
+    Review(Value),
+    /// A Kubernetes audit event, to be rebuilt as the request it was ([`crate::audit`]).
+    Audit(Value),
+}
+
+/// Every AdmissionReview with a request and every audit event inside `value` (itself, or
+/// nested in arrays and objects such as lists, logs and audit EventLists), in document order.
+pub fn requests(value: Value, out: &mut Vec<Found>) {
     if is_admission_review(&value) {
-        out.push(value);
+        out.push(Found::Review(value));
+        return;
+    }
+    if crate::audit::is_audit_event(&value) {
+        out.push(Found::Audit(value));
         return;
     }
     match value {
-        Value::Array(items) => items.into_iter().for_each(|v| admission_reviews(v, out)),
-        Value::Object(map) => map.into_iter().for_each(|(_, v)| admission_reviews(v, out)),
+        Value::Array(items) => items.into_iter().for_each(|v| requests(v, out)),
+        Value::Object(map) => map.into_iter().for_each(|(_, v)| requests(v, out)),
         _ => {}
     }
 }
@@ -151,6 +164,7 @@ mod tests {
     #[test]
     fn parses_each_format() {
         let review = json!({"kind": "AdmissionReview", "request": {"uid": "1"}});
+        let event = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "verb": "create"});
         let cases = [
             (review.to_string(), 1),
             (format!("{review}\n\n{review}\n"), 2),
@@ -160,11 +174,17 @@ mod tests {
                 2,
             ),
             (json!({"items": [review, review, {"kind": "Pod"}]}).to_string(), 2),
+            (
+                json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [event, event]})
+                    .to_string(),
+                2,
+            ),
+            (format!("{event}\n{review}\n"), 2),
         ];
         for (text, expected) in cases {
             let mut found = Vec::new();
             for doc in parse_documents(&text).unwrap() {
-                admission_reviews(doc, &mut found);
+                requests(doc, &mut found);
             }
             assert_eq!(found.len(), expected, "{text}");
         }

@@ -3,13 +3,16 @@
 //!
 //! - [`host`]: the ABI host ([`host::Runtime`], [`host::Policy`]).
 //! - [`settings`]: settings files (YAML or JSON) and the bundled example settings.
-//! - [`documents`]: reading JSON, multi-document YAML and JSON lines; finding AdmissionReviews.
+//! - [`documents`]: reading JSON, multi-document YAML and JSON lines; finding AdmissionReviews
+//!   and audit events.
+//! - [`audit`]: Kubernetes audit events rebuilt as the admission requests they were.
 //! - [`decision`]: the typed `runners/decision` result.
 //! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
 //! - [`fuzzing`]: the properties every input must keep, for the fuzz targets and their replays.
 //! - [`conformance`]: agreement with the Pod Security Admission and gatekeeper-library corpora.
 //! - [`cli`]: the `runner-policy` commands.
 
+pub mod audit;
 pub mod cli;
 pub mod conformance;
 pub mod decision;

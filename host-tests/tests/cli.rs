@@ -47,6 +47,10 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 fn explain(output: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -182,6 +186,59 @@ fn replay_walks_json_yaml_and_json_lines() {
     );
     let output = run(&["replay", "--fail-on-deny", path]);
     assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+}
+
+#[test]
+fn replay_reads_an_audit_log_and_says_what_it_skipped() {
+    let dir = temp_dir("audit");
+    let sample =
+        host_tests::host::workspace_root().join("host-tests/requests/sample-audit-log.jsonl");
+    let sample = std::fs::read_to_string(sample).unwrap();
+    let first: Value = serde_json::from_str(sample.lines().next().unwrap()).unwrap();
+    let mut received = first.clone();
+    received["stage"] = "RequestReceived".into();
+    let mut list = first.clone();
+    list["verb"] = "list".into();
+    let mut broken = first.clone();
+    broken["verb"] = 7.into();
+    // Logged without a `get` of the pod first: its previous state is not in the log.
+    let mut relabel = first.clone();
+    relabel["verb"] = "update".into();
+    relabel["objectRef"]["name"] = "unseen".into();
+    relabel["auditID"] = "relabel".into();
+    let extra = [received, list, broken, relabel]
+        .map(|e| e.to_string())
+        .join("\n");
+    write(&dir, "audit.log.jsonl", &format!("{extra}\n{sample}"));
+    let output = run(&["replay", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let out = stdout(&output);
+    assert!(out.contains("71 requests in 1 files"), "{out}");
+    assert!(
+        out.contains(
+            "audit events: 78 read, 71 replayed as admission requests, 6 skipped, 1 unreadable"
+        ),
+        "{out}"
+    );
+    for line in [
+        "        1  an earlier stage of a request logged again when it completed",
+        "        5  reads and other verbs admission does not see",
+        "  1 UPDATEs were judged as if their spec changed",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.ends_with("(previous state not in the log)"))
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        stderr(&output).contains("an audit event cannot be read"),
+        "{}",
+        explain(&output)
+    );
 }
 
 #[test]

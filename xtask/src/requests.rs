@@ -2,9 +2,11 @@
 //!
 //! Each request is built from typed k8s-openapi objects as a GitLab Runner fleet (the example
 //! settings, org `example`) sends it; `suite.yaml` names the expected outcome of each and
-//! `sample-admission-log.jsonl` holds them all, one per line, for `runner-policy replay`.
+//! `sample-admission-log.jsonl` holds them all, one per line, for `runner-policy replay`;
+//! `sample-audit-log.jsonl` holds them as a Kubernetes audit log shows them.
 //! `--check` regenerates in memory and fails if anything on disk differs.
 
+mod audit;
 mod cases;
 mod fleet;
 mod objects;
@@ -53,6 +55,7 @@ fn generate() -> Result<BTreeMap<String, String>> {
          cases:\n",
     );
     let mut log = String::new();
+    let mut audit_log = String::new();
     let mut names = std::collections::BTreeSet::new();
     for Case {
         name,
@@ -61,10 +64,16 @@ fn generate() -> Result<BTreeMap<String, String>> {
         request,
     } in cases
     {
+        let n = names.len() as u64;
         if !names.insert(name.clone()) {
             bail!("two cases are named `{name}`");
         }
-        let review = request.review(uuid(&format!("request {name}")));
+        let uid = uuid(&format!("request {name}"));
+        for event in request.audit_events(&uid, n) {
+            audit_log.push_str(&serde_json::to_string(&event)?);
+            audit_log.push('\n');
+        }
+        let review = request.review(uid);
         let pretty = serde_json::to_string_pretty(&review)?;
         log.push_str(&serde_json::to_string(&review)?);
         log.push('\n');
@@ -81,6 +90,7 @@ fn generate() -> Result<BTreeMap<String, String>> {
     }
     files.insert("suite.yaml".into(), suite);
     files.insert("sample-admission-log.jsonl".into(), log);
+    files.insert("sample-audit-log.jsonl".into(), audit_log);
     Ok(files)
 }
 

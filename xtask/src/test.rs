@@ -151,6 +151,11 @@ const STEPS: &[Step] = &[
         &["replay", "host-tests/requests/sample-admission-log.jsonl"],
     ),
     step(
+        "the sample audit log replays as admission requests",
+        RUNNER_POLICY,
+        &["replay", "host-tests/requests/sample-audit-log.jsonl"],
+    ),
+    step(
         "benchmark (figures, not a pass/fail gate)",
         RUNNER_POLICY,
         &["bench", "--rego", "--iterations", "200"],

@@ -1,4 +1,5 @@
-//! `runner-policy replay PATH...`: every AdmissionReview found in files and directories.
+//! `runner-policy replay PATH...`: every AdmissionReview and audit event found in files and
+//! directories.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -6,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::{Cli, Outcome};
+use crate::audit::{AuditLog, Event};
 use crate::decision::Decision;
-use crate::documents::{admission_reviews, read_documents, summary, walk};
+use crate::documents::{Found, read_documents, requests, summary, walk};
 use crate::rego::RegoPolicy;
 
 /// The engine a replay evaluates with.
@@ -32,7 +34,8 @@ pub struct Args {
     /// Exit 1 when any request was denied.
     #[arg(long)]
     pub fail_on_deny: bool,
-    /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines.
+    /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines
+    /// holding AdmissionReviews or Kubernetes audit events (a cluster's audit log).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -57,6 +60,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     };
     let files = walk(&args.paths)?;
     let (mut total, mut denied, mut unreadable) = (0usize, 0usize, 0usize);
+    let mut audit = AuditTally::default();
     let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
     for file in &files {
         let docs = match read_documents(file) {
@@ -67,10 +71,34 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
                 continue;
             }
         };
-        let mut reviews = Vec::new();
-        docs.into_iter()
-            .for_each(|doc| admission_reviews(doc, &mut reviews));
-        for review in reviews {
+        let mut found = Vec::new();
+        docs.into_iter().for_each(|doc| requests(doc, &mut found));
+        for item in found {
+            let (review, note) = match item {
+                Found::Review(review) => (review, ""),
+                Found::Audit(value) => {
+                    audit.events += 1;
+                    let event: Event = match serde_json::from_value(value) {
+                        Ok(event) => event,
+                        Err(e) => {
+                            audit.unreadable += 1;
+                            eprintln!(
+                                "warning: {}: an audit event cannot be read: {e}",
+                                file.display()
+                            );
+                            continue;
+                        }
+                    };
+                    match audit.log.replay(&event) {
+                        Ok(replayed) if replayed.without_old => {
+                            audit.without_old += 1;
+                            (replayed.review, "  (previous state not in the log)")
+                        }
+                        Ok(replayed) => (replayed.review, ""),
+                        Err(_) => continue,
+                    }
+                }
+            };
             let decision = match (&mut module, &mut twin) {
                 (Some((_, policy)), _) => {
                     policy.evaluate("runners/decision", &serde_json::to_vec(&review)?)?
@@ -83,7 +111,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             let (operation, kind, target, user) = summary(&review);
             let rules_text = rules.iter().cloned().collect::<Vec<_>>().join(",");
             println!(
-                "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}",
+                "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}{note}",
                 decision.verdict()
             );
             total += 1;
@@ -106,6 +134,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     for (rule, count) in &by_rule {
         println!("  {count:7}  {rule}");
     }
+    audit.report();
     if unreadable > 0 {
         anyhow::bail!("{unreadable} files could not be read or parsed (see the warnings above)");
     }
@@ -114,4 +143,37 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// What became of the audit events of a replay.
+#[derive(Default)]
+struct AuditTally {
+    log: AuditLog,
+    events: usize,
+    unreadable: usize,
+    without_old: usize,
+}
+
+impl AuditTally {
+    fn report(&self) {
+        if self.events == 0 {
+            return;
+        }
+        let skipped: usize = self.log.skipped.values().sum();
+        println!(
+            "\naudit events: {} read, {} replayed as admission requests, {skipped} skipped, {} unreadable",
+            self.events,
+            self.events - skipped - self.unreadable,
+            self.unreadable
+        );
+        for (skip, count) in &self.log.skipped {
+            println!("  {count:7}  {}", skip.reason());
+        }
+        if self.without_old > 0 {
+            println!(
+                "  {} UPDATEs were judged as if their spec changed: the log does not show the object's previous state",
+                self.without_old
+            );
+        }
+    }
 }

@@ -74,16 +74,16 @@ struct AdmissionRequest {
 #[derive(Serialize, Clone, Debug, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Options {
-    kind: &'static str,
-    api_version: &'static str,
+    pub(super) kind: &'static str,
+    pub(super) api_version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    dry_run: Option<Vec<&'static str>>,
+    pub(super) dry_run: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field_manager: Option<&'static str>,
+    pub(super) field_manager: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field_validation: Option<&'static str>,
+    pub(super) field_validation: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    propagation_policy: Option<&'static str>,
+    pub(super) propagation_policy: Option<&'static str>,
 }
 
 /// A Kubernetes object together with its type and resource, ready to be put in a request.
@@ -155,17 +155,17 @@ impl PodExecOptions {
 /// One admission request under construction.
 #[derive(Clone, Debug)]
 pub struct Request {
-    operation: Operation,
-    identity: Identity,
-    kind: Gvk,
-    resource: Gvr,
-    sub_resource: Option<String>,
-    name: String,
-    namespace: String,
-    object: Option<Value>,
-    old_object: Option<Value>,
-    dry_run: bool,
-    options: Option<Options>,
+    pub(super) operation: Operation,
+    pub(super) identity: Identity,
+    pub(super) kind: Gvk,
+    pub(super) resource: Gvr,
+    pub(super) sub_resource: Option<String>,
+    pub(super) name: String,
+    pub(super) namespace: String,
+    pub(super) object: Option<Value>,
+    pub(super) old_object: Option<Value>,
+    pub(super) dry_run: bool,
+    pub(super) options: Option<Options>,
 }
 
 impl Request {
