@@ -1,14 +1,23 @@
 //! Reading recorded requests: JSON, multi-document YAML and JSON lines, from files and
 //! directory trees; finding every AdmissionReview and audit event in them.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// File extensions read when walking a directory.
-const EXTENSIONS: [&str; 5] = ["json", "jsonl", "ndjson", "yaml", "yml"];
+/// File extensions read when walking a directory (each also gzip-compressed, `.gz`):
+/// the API server writes its audit log to `audit.log` and rotates it to `audit-<time>.log`.
+const EXTENSIONS: [&str; 6] = ["json", "jsonl", "ndjson", "yaml", "yml", "log"];
+
+/// Whether `path` names a gzip-compressed file.
+fn is_gzip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
 
 /// Every file below `paths`: files as given, directories walked recursively (sorted, only
 /// files with a JSON/YAML extension).
@@ -39,10 +48,14 @@ fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     for path in entries {
         if path.is_dir() {
             walk_dir(&path, files)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        } else if (if is_gzip(&path) {
+            path.file_stem().map(Path::new)
+        } else {
+            Some(path.as_path())
+        })
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         {
             files.push(path);
         }
@@ -78,14 +91,101 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
     Ok(docs)
 }
 
+/// Why [`for_each_document`] stopped.
+#[derive(Debug)]
+pub enum Stop {
+    /// The file cannot be read or parsed (documents before the fault were handed over).
+    Read(anyhow::Error),
+    /// The callback failed.
+    Callback(anyhow::Error),
+}
+
+/// Hands every document of one file to `each`, in order. JSON lines (an audit log rotated at
+/// hundreds of megabytes) are read and handed over a line at a time; other files are read
+/// whole. A `.gz` file is decompressed as it is read.
+///
+/// # Errors
+/// [`Stop::Read`] when the file cannot be read or parsed, [`Stop::Callback`] when `each` fails.
+pub fn for_each_document(
+    path: &Path,
+    mut each: impl FnMut(Value) -> Result<()>,
+) -> Result<(), Stop> {
+    let read = |e: std::io::Error| {
+        Stop::Read(anyhow!(e).context(format!("cannot read {}", path.display())))
+    };
+    let file = File::open(path).map_err(read)?;
+    let file: Box<dyn Read> = if is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut lines = Lines {
+        reader: BufReader::new(file),
+        number: 0,
+    };
+    let mut line = String::new();
+    if !lines.next(&mut line).map_err(read)? {
+        return Ok(());
+    }
+    // A first line that is a whole JSON object or array: JSON lines (or one JSON value).
+    if let Ok(value @ (Value::Object(_) | Value::Array(_))) = serde_json::from_str(&line) {
+        each(value).map_err(Stop::Callback)?;
+        while lines.next(&mut line).map_err(read)? {
+            let value = serde_json::from_str(&line).map_err(|e| {
+                Stop::Read(anyhow!(
+                    "{}:{}: not a JSON line: {e}",
+                    path.display(),
+                    lines.number
+                ))
+            })?;
+            each(value).map_err(Stop::Callback)?;
+        }
+        return Ok(());
+    }
+    let mut text = line;
+    lines.reader.read_to_string(&mut text).map_err(read)?;
+    let docs = parse_documents(&text)
+        .map_err(|e| Stop::Read(e.context(format!("cannot parse {}", path.display()))))?;
+    docs.into_iter()
+        .try_for_each(|doc| each(doc).map_err(Stop::Callback))
+}
+
+/// The non-blank lines of a text, counted.
+struct Lines<R> {
+    reader: BufReader<R>,
+    /// The number of the line last read (from 1).
+    number: usize,
+}
+
+impl<R: Read> Lines<R> {
+    /// Reads the next non-blank line into `line`; false at the end.
+    fn next(&mut self, line: &mut String) -> std::io::Result<bool> {
+        loop {
+            line.clear();
+            if self.reader.read_line(line)? == 0 {
+                return Ok(false);
+            }
+            self.number += 1;
+            if !line.trim().is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+}
+
 /// Reads the documents of one file.
 ///
 /// # Errors
 /// When the file cannot be read or parsed.
 pub fn read_documents(path: &Path) -> Result<Vec<Value>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse_documents(&text).with_context(|| format!("cannot parse {}", path.display()))
+    let mut docs = Vec::new();
+    match for_each_document(path, |doc| {
+        docs.push(doc);
+        Ok(())
+    }) {
+        Ok(()) => Ok(docs),
+        Err(Stop::Read(e) | Stop::Callback(e)) => Err(e),
+    }
 }
 
 /// Whether `value` is an AdmissionReview carrying a request.
@@ -198,6 +298,93 @@ mod tests {
         assert_eq!(
             summary(&review),
             ("CREATE".into(), "Pod".into(), "ns/p".into(), "u".into())
+        );
+    }
+
+    fn temp(name: &str, bytes: &[u8]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("runner-policy-docs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    fn gzip(text: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text.as_bytes()).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn files_are_read_whole_or_a_line_at_a_time_and_gzip_is_undone() {
+        let lines = "\n{\"n\": 1}\n\n{\"n\": 2}\n[3]\n";
+        let pretty = "{\n  \"n\": 1\n}\n";
+        let yaml = "# a comment\nn: 1\n---\nn: 2\n";
+        let cases: [(&str, Vec<u8>, usize); 6] = [
+            ("lines.jsonl", lines.as_bytes().to_vec(), 3),
+            ("audit.log.gz", gzip(lines), 3),
+            ("pretty.json", pretty.as_bytes().to_vec(), 1),
+            ("docs.yaml", yaml.as_bytes().to_vec(), 2),
+            ("docs.yaml.gz", gzip(yaml), 2),
+            ("empty.log", b"\n\n".to_vec(), 0),
+        ];
+        for (name, bytes, count) in cases {
+            let docs = read_documents(&temp(name, &bytes)).unwrap();
+            assert_eq!(docs.len(), count, "{name}: {docs:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_line_stops_the_file_there_and_names_the_line() {
+        let path = temp(
+            "bad.jsonl",
+            b"{\"n\": 1}\n\n{\"n\": 2}\n{\"n\": \n{\"n\": 4}\n",
+        );
+        let mut seen = Vec::new();
+        let result = for_each_document(&path, |doc| {
+            seen.push(doc["n"].clone());
+            Ok(())
+        });
+        assert_eq!(seen, [json!(1), json!(2)]);
+        match result {
+            Err(Stop::Read(e)) => assert!(
+                e.to_string().contains("bad.jsonl:4: not a JSON line"),
+                "{e}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // A failing callback stops the file and is told apart from a bad file.
+        let stopped = for_each_document(&path, |_| Err(anyhow!("engine failed")));
+        assert!(matches!(stopped, Err(Stop::Callback(e)) if e.to_string() == "engine failed"));
+    }
+
+    #[test]
+    fn directories_yield_logs_and_their_rotated_gzip_files() {
+        let dir = std::env::temp_dir().join(format!("runner-policy-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        for name in [
+            "audit.log",
+            "sub/audit-2026-11-20T10-00-00.000.log.gz",
+            "a.json",
+            "notes.txt",
+            "x.gz",
+        ] {
+            std::fs::write(dir.join(name), "{}").unwrap();
+        }
+        let names: Vec<String> = walk(std::slice::from_ref(&dir))
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "a.json",
+                "audit.log",
+                "sub/audit-2026-11-20T10-00-00.000.log.gz"
+            ]
         );
     }
 }

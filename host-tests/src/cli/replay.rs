@@ -2,14 +2,16 @@
 //! directories.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use serde_json::Value;
 
 use super::{Cli, Outcome};
 use crate::audit::{AuditLog, Event};
 use crate::decision::Decision;
-use crate::documents::{Found, read_documents, requests, summary, walk};
+use crate::documents::{Found, Stop, for_each_document, requests, summary, walk};
+use crate::host::Policy;
 use crate::rego::RegoPolicy;
 
 /// The engine a replay evaluates with.
@@ -34,6 +36,9 @@ pub struct Args {
     /// Exit 1 when any request was denied.
     #[arg(long)]
     pub fail_on_deny: bool,
+    /// Print only the denied requests' lines (the summary still counts every request).
+    #[arg(long)]
+    pub denials_only: bool,
     /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines
     /// holding AdmissionReviews or Kubernetes audit events (a cluster's audit log).
     #[arg(required = true)]
@@ -45,87 +50,48 @@ const PROGRESS_EVERY: usize = 1000;
 
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let settings = crate::settings::load(cli.settings.as_deref())?;
-    let mut module = match args.engine {
-        Engine::Module => Some(cli.policy(None)?),
-        Engine::Rego => None,
-    };
-    let mut twin = match args.engine {
-        Engine::Rego => Some(RegoPolicy::from_template(
-            &args
-                .template
-                .clone()
-                .unwrap_or_else(RegoPolicy::default_template_path),
-        )?),
-        Engine::Module => None,
+    let engine = match args.engine {
+        Engine::Module => Judge::Module(Box::new(cli.policy(None)?.1)),
+        Engine::Rego => Judge::Rego(
+            Box::new(RegoPolicy::from_template(
+                &args
+                    .template
+                    .clone()
+                    .unwrap_or_else(RegoPolicy::default_template_path),
+            )?),
+            settings,
+        ),
     };
     let files = walk(&args.paths)?;
-    let (mut total, mut denied, mut unreadable) = (0usize, 0usize, 0usize);
-    let mut audit = AuditTally::default();
-    let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
+    let mut replay = Replay {
+        engine,
+        denials_only: args.denials_only,
+        total: 0,
+        denied: 0,
+        by_rule: BTreeMap::new(),
+        audit: AuditTally::default(),
+    };
+    let mut unreadable = 0usize;
     for file in &files {
-        let docs = match read_documents(file) {
-            Ok(docs) => docs,
-            Err(e) => {
+        match for_each_document(file, |doc| replay.document(doc, file)) {
+            Ok(()) => {}
+            Err(Stop::Read(e)) => {
                 unreadable += 1;
-                eprintln!("warning: skipping {}: {e:#}", file.display());
-                continue;
+                eprintln!(
+                    "warning: skipping {} (from the fault on): {e:#}",
+                    file.display()
+                );
             }
-        };
-        let mut found = Vec::new();
-        docs.into_iter().for_each(|doc| requests(doc, &mut found));
-        for item in found {
-            let (review, note) = match item {
-                Found::Review(review) => (review, ""),
-                Found::Audit(value) => {
-                    audit.events += 1;
-                    let event: Event = match serde_json::from_value(value) {
-                        Ok(event) => event,
-                        Err(e) => {
-                            audit.unreadable += 1;
-                            eprintln!(
-                                "warning: {}: an audit event cannot be read: {e}",
-                                file.display()
-                            );
-                            continue;
-                        }
-                    };
-                    match audit.log.replay(&event) {
-                        Ok(replayed) if replayed.without_old => {
-                            audit.without_old += 1;
-                            (replayed.review, "  (previous state not in the log)")
-                        }
-                        Ok(replayed) => (replayed.review, ""),
-                        Err(_) => continue,
-                    }
-                }
-            };
-            let decision = match (&mut module, &mut twin) {
-                (Some((_, policy)), _) => {
-                    policy.evaluate("runners/decision", &serde_json::to_vec(&review)?)?
-                }
-                (None, Some(twin)) => twin.decide(&review, &settings)?,
-                (None, None) => anyhow::bail!("no engine"),
-            };
-            let decision = Decision::from_value(decision)?;
-            let rules = decision.rules();
-            let (operation, kind, target, user) = summary(&review);
-            let rules_text = rules.iter().cloned().collect::<Vec<_>>().join(",");
-            println!(
-                "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}{note}",
-                decision.verdict()
-            );
-            total += 1;
-            if !decision.allowed {
-                denied += 1;
-                for rule in rules {
-                    *by_rule.entry(rule).or_default() += 1;
-                }
-            }
-            if total % PROGRESS_EVERY == 0 {
-                eprintln!("... {total} requests, {denied} denied");
-            }
+            Err(Stop::Callback(e)) => return Err(e),
         }
     }
+    let Replay {
+        total,
+        denied,
+        by_rule,
+        audit,
+        ..
+    } = replay;
     println!(
         "\n{total} requests in {} files: {} allowed, {denied} denied",
         files.len(),
@@ -145,6 +111,72 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     })
 }
 
+/// The engine a replay judges with.
+enum Judge {
+    Module(Box<Policy>),
+    Rego(Box<RegoPolicy>, Value),
+}
+
+/// A replay under way: the engine and the tallies.
+struct Replay {
+    engine: Judge,
+    denials_only: bool,
+    total: usize,
+    denied: usize,
+    by_rule: BTreeMap<String, usize>,
+    audit: AuditTally,
+}
+
+impl Replay {
+    /// Judges every request found in one document of `file`.
+    fn document(&mut self, doc: Value, file: &Path) -> Result<()> {
+        let mut found = Vec::new();
+        requests(doc, &mut found);
+        for item in found {
+            match item {
+                Found::Review(review) => self.judge(&review, "")?,
+                Found::Audit(value) => {
+                    if let Some((review, note)) = self.audit.rebuild(value, file) {
+                        self.judge(&review, note)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Judges one AdmissionReview and prints its line.
+    fn judge(&mut self, review: &Value, note: &str) -> Result<()> {
+        let decision = match &mut self.engine {
+            Judge::Module(policy) => {
+                policy.evaluate("runners/decision", &serde_json::to_vec(review)?)?
+            }
+            Judge::Rego(twin, settings) => twin.decide(review, settings)?,
+        };
+        let decision = Decision::from_value(decision)?;
+        let rules = decision.rules();
+        if !(self.denials_only && decision.allowed) {
+            let (operation, kind, target, user) = summary(review);
+            let rules_text = rules.iter().cloned().collect::<Vec<_>>().join(",");
+            println!(
+                "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}{note}",
+                decision.verdict()
+            );
+        }
+        self.total += 1;
+        if !decision.allowed {
+            self.denied += 1;
+            for rule in rules {
+                *self.by_rule.entry(rule).or_default() += 1;
+            }
+        }
+        if self.total.is_multiple_of(PROGRESS_EVERY) {
+            eprintln!("... {} requests, {} denied", self.total, self.denied);
+        }
+        Ok(())
+    }
+}
+
 /// What became of the audit events of a replay.
 #[derive(Default)]
 struct AuditTally {
@@ -155,6 +187,30 @@ struct AuditTally {
 }
 
 impl AuditTally {
+    /// The admission request an audit event was, with the note its line carries; `None` when
+    /// it is not replayed (counted) or cannot be read (warned about).
+    fn rebuild(&mut self, value: Value, file: &Path) -> Option<(Value, &'static str)> {
+        self.events += 1;
+        let event: Event = match serde_json::from_value(value) {
+            Ok(event) => event,
+            Err(e) => {
+                self.unreadable += 1;
+                eprintln!(
+                    "warning: {}: an audit event cannot be read: {e}",
+                    file.display()
+                );
+                return None;
+            }
+        };
+        let replayed = self.log.replay(&event).ok()?;
+        if replayed.without_old {
+            self.without_old += 1;
+            Some((replayed.review, "  (previous state not in the log)"))
+        } else {
+            Some((replayed.review, ""))
+        }
+    }
+
     fn report(&self) {
         if self.events == 0 {
             return;
