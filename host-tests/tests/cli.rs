@@ -242,6 +242,50 @@ fn replay_reads_an_audit_log_and_says_what_it_skipped() {
 }
 
 #[test]
+fn eval_judges_one_audit_event_as_the_request_it_was() {
+    let dir = temp_dir("audit-eval");
+    let sample =
+        host_tests::host::workspace_root().join("host-tests/requests/sample-audit-log.jsonl");
+    let sample = std::fs::read_to_string(sample).unwrap();
+    // The docker runner creating a job pod in `default`.
+    let event: Value = sample
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| {
+            e["verb"] == "create"
+                && e["objectRef"]["resource"] == "pods"
+                && e["objectRef"]["namespace"] == "default"
+                && e["user"]["username"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with(":gitlab-runner-docker"))
+        })
+        .expect("the sample log has a runner job pod outside the runners namespace");
+    let path = write(&dir, "event.json", &event.to_string());
+    let output = run(&["eval", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    assert!(
+        stdout(&output).contains("runner-namespace"),
+        "{}",
+        explain(&output)
+    );
+    assert!(
+        stderr(&output).contains("rebuilt from audit event"),
+        "{}",
+        explain(&output)
+    );
+    let mut read = event;
+    read["verb"] = "list".into();
+    let path = write(&dir, "list.json", &read.to_string());
+    let output = run(&["eval", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", explain(&output));
+    assert!(
+        stderr(&output).contains("reads and other verbs admission does not see"),
+        "{}",
+        explain(&output)
+    );
+}
+
+#[test]
 fn test_reports_each_case_and_fails_on_a_wrong_expectation() {
     let dir = temp_dir("suite");
     write(

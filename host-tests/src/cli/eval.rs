@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 
 use super::{Cli, Outcome, read_input};
+use crate::audit::{AuditLog, Event, is_audit_event};
 use crate::decision::Decision;
 
 /// Arguments of `eval`.
@@ -13,13 +14,14 @@ pub struct Args {
     /// Print the `runners/decision` result as JSON.
     #[arg(long)]
     pub json: bool,
-    /// The request file: a JSON (or YAML) input document in any dialect.
+    /// The request file: a JSON (or YAML) input document in any dialect, or one Kubernetes
+    /// audit event (rebuilt as the admission request it was).
     pub request: PathBuf,
 }
 
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let (_runtime, mut policy) = cli.policy(None)?;
-    let input = read_input(&args.request)?;
+    let input = from_audit_event(read_input(&args.request)?)?;
     let value = policy.evaluate("runners/decision", &input)?;
     let decision = Decision::from_value(value.clone())?;
     if args.json {
@@ -32,6 +34,37 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     } else {
         Outcome::Failed
     })
+}
+
+/// An audit event rebuilt as its AdmissionReview (see [`crate::audit`]); any other input as it
+/// is, so that malformed files reach the module, which must deny them.
+fn from_audit_event(input: Vec<u8>) -> Result<Vec<u8>> {
+    let Some(value) = serde_json::from_slice::<serde_json::Value>(&input)
+        .ok()
+        .filter(is_audit_event)
+    else {
+        return Ok(input);
+    };
+    let event: Event = serde_json::from_value(value).context("the audit event cannot be read")?;
+    match AuditLog::default().replay(&event) {
+        Ok(replayed) => {
+            eprintln!(
+                "note: judging the admission request rebuilt from audit event {}",
+                event.audit_id
+            );
+            if replayed.without_old {
+                eprintln!(
+                    "note: an UPDATE with no previous state to compare: judged as if its spec changed (replay the log it came from to compare)"
+                );
+            }
+            Ok(serde_json::to_vec(&replayed.review)?)
+        }
+        Err(skip) => bail!(
+            "audit event {} is not judged: {}",
+            event.audit_id,
+            skip.reason()
+        ),
+    }
 }
 
 /// `ALLOW`/`DENY` and the runner type, then one aligned line per violation:
