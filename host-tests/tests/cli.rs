@@ -180,8 +180,9 @@ fn replay_walks_json_yaml_and_json_lines() {
         2,
         "{out}"
     );
+    // Two denials, of the docker and the rocky9 runner's requests.
     assert!(
-        out.lines().any(|l| l.contains("2  dind-only-privilege")),
+        out.lines().any(|l| l.ends_with("2  dind-only-privilege  (system:serviceaccount:example-runners:gitlab-runner-docker 1, system:serviceaccount:example-runners:gitlab-runner-rocky9 1)")),
         "{out}"
     );
     let output = run(&["replay", "--fail-on-deny", path]);

@@ -97,8 +97,8 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         files.len(),
         total - denied
     );
-    for (rule, count) in &by_rule {
-        println!("  {count:7}  {rule}");
+    for (rule, tally) in &by_rule {
+        println!("  {:7}  {rule}  ({})", tally.count, tally.top_users());
     }
     audit.report();
     if unreadable > 0 {
@@ -123,7 +123,7 @@ struct Replay {
     denials_only: bool,
     total: usize,
     denied: usize,
-    by_rule: BTreeMap<String, usize>,
+    by_rule: BTreeMap<String, RuleTally>,
     audit: AuditTally,
 }
 
@@ -155,8 +155,8 @@ impl Replay {
         };
         let decision = Decision::from_value(decision)?;
         let rules = decision.rules();
+        let (operation, kind, target, user) = summary(review);
         if !(self.denials_only && decision.allowed) {
-            let (operation, kind, target, user) = summary(review);
             let rules_text = rules.iter().cloned().collect::<Vec<_>>().join(",");
             println!(
                 "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}{note}",
@@ -167,13 +167,44 @@ impl Replay {
         if !decision.allowed {
             self.denied += 1;
             for rule in rules {
-                *self.by_rule.entry(rule).or_default() += 1;
+                let tally = self.by_rule.entry(rule).or_default();
+                tally.count += 1;
+                *tally.users.entry(user.clone()).or_default() += 1;
             }
         }
         if self.total.is_multiple_of(PROGRESS_EVERY) {
             eprintln!("... {} requests, {} denied", self.total, self.denied);
         }
         Ok(())
+    }
+}
+
+/// The denials of one rule, and whose requests they were: a rollout's first question is
+/// whether one identity accounts for most of them.
+#[derive(Default)]
+struct RuleTally {
+    count: usize,
+    users: BTreeMap<String, usize>,
+}
+
+impl RuleTally {
+    /// The three identities denied most often, with their counts, and how many others.
+    fn top_users(&self) -> String {
+        const SHOWN: usize = 3;
+        let mut users: Vec<(&String, &usize)> = self.users.iter().collect();
+        users.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut text = users
+            .iter()
+            .take(SHOWN)
+            .map(|(user, n)| format!("{} {n}", if user.is_empty() { "(no user)" } else { user }))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match users.len().saturating_sub(SHOWN) {
+            0 => {}
+            1 => text.push_str(", 1 more identity"),
+            more => text.push_str(&format!(", {more} more identities")),
+        }
+        text
     }
 }
 
@@ -230,6 +261,34 @@ impl AuditTally {
                 "  {} UPDATEs were judged as if their spec changed: the log does not show the object's previous state",
                 self.without_old
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleTally;
+
+    #[test]
+    fn a_rules_tally_names_the_identities_denied_most() {
+        let cases: [(&[(&str, usize)], &str); 4] = [
+            (&[("a", 1)], "a 1"),
+            (&[("a", 1), ("b", 3), ("", 2)], "b 3, (no user) 2, a 1"),
+            (
+                &[("a", 1), ("b", 1), ("c", 1), ("d", 1)],
+                "a 1, b 1, c 1, 1 more identity",
+            ),
+            (
+                &[("a", 5), ("b", 1), ("c", 1), ("d", 1), ("e", 9)],
+                "e 9, a 5, b 1, 2 more identities",
+            ),
+        ];
+        for (users, want) in cases {
+            let tally = RuleTally {
+                count: users.iter().map(|(_, n)| n).sum(),
+                users: users.iter().map(|(u, n)| ((*u).to_owned(), *n)).collect(),
+            };
+            assert_eq!(tally.top_users(), want);
         }
     }
 }
