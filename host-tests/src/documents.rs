@@ -201,10 +201,14 @@ pub enum Found {
     Review(Value),
     /// A Kubernetes audit event, to be rebuilt as the request it was ([`crate::audit`]).
     Audit(Value),
+    /// A plain Kubernetes object (a manifest), judged as the CREATE applying it
+    /// ([`crate::manifest`]).
+    Object(Value),
 }
 
-/// Every AdmissionReview with a request and every audit event inside `value` (itself, or
-/// nested in arrays and objects such as lists, logs and audit EventLists), in document order.
+/// Every AdmissionReview with a request, audit event and other Kubernetes object inside `value`
+/// (itself, or nested in arrays and objects such as lists, logs and audit EventLists), in
+/// document order. An object's own contents are not searched.
 pub fn requests(value: Value, out: &mut Vec<Found>) {
     if is_admission_review(&value) {
         out.push(Found::Review(value));
@@ -212,6 +216,10 @@ pub fn requests(value: Value, out: &mut Vec<Found>) {
     }
     if crate::audit::is_audit_event(&value) {
         out.push(Found::Audit(value));
+        return;
+    }
+    if crate::manifest::is_object(&value) {
+        out.push(Found::Object(value));
         return;
     }
     match value {

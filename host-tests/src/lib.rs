@@ -6,6 +6,7 @@
 //! - [`documents`]: reading JSON, multi-document YAML and JSON lines; finding AdmissionReviews
 //!   and audit events.
 //! - [`audit`]: Kubernetes audit events rebuilt as the admission requests they were.
+//! - [`manifest`]: plain Kubernetes objects as the CREATE requests that apply them.
 //! - [`decision`]: the typed `runners/decision` result.
 //! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
 //! - [`fuzzing`]: the properties every input must keep, for the fuzz targets and their replays.
@@ -19,6 +20,7 @@ pub mod decision;
 pub mod documents;
 pub mod fuzzing;
 pub mod host;
+pub mod manifest;
 pub mod rego;
 pub mod settings;
 pub mod suite;

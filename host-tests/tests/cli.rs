@@ -287,6 +287,67 @@ fn eval_judges_one_audit_event_as_the_request_it_was() {
 }
 
 #[test]
+fn check_judges_manifests_as_the_creates_that_apply_them() {
+    let dir = temp_dir("check");
+    let role = |name: &str, resources: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: {name}}}\nrules:\n  - {{apiGroups: [\"\"], resources: [{resources}], verbs: [get, list]}}\n"
+        )
+    };
+    // What `helm template` prints: no namespaces (`kubectl apply -n` gives them).
+    write(
+        &dir,
+        "chart/rendered.yaml",
+        &format!("{}---\n{}", role("wide", "\"*\""), role("narrow", "pods")),
+    );
+    let privileged = json!({"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"template": {"metadata": {}, "spec": {"containers": [
+            {"name": "c", "image": "docker.io/library/alpine:3.20", "securityContext": {"privileged": true}}]}}}}]});
+    write(&dir, "list.json", &privileged.to_string());
+    let path = dir.to_str().unwrap();
+    let check = |namespace: &str| {
+        run(&[
+            "check",
+            "--as",
+            "system:serviceaccount:ci:deployer",
+            "-n",
+            namespace,
+            path,
+        ])
+    };
+    let output = check("example-runners");
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("3 requests in 2 files: 1 allowed, 2 denied"),
+        "{out}"
+    );
+    for line in [
+        "1  dind-only-privilege  (system:serviceaccount:ci:deployer 1)",
+        "1  namespaced-rbac  (system:serviceaccount:ci:deployer 1)",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    assert!(out.contains("example-runners/wide"), "{out}");
+    // Outside the runners namespace neither rule applies.
+    let output = check("team-a");
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    // `replay` does not judge manifests, and says which command does.
+    let output = run(&["replay", path]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    assert!(stdout(&output).contains("3 Kubernetes objects that are not requests were not judged: `runner-policy check --as USER`"), "{}", explain(&output));
+    // The identity is never guessed.
+    let output = run(&["check", path]);
+    assert_eq!(output.status.code(), Some(2), "{}", explain(&output));
+    assert!(
+        stderr(&output).contains("--as <USER>"),
+        "{}",
+        explain(&output)
+    );
+}
+
+#[test]
 fn test_reports_each_case_and_fails_on_a_wrong_expectation() {
     let dir = temp_dir("suite");
     write(

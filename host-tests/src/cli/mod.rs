@@ -1,9 +1,10 @@
 //! The `runner-policy` command line: one module per subcommand.
 //!
-//! Exit codes: 0 ok; 1 a denial (`eval`, `replay --fail-on-deny`) or a mismatch (`test`);
+//! Exit codes: 0 ok; 1 a denial (`eval`, `check`, `replay --fail-on-deny`) or a mismatch (`test`);
 //! 2 a usage or I/O error.
 
 mod bench;
+mod check;
 mod conformance;
 mod eval;
 mod replay;
@@ -40,8 +41,11 @@ pub enum Command {
     Eval(eval::Args),
     /// Run a suite of golden cases. Exits 1 on any mismatch.
     Test(test::Args),
-    /// Evaluate every AdmissionReview found in files and directories (JSON, YAML, JSON lines).
+    /// Evaluate every AdmissionReview and audit event found in files and directories (JSON,
+    /// YAML, JSON lines, gzipped or not).
     Replay(replay::Args),
+    /// Judge manifests as the CREATE requests that would apply them. Exits 1 on any denial.
+    Check(check::Args),
     /// Time the module on recorded requests through `opa_eval`.
     Bench(bench::Args),
     /// Check agreement with the Pod Security Admission and gatekeeper-library corpora in DIR.
@@ -86,6 +90,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Eval(args) => eval::run(cli, args),
         Command::Test(args) => test::run(cli, args),
         Command::Replay(args) => replay::run(cli, args),
+        Command::Check(args) => check::run(cli, args),
         Command::Bench(args) => bench::run(cli, args),
         Command::Conformance(args) => conformance::run(cli, args),
     }

@@ -1,5 +1,5 @@
 //! `runner-policy replay PATH...`: every AdmissionReview and audit event found in files and
-//! directories.
+//! directories. `runner-policy check` (`super::check`) judges manifests with the same engine.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use crate::audit::{AuditLog, Event};
 use crate::decision::Decision;
 use crate::documents::{Found, Stop, for_each_document, requests, summary, walk};
 use crate::host::Policy;
+use crate::manifest::{Requester, create_review};
 use crate::rego::RegoPolicy;
 
 /// The engine a replay evaluates with.
@@ -24,31 +25,56 @@ pub enum Engine {
     Rego,
 }
 
-/// Arguments of `replay`.
+/// What `replay` and `check` share: the engine, the output and the inputs.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct Common {
     /// The engine.
     #[arg(long, value_enum, default_value_t = Engine::Module)]
     pub engine: Engine,
     /// With `--engine rego`: the ConstraintTemplate [default: bundles/gatekeeper/template.yaml].
     #[arg(long, value_name = "PATH")]
     pub template: Option<PathBuf>,
-    /// Exit 1 when any request was denied.
-    #[arg(long)]
-    pub fail_on_deny: bool,
     /// Print only the denied requests' lines (the summary still counts every request).
     #[arg(long)]
     pub denials_only: bool,
-    /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines
-    /// holding AdmissionReviews or Kubernetes audit events (a cluster's audit log).
+    /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines,
+    /// gzipped or not.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+}
+
+/// Arguments of `replay`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Exit 1 when any request was denied.
+    #[arg(long)]
+    pub fail_on_deny: bool,
+    /// AdmissionReviews or Kubernetes audit events (a cluster's audit log).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// How plain Kubernetes objects are judged: as CREATEs by `requester`, or not at all.
+pub(super) struct Objects {
+    pub requester: Requester,
+    pub namespace: Option<String>,
 }
 
 /// Progress is reported on stderr every this many requests.
 const PROGRESS_EVERY: usize = 1000;
 
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
+    judge_all(cli, &args.common, None, args.fail_on_deny)
+}
+
+/// Judges every request (and, with `objects`, every plain object) found under the paths of
+/// `args`, printing a line each and a summary; `Failed` on a denial when `fail_on_deny`.
+pub(super) fn judge_all(
+    cli: &Cli,
+    args: &Common,
+    objects: Option<Objects>,
+    fail_on_deny: bool,
+) -> Result<Outcome> {
     let settings = crate::settings::load(cli.settings.as_deref())?;
     let engine = match args.engine {
         Engine::Module => Judge::Module(Box::new(cli.policy(None)?.1)),
@@ -70,6 +96,8 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         denied: 0,
         by_rule: BTreeMap::new(),
         audit: AuditTally::default(),
+        objects,
+        objects_seen: 0,
     };
     let mut unreadable = 0usize;
     for file in &files {
@@ -90,6 +118,8 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         denied,
         by_rule,
         audit,
+        objects,
+        objects_seen,
         ..
     } = replay;
     println!(
@@ -101,10 +131,15 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         println!("  {:7}  {rule}  ({})", tally.count, tally.top_users());
     }
     audit.report();
+    if objects.is_none() && objects_seen > 0 {
+        println!(
+            "\n{objects_seen} Kubernetes objects that are not requests were not judged: `runner-policy check --as USER` judges manifests as the CREATEs that apply them"
+        );
+    }
     if unreadable > 0 {
         anyhow::bail!("{unreadable} files could not be read or parsed (see the warnings above)");
     }
-    Ok(if args.fail_on_deny && denied > 0 {
+    Ok(if fail_on_deny && denied > 0 {
         Outcome::Failed
     } else {
         Outcome::Ok
@@ -125,6 +160,9 @@ struct Replay {
     denied: usize,
     by_rule: BTreeMap<String, RuleTally>,
     audit: AuditTally,
+    objects: Option<Objects>,
+    /// Plain objects found (judged only with `objects`).
+    objects_seen: usize,
 }
 
 impl Replay {
@@ -138,6 +176,19 @@ impl Replay {
                 Found::Audit(value) => {
                     if let Some((review, note)) = self.audit.rebuild(value, file) {
                         self.judge(&review, note)?;
+                    }
+                }
+                Found::Object(object) => {
+                    self.objects_seen += 1;
+                    if let Some(objects) = &self.objects {
+                        let uid = format!("{}#{}", file.display(), self.objects_seen);
+                        let review = create_review(
+                            object,
+                            &objects.requester,
+                            objects.namespace.as_deref(),
+                            &uid,
+                        );
+                        self.judge(&review, "")?;
                     }
                 }
             }
