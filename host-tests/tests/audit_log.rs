@@ -27,7 +27,7 @@ fn events() -> Vec<Event> {
         .into_iter()
         .map(|f| match f {
             Found::Audit(value) => serde_json::from_value(value).unwrap(),
-            Found::Review(_) => panic!("an AdmissionReview in the audit log"),
+            other => panic!("not an audit event in the audit log: {other:?}"),
         })
         .collect()
 }
@@ -56,7 +56,7 @@ fn every_logged_request_gets_the_decision_of_its_admission_review() {
             .into_iter()
             .map(|f| match f {
                 Found::Review(review) => review,
-                Found::Audit(_) => panic!("an audit event in the admission log"),
+                other => panic!("not an AdmissionReview in the admission log: {other:?}"),
             }),
     );
     let mut log = AuditLog::default();
