@@ -46,6 +46,8 @@ pub struct Event {
     pub request_object: Option<Value>,
     #[serde(default)]
     pub response_object: Option<Value>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A field that may be absent or `null` (as Go's decoder allows).
@@ -98,14 +100,18 @@ pub enum Skip {
     EarlierStage,
     /// `get`, `list`, `watch` and other verbs that admission never sees.
     NotAdmitted,
-    /// A `patch` logged without its response object: the request body is a patch.
+    /// Refused before admission ran: by authentication or authorization, or as not found,
+    /// malformed or invalid.
+    RefusedBeforeAdmission,
+    /// A `patch` whose result the log does not hold (logged below `RequestResponse`, or
+    /// refused): the request body is a patch, not an object.
     PatchWithoutResult,
-    /// A `create` or `update` logged below level `Request`: no object at all.
+    /// A `create` or `update` logged without its object (level `Metadata`).
     NoObject,
-    /// `deletecollection`: admission judges each deleted object, which the log does not list.
-    DeleteCollection,
     /// No `objectRef`: not a request on a resource.
     NoObjectRef,
+    /// No user: the log does not say who asked.
+    NoUser,
 }
 
 impl Skip {
@@ -114,16 +120,38 @@ impl Skip {
         match self {
             Skip::EarlierStage => "an earlier stage of a request logged again when it completed",
             Skip::NotAdmitted => "reads and other verbs admission does not see",
+            Skip::RefusedBeforeAdmission => {
+                "requests refused before admission (authentication, authorization, not found, invalid)"
+            }
             Skip::PatchWithoutResult => {
-                "patches logged without their result (log them at level RequestResponse)"
+                "patches whose result the log does not hold (logged below RequestResponse, or refused)"
             }
             Skip::NoObject => {
                 "writes logged without their object (log them at level Request or above)"
             }
-            Skip::DeleteCollection => {
-                "deletecollection requests (the log does not list the objects deleted)"
-            }
             Skip::NoObjectRef => "requests on no resource",
+            Skip::NoUser => "events that do not say who asked",
+        }
+    }
+}
+
+/// What a replayed request's line should add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Note {
+    /// An UPDATE of a pod-bearing object whose previous state the log did not show (or showed
+    /// out of date): judged as if its pod spec changed.
+    WithoutPreviousState,
+    /// A `deletecollection`: judged once, as a DELETE of the collection, where admission judges
+    /// each object deleted (the log does not list them).
+    WholeCollection,
+}
+
+impl Note {
+    /// The words a replay line ends with.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Note::WithoutPreviousState => "(previous state not in the log)",
+            Note::WholeCollection => "(deletecollection, judged once for the collection)",
         }
     }
 }
@@ -133,8 +161,8 @@ impl Skip {
 pub struct Replayed {
     /// An `admission.k8s.io/v1` AdmissionReview; its request uid is the event's `auditID`.
     pub review: Value,
-    /// An UPDATE whose previous state the log did not show: judged as if its spec changed.
-    pub without_old: bool,
+    /// What the request's line should add, if anything.
+    pub note: Option<Note>,
 }
 
 /// Subresources whose requests are CONNECT operations, with the options kind admission sees.
@@ -195,8 +223,10 @@ fn connect_options(kind: &str, version: &str, uri: &str) -> Value {
     for (key, value) in query(uri) {
         match key.as_str() {
             "command" => command.push(Value::String(value)),
+            // As the API server reads them: anything but `0` and `false` (a bare `tty` too).
             "stdin" | "stdout" | "stderr" | "tty" => {
-                options.insert(key, Value::Bool(value == "true" || value == "1"));
+                let off = value == "0" || value.eq_ignore_ascii_case("false");
+                options.insert(key, Value::Bool(!off));
             }
             "container" | "path" => {
                 options.insert(key, Value::String(value));
@@ -268,27 +298,46 @@ impl AuditLog {
         if target.resource.is_empty() {
             return Err(Skip::NoObjectRef);
         }
-        let succeeded = event
-            .response_status
-            .as_ref()
-            .is_none_or(|s| (200..300).contains(&s.code));
+        let code = event.response_status.as_ref().map_or(0, |s| s.code);
+        let succeeded = code == 0 || (100..300).contains(&code);
         let connect = connect_kind(&target.resource, &target.subresource);
         let operation = match (event.verb.as_str(), connect) {
             (_, Some(_)) => "CONNECT",
             ("create", None) => "CREATE",
             ("update" | "patch", None) => "UPDATE",
-            ("delete", None) => "DELETE",
-            ("deletecollection", None) => return Err(Skip::DeleteCollection),
+            ("delete" | "deletecollection", None) => "DELETE",
             _ => {
                 self.learn(event, target, succeeded);
                 return Err(Skip::NotAdmitted);
             }
         };
+        if refused_before_admission(event, code) {
+            return Err(Skip::RefusedBeforeAdmission);
+        }
+        let user = event
+            .impersonated_user
+            .as_ref()
+            .unwrap_or(&event.user)
+            .clone();
+        if !user.is_object() {
+            return Err(Skip::NoUser);
+        }
         let version = if target.api_version.is_empty() {
             "v1"
         } else {
             &target.api_version
         };
+        let collection = event.verb == "deletecollection";
+        let dry_run = query(&event.request_uri)
+            .iter()
+            .any(|(k, v)| k == "dryRun" && v == "All")
+            // A DELETE carries its DeleteOptions, dry run included, in the body.
+            || (operation == "DELETE"
+                && event.request_object.as_ref().is_some_and(|o| {
+                    o["dryRun"]
+                        .as_array()
+                        .is_some_and(|d| d.iter().any(|v| v == "All"))
+                }));
         // The kind the object should have; a subresource write (eviction, binding) names its
         // own kind in its request object.
         let expected = kind_of(&target.api_group, &target.resource)
@@ -301,22 +350,8 @@ impl AuditLog {
             .request_object
             .as_ref()
             .filter(|o| is_object_of(o, None));
-        let object = match operation {
-            "CONNECT" => Some(connect_options(
-                connect.unwrap_or_default(),
-                version,
-                &event.request_uri,
-            )),
-            "DELETE" => None,
-            _ => match (response, request, event.verb.as_str()) {
-                (Some(o), _, _) => Some(o.clone()),
-                (None, Some(o), "create" | "update") => Some(o.clone()),
-                (None, _, "patch") => return Err(Skip::PatchWithoutResult),
-                _ => return Err(Skip::NoObject),
-            },
-        };
-        let name = match (&object, target.name.is_empty()) {
-            (Some(o), true) => o
+        let name = match response.or(request) {
+            Some(o) if target.name.is_empty() && !collection => o
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
@@ -329,38 +364,67 @@ impl AuditLog {
             target.namespace.clone(),
             name.clone(),
         );
-        let old_object = match operation {
-            "UPDATE" | "DELETE" => self.state(&key).or_else(|| {
-                (target.subresource == "status")
-                    .then(|| object.clone())
-                    .flatten()
-            }),
-            _ => None,
+        let changes_state = succeeded && !dry_run;
+        let object = match operation {
+            "CONNECT" => Some(connect_options(
+                connect.unwrap_or_default(),
+                version,
+                &event.request_uri,
+            )),
+            "DELETE" => None,
+            _ => match (response, request, event.verb.as_str()) {
+                (Some(o), _, _) => Some(o.clone()),
+                (None, Some(o), "create" | "update") => Some(o.clone()),
+                (None, _, verb) => {
+                    // The object changed in a way the log does not show: what was known of it
+                    // is out of date (a status write cannot change a spec).
+                    if changes_state && !keeps_spec(&target.subresource) {
+                        self.states.remove(&key);
+                    }
+                    return Err(if verb == "patch" {
+                        Skip::PatchWithoutResult
+                    } else {
+                        Skip::NoObject
+                    });
+                }
+            },
         };
-        let without_old = operation == "UPDATE" && old_object.is_none();
         let kind = object
             .as_ref()
             .and_then(|o| o.get("kind").and_then(Value::as_str))
             .map(str::to_owned)
             .or_else(|| expected.map(str::to_owned))
             .unwrap_or_else(|| target.resource.clone());
-        let dry_run = query(&event.request_uri)
-            .iter()
-            .any(|(k, v)| k == "dryRun" && v == "All");
-        if succeeded && !dry_run {
-            match operation {
-                "DELETE" => {
-                    self.states.remove(&key);
-                }
-                "CREATE" | "UPDATE" => {
-                    if let Some(o) = object.as_ref().filter(|o| is_state_of(o, target)) {
-                        self.states.insert(key, o.to_string());
-                    }
-                }
-                _ => {}
+        let carries_pod =
+            policy::request::object::carries_pod(&target.api_group, kind_of_target(target, &kind));
+        let old_object = match operation {
+            "UPDATE" | "DELETE" if carries_pod => {
+                self.previous(&key, request, event.verb == "update")
+                    .or_else(|| {
+                        // A status write cannot change a spec: the new object stands for the old.
+                        (target.subresource == "status")
+                            .then(|| object.clone())
+                            .flatten()
+                    })
             }
+            _ => None,
+        };
+        let note = if collection {
+            Some(Note::WholeCollection)
+        } else if operation == "UPDATE" && carries_pod && old_object.is_none() {
+            Some(Note::WithoutPreviousState)
+        } else {
+            None
+        };
+        if changes_state {
+            self.record(operation, collection, &key, target, event, object.as_ref());
         }
-        let user = event.impersonated_user.as_ref().unwrap_or(&event.user);
+        // The API server puts a Namespace's own name in the request's namespace.
+        let namespace = if target.api_group.is_empty() && target.resource == "namespaces" {
+            name.clone()
+        } else {
+            target.namespace.clone()
+        };
         let group_version_kind =
             json!({"group": target.api_group, "version": version, "kind": kind});
         let resource =
@@ -383,11 +447,11 @@ impl AuditLog {
         if !name.is_empty() {
             request.insert("name".into(), name.into());
         }
-        if !target.namespace.is_empty() {
-            request.insert("namespace".into(), target.namespace.clone().into());
+        if !namespace.is_empty() {
+            request.insert("namespace".into(), namespace.into());
         }
         request.insert("operation".into(), operation.into());
-        request.insert("userInfo".into(), user.clone());
+        request.insert("userInfo".into(), user);
         request.insert("object".into(), object.unwrap_or(Value::Null));
         request.insert("oldObject".into(), old_object.unwrap_or(Value::Null));
         request.insert("dryRun".into(), dry_run.into());
@@ -397,8 +461,86 @@ impl AuditLog {
                 "apiVersion": "admission.k8s.io/v1",
                 "request": request,
             }),
-            without_old,
+            note,
         })
+    }
+
+    /// The state an UPDATE or DELETE of `key` starts from, when the log showed it and it is not
+    /// out of date: an `update` names the version it replaces, which must be the one known.
+    fn previous(
+        &self,
+        key: &ObjectKey,
+        request: Option<&Value>,
+        names_version: bool,
+    ) -> Option<Value> {
+        let state = self.state(key)?;
+        let version = |o: &Value| {
+            o.pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        match (
+            names_version.then(|| request.and_then(version)).flatten(),
+            version(&state),
+        ) {
+            (Some(replaced), Some(known)) if replaced != known => None,
+            _ => Some(state),
+        }
+    }
+
+    /// Keeps what a successful write did to the states: a created or written pod-bearing object
+    /// is remembered, a deleted one forgotten, a scheduled pod gets its node.
+    fn record(
+        &mut self,
+        operation: &str,
+        collection: bool,
+        key: &ObjectKey,
+        target: &ObjectRef,
+        event: &Event,
+        object: Option<&Value>,
+    ) {
+        match operation {
+            "DELETE" if collection => {
+                let (group, resource, namespace, _) = key;
+                self.states
+                    .retain(|(g, r, n, _), _| (g, r, n) != (group, resource, namespace));
+            }
+            "DELETE" => {
+                self.states.remove(key);
+            }
+            // The scheduler binds a pod through `pods/binding`: the API server sets
+            // `spec.nodeName`, and the log holds only the Binding.
+            "CREATE" if target.subresource == "binding" => {
+                let node = event
+                    .request_object
+                    .as_ref()
+                    .and_then(|b| b.pointer("/target/name"))
+                    .and_then(Value::as_str);
+                match (self.state(key), node) {
+                    (Some(mut pod), Some(node)) => {
+                        pod["spec"]["nodeName"] = node.into();
+                        self.states.insert(key.clone(), pod.to_string());
+                    }
+                    _ => {
+                        self.states.remove(key);
+                    }
+                }
+            }
+            "CREATE" | "UPDATE" => match object.filter(|o| is_state_of(o, target)) {
+                Some(o) if keeps_state(o) => {
+                    self.states.insert(key.clone(), o.to_string());
+                }
+                Some(_) => {}
+                // A write whose result the log does not show: what the object is now is not
+                // known, unless the write cannot change a spec.
+                None if !keeps_spec(&target.subresource) => {
+                    self.states.remove(key);
+                }
+                None => {}
+            },
+            _ => {}
+        }
     }
 
     /// Remembers the object a successful read returned.
@@ -409,7 +551,7 @@ impl AuditLog {
         if let Some(object) = event
             .response_object
             .as_ref()
-            .filter(|o| is_state_of(o, target))
+            .filter(|o| is_state_of(o, target) && keeps_state(o))
         {
             let key = (
                 target.api_group.clone(),
@@ -426,6 +568,44 @@ impl AuditLog {
             .get(key)
             .and_then(|text| serde_json::from_str(text).ok())
     }
+}
+
+/// Subresources whose writes leave the spec as it was: `status` (the API server keeps the
+/// stored spec) and `eviction` (which deletes the pod, gracefully).
+fn keeps_spec(subresource: &str) -> bool {
+    matches!(subresource, "status" | "eviction")
+}
+
+/// Whether a state of this object is worth keeping: only pod-bearing objects' previous states
+/// change a decision (an UPDATE that leaves the pod spec as it was is not judged by the pod
+/// rules), so only they are kept, and memory grows with them alone.
+fn keeps_state(object: &Value) -> bool {
+    let group = object["apiVersion"]
+        .as_str()
+        .and_then(|v| v.split_once('/'))
+        .map_or("", |(g, _)| g);
+    policy::request::object::carries_pod(group, object["kind"].as_str().unwrap_or(""))
+}
+
+/// The kind the pod rules would see for `target`: the resource's own kind for its
+/// subresources (an UPDATE of `pods/ephemeralcontainers` is an UPDATE of a Pod).
+fn kind_of_target<'k>(target: &ObjectRef, kind: &'k str) -> &'k str {
+    match kind_of(&target.api_group, &target.resource) {
+        Some(own) => own,
+        None => kind,
+    }
+}
+
+/// Whether the API server refused the request before admission ran: authorization said no
+/// (the audit annotation), or it answered with a status admission never leads to (bad
+/// request, unauthenticated, not found, not allowed, unprocessable). A 403 without the
+/// annotation is a denial by admission itself, and a 409 comes from storage, after it.
+fn refused_before_admission(event: &Event, code: u16) -> bool {
+    event
+        .annotations
+        .get("authorization.k8s.io/decision")
+        .is_some_and(|d| d == "forbid")
+        || matches!(code, 400 | 401 | 404 | 405 | 406 | 413 | 415 | 422)
 }
 
 #[cfg(test)]
@@ -485,7 +665,22 @@ mod tests {
                 }),
                 Skip::NoObject,
             ),
-            (event("deletecollection", |_| {}), Skip::DeleteCollection),
+            (
+                event("create", |e| {
+                    e["responseStatus"]["code"] = 403.into();
+                    e["annotations"] = json!({"authorization.k8s.io/decision": "forbid"});
+                }),
+                Skip::RefusedBeforeAdmission,
+            ),
+            (
+                event("update", |e| e["responseStatus"]["code"] = 404.into()),
+                Skip::RefusedBeforeAdmission,
+            ),
+            (
+                event("create", |e| e["responseStatus"]["code"] = 422.into()),
+                Skip::RefusedBeforeAdmission,
+            ),
+            (event("create", |e| e["user"] = Value::Null), Skip::NoUser),
             (
                 event("create", |e| e["objectRef"] = Value::Null),
                 Skip::NoObjectRef,
@@ -625,26 +820,81 @@ mod tests {
             e["requestURI"] = "/api/v1/namespaces/acme-runners/pods/p?dryRun=All".into();
             e["responseObject"] = pod("dry");
         });
-        // (events before, the previous state the UPDATE gets)
-        let cases: [(Vec<Event>, Option<Value>); 7] = [
-            (vec![], None),
-            (vec![write("create", 201)], Some(old.clone())),
-            (vec![write("get", 200)], Some(old.clone())),
-            (vec![write("patch", 200)], Some(old.clone())),
-            (vec![write("create", 409)], None),
-            (vec![other], None),
+        // kubectl sends a DELETE's dry run in its DeleteOptions, not in the URI.
+        let dry_delete = event("delete", |e| {
+            e["requestObject"] =
+                json!({"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1", "dryRun": ["All"]});
+        });
+        let failed_delete = event("delete", |e| e["responseStatus"]["code"] = 404.into());
+        let unseen_patch = event("patch", |e| e["responseObject"] = Value::Null);
+        let status_patch = event("patch", |e| {
+            e["objectRef"]["subresource"] = "status".into();
+            e["responseObject"] = Value::Null;
+        });
+        let mut bound = old.clone();
+        bound["spec"]["nodeName"] = "worker-2".into();
+        let binding = event("create", |e| {
+            e["objectRef"]["subresource"] = "binding".into();
+            e["requestObject"] = json!({"kind": "Binding", "apiVersion": "v1", "metadata": {"name": "p"}, "target": {"kind": "Node", "name": "worker-2"}});
+            e["responseObject"] = json!({"kind": "Status", "status": "Success"});
+        });
+        let mut versioned = old.clone();
+        versioned["metadata"]["resourceVersion"] = "5".into();
+        let versioned_create = event("create", |e| e["responseObject"] = versioned.clone());
+        let update_from = |version: &str| {
+            event("update", |e| {
+                e["requestObject"]["metadata"]["resourceVersion"] = version.into();
+            })
+        };
+        // (events before, the UPDATE, the previous state it gets)
+        let update = event("update", |_| {});
+        let cases: [(Vec<Event>, &Event, Option<Value>); 14] = [
+            (vec![], &update, None),
+            (vec![write("create", 201)], &update, Some(old.clone())),
+            (vec![write("get", 200)], &update, Some(old.clone())),
+            (vec![write("patch", 200)], &update, Some(old.clone())),
+            (vec![write("create", 409)], &update, None),
+            (vec![other], &update, None),
             (
                 vec![write("get", 200), eviction, dry_run],
+                &update,
                 Some(old.clone()),
             ),
+            (
+                vec![write("get", 200), dry_delete],
+                &update,
+                Some(old.clone()),
+            ),
+            (
+                vec![write("get", 200), failed_delete],
+                &update,
+                Some(old.clone()),
+            ),
+            // A write the log holds no result of leaves the known state out of date.
+            (vec![write("get", 200), unseen_patch], &update, None),
+            (
+                vec![write("get", 200), status_patch],
+                &update,
+                Some(old.clone()),
+            ),
+            // The scheduler's binding sets the node.
+            (vec![write("get", 200), binding], &update, Some(bound)),
+            // An update names the version it replaces: another one means writes in between.
+            (
+                vec![versioned_create.clone()],
+                &update_from("5"),
+                Some(versioned.clone()),
+            ),
+            (vec![versioned_create], &update_from("4"), None),
         ];
-        for (i, (before, want)) in cases.into_iter().enumerate() {
+        for (i, (before, update, want)) in cases.into_iter().enumerate() {
             let mut log = AuditLog::default();
             for e in &before {
                 let _ = log.replay(e);
             }
-            let replayed = log.replay(&event("update", |_| {})).unwrap();
-            assert_eq!(replayed.without_old, want.is_none(), "case {i}");
+            let replayed = log.replay(update).unwrap();
+            let note = want.is_none().then_some(Note::WithoutPreviousState);
+            assert_eq!(replayed.note, note, "case {i}");
             assert_eq!(
                 replayed.review["request"]["oldObject"],
                 want.unwrap_or(Value::Null),
@@ -656,6 +906,94 @@ mod tests {
         let _ = log.replay(&write("create", 201));
         let deleted = log.replay(&event("delete", |_| {})).unwrap();
         assert_eq!(deleted.review["request"]["oldObject"], old);
-        assert!(log.replay(&event("update", |_| {})).unwrap().without_old);
+        let after = log.replay(&event("update", |_| {})).unwrap();
+        assert_eq!(after.note, Some(Note::WithoutPreviousState));
+    }
+
+    #[test]
+    fn only_pod_bearing_objects_have_previous_states_to_miss() {
+        let secret = |verb: &str| {
+            event(verb, |e| {
+                e["objectRef"]["resource"] = "secrets".into();
+                e["requestObject"] =
+                    json!({"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "p"}});
+                e["responseObject"] = e["requestObject"].clone();
+            })
+        };
+        let mut log = AuditLog::default();
+        let created = log.replay(&secret("create")).unwrap();
+        assert_eq!(created.note, None);
+        let updated = log.replay(&secret("update")).unwrap();
+        assert_eq!(updated.note, None);
+        assert_eq!(updated.review["request"]["oldObject"], Value::Null);
+        assert!(
+            log.states.is_empty(),
+            "no rule reads a Secret's previous state"
+        );
+    }
+
+    #[test]
+    fn a_deletecollection_is_judged_once_and_forgets_the_collection() {
+        let mut log = AuditLog::default();
+        let _ = log.replay(&event("create", |_| {}));
+        let _ = log.replay(&event("create", |e| {
+            e["objectRef"]["namespace"] = "elsewhere".into();
+        }));
+        assert_eq!(log.states.len(), 2);
+        let collection = log
+            .replay(&event("deletecollection", |e| {
+                e["objectRef"]["name"] = Value::Null;
+                e["requestObject"] = Value::Null;
+                e["responseObject"] = json!({"kind": "PodList", "apiVersion": "v1", "items": []});
+            }))
+            .unwrap();
+        assert_eq!(collection.note, Some(Note::WholeCollection));
+        let request = &collection.review["request"];
+        assert_eq!(request["operation"], "DELETE");
+        assert!(request.get("name").is_none());
+        assert_eq!(request["namespace"], "acme-runners");
+        assert_eq!(
+            log.states.len(),
+            1,
+            "the other namespace's pod is still known"
+        );
+    }
+
+    #[test]
+    fn a_namespace_is_its_own_namespace() {
+        let request = request(&event("create", |e| {
+            e["objectRef"] =
+                json!({"resource": "namespaces", "name": "team-a", "apiVersion": "v1"});
+            e["requestObject"] =
+                json!({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "team-a"}});
+            e["responseObject"] = e["requestObject"].clone();
+        }))
+        .unwrap();
+        assert_eq!(request["namespace"], "team-a");
+        assert_eq!(request["kind"]["kind"], "Namespace");
+    }
+
+    #[test]
+    fn connect_flags_read_as_the_api_server_reads_them() {
+        let exec = |query: &str| {
+            request(&event("create", |e| {
+                e["objectRef"]["subresource"] = "exec".into();
+                e["requestURI"] =
+                    format!("/api/v1/namespaces/acme-runners/pods/p/exec?{query}").into();
+            }))
+            .unwrap()["object"]
+                .clone()
+        };
+        let cases = [
+            ("tty", true),
+            ("tty=True", true),
+            ("tty=yes", true),
+            ("tty=1", true),
+            ("tty=0", false),
+            ("tty=FALSE", false),
+        ];
+        for (query, tty) in cases {
+            assert_eq!(exec(query)["tty"], tty, "{query}");
+        }
     }
 }

@@ -13,6 +13,16 @@ use serde_json::Value;
 /// the API server writes its audit log to `audit.log` and rotates it to `audit-<time>.log`.
 const EXTENSIONS: [&str; 6] = ["json", "jsonl", "ndjson", "yaml", "yml", "log"];
 
+/// The extension of `path`, lowercase, looking through `.gz`.
+fn extension(path: &Path) -> Option<String> {
+    let path = if is_gzip(path) {
+        Path::new(path.file_stem()?)
+    } else {
+        path
+    };
+    Some(path.extension()?.to_str()?.to_ascii_lowercase())
+}
+
 /// Whether `path` names a gzip-compressed file.
 fn is_gzip(path: &Path) -> bool {
     path.extension()
@@ -41,26 +51,52 @@ pub fn walk(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read directory {}", dir.display()))?
-        .map(|entry| entry.map(|e| e.path()))
+        .map(|entry| entry.and_then(|e| Ok((e.path(), e.file_type()?))))
         .collect::<std::io::Result<Vec<_>>>()
         .with_context(|| format!("cannot read directory {}", dir.display()))?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
+    entries.sort_by_cached_key(|(path, _)| time_order(path));
+    for (path, kind) in entries {
+        // Symbolic links to directories are not followed: a link back up would never end.
+        if kind.is_dir() {
             walk_dir(&path, files)?;
-        } else if (if is_gzip(&path) {
-            path.file_stem().map(Path::new)
-        } else {
-            Some(path.as_path())
-        })
-        .and_then(|p| p.extension())
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        } else if !(kind.is_symlink() && path.is_dir())
+            && extension(&without_rotation(&path)).is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
         {
             files.push(path);
         }
     }
     Ok(())
+}
+
+/// `audit.log.3.gz` -> `audit.log`: logrotate numbers the files it rotates.
+fn without_rotation(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    match name.rsplit_once('.') {
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            path.with_file_name(base)
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The order files are read in, oldest first where names tell: by name, except that logrotate's
+/// numbered files (`audit.log.2.gz`, older the higher the number) come before the file they
+/// were rotated from, highest number first. The API server's own rotated names
+/// (`audit-<time>.log`) already sort in time order.
+fn time_order(path: &Path) -> (PathBuf, u8, std::cmp::Reverse<u64>) {
+    let base = without_rotation(path);
+    if base == path {
+        return (base, 1, std::cmp::Reverse(0));
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let number = name
+        .strip_suffix(".gz")
+        .unwrap_or(name)
+        .rsplit_once('.')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0);
+    (base, 0, std::cmp::Reverse(number))
 }
 
 /// The documents of one text: a single JSON value, JSON lines, or a multi-document YAML
@@ -100,15 +136,21 @@ pub enum Stop {
     Callback(anyhow::Error),
 }
 
+/// Extensions of files read as JSON lines whatever their first line holds (a log's first line
+/// may be cut short by rotation).
+const LINE_EXTENSIONS: [&str; 3] = ["jsonl", "ndjson", "log"];
+
 /// Hands every document of one file to `each`, in order. JSON lines (an audit log rotated at
-/// hundreds of megabytes) are read and handed over a line at a time; other files are read
-/// whole. A `.gz` file is decompressed as it is read.
+/// hundreds of megabytes) are read and handed over a line at a time, and a line that is not
+/// JSON (cut short, not UTF-8) goes to `bad_line`, named by its number, and the next line is
+/// read; other files are read whole. A `.gz` file is decompressed as it is read.
 ///
 /// # Errors
 /// [`Stop::Read`] when the file cannot be read or parsed, [`Stop::Callback`] when `each` fails.
 pub fn for_each_document(
     path: &Path,
     mut each: impl FnMut(Value) -> Result<()>,
+    mut bad_line: impl FnMut(anyhow::Error),
 ) -> Result<(), Stop> {
     let read = |e: std::io::Error| {
         Stop::Read(anyhow!(e).context(format!("cannot read {}", path.display())))
@@ -123,27 +165,40 @@ pub fn for_each_document(
         reader: BufReader::new(file),
         number: 0,
     };
-    let mut line = String::new();
+    let mut line = Vec::new();
     if !lines.next(&mut line).map_err(read)? {
         return Ok(());
     }
+    if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
+        line = rest.to_vec();
+    }
+    let first = serde_json::from_slice::<Value>(&line);
+    let by_extension =
+        extension(&without_rotation(path)).is_some_and(|e| LINE_EXTENSIONS.contains(&e.as_str()));
     // A first line that is a whole JSON object or array: JSON lines (or one JSON value).
-    if let Ok(value @ (Value::Object(_) | Value::Array(_))) = serde_json::from_str(&line) {
-        each(value).map_err(Stop::Callback)?;
-        while lines.next(&mut line).map_err(read)? {
-            let value = serde_json::from_str(&line).map_err(|e| {
-                Stop::Read(anyhow!(
+    if by_extension || matches!(first, Ok(Value::Object(_) | Value::Array(_))) {
+        let mut parsed = Some(first);
+        loop {
+            match parsed
+                .take()
+                .unwrap_or_else(|| serde_json::from_slice(&line))
+            {
+                Ok(value) => each(value).map_err(Stop::Callback)?,
+                Err(e) => bad_line(anyhow!(
                     "{}:{}: not a JSON line: {e}",
                     path.display(),
                     lines.number
-                ))
-            })?;
-            each(value).map_err(Stop::Callback)?;
+                )),
+            }
+            if !lines.next(&mut line).map_err(read)? {
+                return Ok(());
+            }
         }
-        return Ok(());
     }
-    let mut text = line;
-    lines.reader.read_to_string(&mut text).map_err(read)?;
+    let mut bytes = line;
+    lines.reader.read_to_end(&mut bytes).map_err(read)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Stop::Read(anyhow!("{} is not UTF-8 text: {e}", path.display())))?;
     let docs = parse_documents(&text)
         .map_err(|e| Stop::Read(e.context(format!("cannot parse {}", path.display()))))?;
     docs.into_iter()
@@ -159,14 +214,14 @@ struct Lines<R> {
 
 impl<R: Read> Lines<R> {
     /// Reads the next non-blank line into `line`; false at the end.
-    fn next(&mut self, line: &mut String) -> std::io::Result<bool> {
+    fn next(&mut self, line: &mut Vec<u8>) -> std::io::Result<bool> {
         loop {
             line.clear();
-            if self.reader.read_line(line)? == 0 {
+            if self.reader.read_until(b'\n', line)? == 0 {
                 return Ok(false);
             }
             self.number += 1;
-            if !line.trim().is_empty() {
+            if !line.iter().all(u8::is_ascii_whitespace) {
                 return Ok(true);
             }
         }
@@ -176,15 +231,23 @@ impl<R: Read> Lines<R> {
 /// Reads the documents of one file.
 ///
 /// # Errors
-/// When the file cannot be read or parsed.
+/// When the file cannot be read or parsed, or a line of JSON lines is not JSON.
 pub fn read_documents(path: &Path) -> Result<Vec<Value>> {
     let mut docs = Vec::new();
-    match for_each_document(path, |doc| {
-        docs.push(doc);
-        Ok(())
-    }) {
-        Ok(()) => Ok(docs),
-        Err(Stop::Read(e) | Stop::Callback(e)) => Err(e),
+    let mut bad = None;
+    let result = for_each_document(
+        path,
+        |doc| {
+            docs.push(doc);
+            Ok(())
+        },
+        |e| {
+            bad.get_or_insert(e);
+        },
+    );
+    match (result, bad) {
+        (Err(Stop::Read(e) | Stop::Callback(e)), _) | (Ok(()), Some(e)) => Err(e),
+        (Ok(()), None) => Ok(docs),
     }
 }
 
@@ -344,54 +407,109 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_line_stops_the_file_there_and_names_the_line() {
-        let path = temp(
-            "bad.jsonl",
-            b"{\"n\": 1}\n\n{\"n\": 2}\n{\"n\": \n{\"n\": 4}\n",
-        );
-        let mut seen = Vec::new();
-        let result = for_each_document(&path, |doc| {
-            seen.push(doc["n"].clone());
-            Ok(())
-        });
-        assert_eq!(seen, [json!(1), json!(2)]);
-        match result {
-            Err(Stop::Read(e)) => assert!(
-                e.to_string().contains("bad.jsonl:4: not a JSON line"),
-                "{e}"
+    fn a_bad_line_is_named_and_the_next_one_read() {
+        let cut = b"{\"n\": 1}\n\n{\"n\": \n\xff\xfe{\"n\": 2}\n{\"n\": 3}\n";
+        // (name, bytes, documents read, bad lines)
+        type Case = (&'static str, Vec<u8>, Vec<i64>, Vec<&'static str>);
+        let cases: [Case; 4] = [
+            (
+                "cut.jsonl",
+                cut.to_vec(),
+                vec![1, 3],
+                vec!["cut.jsonl:3:", "cut.jsonl:4:"],
             ),
-            other => panic!("{other:?}"),
+            // A log's first line cut short by rotation: still read a line at a time.
+            (
+                "audit.log",
+                b"\"n\": 0}\n{\"n\": 1}\n".to_vec(),
+                vec![1],
+                vec!["audit.log:1:"],
+            ),
+            (
+                "audit.log.1",
+                b"{\"n\"\n{\"n\": 1}\n".to_vec(),
+                vec![1],
+                vec!["audit.log.1:1:"],
+            ),
+            // A byte order mark before the first line.
+            (
+                "bom.json",
+                b"\xEF\xBB\xBF{\"n\": 1}\n{\"n\": 2}\n".to_vec(),
+                vec![1, 2],
+                vec![],
+            ),
+        ];
+        for (name, bytes, want, bad) in cases {
+            let path = temp(name, &bytes);
+            let (mut seen, mut errors) = (Vec::new(), Vec::new());
+            let result = for_each_document(
+                &path,
+                |doc| {
+                    seen.push(doc["n"].as_i64().unwrap());
+                    Ok(())
+                },
+                |e| errors.push(e.to_string()),
+            );
+            assert!(result.is_ok(), "{name}: {result:?}");
+            assert_eq!(seen, want, "{name}");
+            assert_eq!(errors.len(), bad.len(), "{name}: {errors:?}");
+            for (error, prefix) in errors.iter().zip(bad) {
+                assert!(
+                    error.contains(prefix) && error.contains("not a JSON line"),
+                    "{error}"
+                );
+            }
         }
+        assert!(
+            read_documents(&temp("cut2.jsonl", cut)).is_err(),
+            "read_documents reports a bad line"
+        );
         // A failing callback stops the file and is told apart from a bad file.
-        let stopped = for_each_document(&path, |_| Err(anyhow!("engine failed")));
+        let stopped = for_each_document(
+            &temp("ok.jsonl", b"{}\n{}\n"),
+            |_| Err(anyhow!("engine failed")),
+            |_| {},
+        );
         assert!(matches!(stopped, Err(Stop::Callback(e)) if e.to_string() == "engine failed"));
     }
 
     #[test]
-    fn directories_yield_logs_and_their_rotated_gzip_files() {
+    fn directories_yield_logs_oldest_first_and_no_link_loops() {
         let dir = std::env::temp_dir().join(format!("runner-policy-walk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("sub")).unwrap();
-        for name in [
+        let names = [
             "audit.log",
+            "audit.log.1",
+            "audit.log.2.gz",
+            "audit.log.10.gz",
             "sub/audit-2026-11-20T10-00-00.000.log.gz",
+            "sub/audit-2026-11-19T10-00-00.000.log",
             "a.json",
             "notes.txt",
             "x.gz",
-        ] {
+            "notes.txt.1",
+        ];
+        for name in names {
             std::fs::write(dir.join(name), "{}").unwrap();
         }
-        let names: Vec<String> = walk(std::slice::from_ref(&dir))
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&dir, dir.join("sub/loop")).unwrap();
+        let found: Vec<String> = walk(std::slice::from_ref(&dir))
             .unwrap()
             .iter()
             .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
             .collect();
         assert_eq!(
-            names,
+            found,
             [
                 "a.json",
+                "audit.log.10.gz",
+                "audit.log.2.gz",
+                "audit.log.1",
                 "audit.log",
-                "sub/audit-2026-11-20T10-00-00.000.log.gz"
+                "sub/audit-2026-11-19T10-00-00.000.log",
+                "sub/audit-2026-11-20T10-00-00.000.log.gz",
             ]
         );
     }

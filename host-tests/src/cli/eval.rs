@@ -52,9 +52,10 @@ fn from_audit_event(input: Vec<u8>) -> Result<Vec<u8>> {
                 "note: judging the admission request rebuilt from audit event {}",
                 event.audit_id
             );
-            if replayed.without_old {
+            if let Some(note) = replayed.note {
                 eprintln!(
-                    "note: an UPDATE with no previous state to compare: judged as if its spec changed (replay the log it came from to compare)"
+                    "note: {} (replay the log it came from to judge it against what came before)",
+                    note.text()
                 );
             }
             Ok(serde_json::to_vec(&replayed.review)?)

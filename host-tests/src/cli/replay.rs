@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde_json::Value;
 
 use super::{Cli, Outcome};
-use crate::audit::{AuditLog, Event};
+use crate::audit::{AuditLog, Event, Note};
 use crate::decision::Decision;
 use crate::documents::{Found, Stop, for_each_document, requests, summary, walk};
 use crate::host::Policy;
@@ -99,9 +99,13 @@ pub(super) fn judge_all(
         objects,
         objects_seen: 0,
     };
-    let mut unreadable = 0usize;
+    let (mut unreadable, mut bad_lines) = (0usize, 0usize);
     for file in &files {
-        match for_each_document(file, |doc| replay.document(doc, file)) {
+        let bad_line = |e: anyhow::Error| {
+            bad_lines += 1;
+            eprintln!("warning: skipping {e:#}");
+        };
+        match for_each_document(file, |doc| replay.document(doc, file), bad_line) {
             Ok(()) => {}
             Err(Stop::Read(e)) => {
                 unreadable += 1;
@@ -136,8 +140,20 @@ pub(super) fn judge_all(
             "\n{objects_seen} Kubernetes objects that are not requests were not judged: `runner-policy check --as USER` judges manifests as the CREATEs that apply them"
         );
     }
-    if unreadable > 0 {
-        anyhow::bail!("{unreadable} files could not be read or parsed (see the warnings above)");
+    if unreadable > 0 || bad_lines > 0 {
+        let counted = |n: usize, noun: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {noun}")),
+            n => Some(format!("{n} {noun}s")),
+        };
+        let what = [counted(unreadable, "file"), counted(bad_lines, "line")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ");
+        anyhow::bail!(
+            "{what} could not be read or parsed (see the warnings above); everything else was judged"
+        );
     }
     Ok(if fail_on_deny && denied > 0 {
         Outcome::Failed
@@ -175,7 +191,7 @@ impl Replay {
                 Found::Review(review) => self.judge(&review, "")?,
                 Found::Audit(value) => {
                     if let Some((review, note)) = self.audit.rebuild(value, file) {
-                        self.judge(&review, note)?;
+                        self.judge(&review, &note)?;
                     }
                 }
                 Found::Object(object) => {
@@ -265,13 +281,13 @@ struct AuditTally {
     log: AuditLog,
     events: usize,
     unreadable: usize,
-    without_old: usize,
+    notes: BTreeMap<Note, usize>,
 }
 
 impl AuditTally {
     /// The admission request an audit event was, with the note its line carries; `None` when
     /// it is not replayed (counted) or cannot be read (warned about).
-    fn rebuild(&mut self, value: Value, file: &Path) -> Option<(Value, &'static str)> {
+    fn rebuild(&mut self, value: Value, file: &Path) -> Option<(Value, String)> {
         self.events += 1;
         let event: Event = match serde_json::from_value(value) {
             Ok(event) => event,
@@ -285,12 +301,14 @@ impl AuditTally {
             }
         };
         let replayed = self.log.replay(&event).ok()?;
-        if replayed.without_old {
-            self.without_old += 1;
-            Some((replayed.review, "  (previous state not in the log)"))
-        } else {
-            Some((replayed.review, ""))
-        }
+        let note = match replayed.note {
+            Some(note) => {
+                *self.notes.entry(note).or_default() += 1;
+                format!("  {}", note.text())
+            }
+            None => String::new(),
+        };
+        Some((replayed.review, note))
     }
 
     fn report(&self) {
@@ -307,11 +325,16 @@ impl AuditTally {
         for (skip, count) in &self.log.skipped {
             println!("  {count:7}  {}", skip.reason());
         }
-        if self.without_old > 0 {
-            println!(
-                "  {} UPDATEs were judged as if their spec changed: the log does not show the object's previous state",
-                self.without_old
-            );
+        for (note, count) in &self.notes {
+            let what = match note {
+                Note::WithoutPreviousState => {
+                    "UPDATEs of pod-bearing objects were judged as if their pod spec changed: the log does not show their previous state"
+                }
+                Note::WholeCollection => {
+                    "deletecollection requests were judged once each, as a DELETE of the collection"
+                }
+            };
+            println!("  {count} {what}");
         }
     }
 }

@@ -317,6 +317,16 @@ enum Shape {
     Other,
 }
 
+/// Whether objects of this kind carry a pod spec that the pod rules judge (a Pod, a workload's
+/// template, a CronJob's job template, a PodTemplate): the kinds whose previous state an
+/// UPDATE is compared with.
+pub fn carries_pod(group: &str, kind: &str) -> bool {
+    matches!(
+        shape(group, kind),
+        Shape::Pod | Shape::SpecTemplate | Shape::CronJob | Shape::PodTemplate
+    )
+}
+
 fn shape(group: &str, kind: &str) -> Shape {
     match (group, kind) {
         ("", "Pod") => Shape::Pod,

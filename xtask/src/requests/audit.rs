@@ -126,7 +126,8 @@ impl Request {
                 }
             }
         }
-        if self.dry_run {
+        // A DELETE's dry run travels in its DeleteOptions body, as kubectl sends it.
+        if self.dry_run && self.operation != Operation::Delete {
             query.push(("dryRun", "All".to_owned()));
         }
         if let Some(options) = &self.options {
