@@ -156,3 +156,133 @@ fn an_update_is_judged_against_the_previous_state_the_log_shows() {
         }
     }
 }
+
+/// One event of a hand-written log, built from Kubernetes' audit semantics rather than from
+/// the generator of the sample log (which shares the converter's reading).
+fn logged(id: &str, verb: &str, user: &str, edit: impl FnOnce(&mut Value)) -> Value {
+    let mut event = dind_pod_create();
+    event["auditID"] = id.into();
+    event["verb"] = verb.into();
+    event["user"] = serde_json::json!({"username": user, "groups": ["system:authenticated"]});
+    edit(&mut event);
+    event
+}
+
+#[test]
+fn a_job_pods_life_in_an_audit_log_is_judged_as_admission_judged_it() {
+    const DIND: &str = "system:serviceaccount:example-runners:gitlab-runner-dind";
+    const DOCKER: &str = "system:serviceaccount:example-runners:gitlab-runner-docker";
+    let pod = dind_pod_create()["responseObject"].clone();
+    let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+    let mut bound = pod.clone();
+    bound["spec"]["nodeName"] = "worker-2".into();
+    let mut labelled = bound.clone();
+    labelled["metadata"]["labels"]["team"] = "a".into();
+    let named = |e: &mut Value| e["objectRef"]["name"] = name.clone().into();
+    let events = [
+        // The runner creates its job pod from generateName: the log has no name until the
+        // response.
+        logged("create", "create", DIND, |e| {
+            e["objectRef"]["name"] = Value::Null;
+        }),
+        // The scheduler binds it; the log holds only the Binding.
+        logged("bind", "create", "system:kube-scheduler", |e| {
+            named(e);
+            e["objectRef"]["subresource"] = "binding".into();
+            e["requestObject"] = serde_json::json!({"kind": "Binding", "apiVersion": "v1",
+                "metadata": {"name": name}, "target": {"kind": "Node", "name": "worker-2"}});
+            e["responseObject"] = serde_json::json!({"kind": "Status", "status": "Success"});
+        }),
+        // Someone labels the scheduled pod: its spec is the bound one, so nothing is judged.
+        logged("label", "patch", "kubernetes-admin", |e| {
+            named(e);
+            e["requestObject"] = Value::Null;
+            e["responseObject"] = labelled.clone();
+        }),
+        // The docker runner's job helper attaches through a websocket (a GET, answered 101).
+        logged("exec", "get", DOCKER, |e| {
+            named(e);
+            e["objectRef"]["subresource"] = "exec".into();
+            e["requestURI"] = format!("/api/v1/namespaces/example-runners/pods/{name}/exec?command=sh&container=build&stdin=true&stdout=true&tty=true").into();
+            e["responseStatus"]["code"] = 101.into();
+            e["requestObject"] = Value::Null;
+            e["responseObject"] = Value::Null;
+        }),
+        // An admin impersonating the docker runner creates the same privileged pod: admission
+        // sees the docker runner.
+        logged("impersonated", "create", "kubernetes-admin", |e| {
+            e["impersonatedUser"] =
+                serde_json::json!({"username": DOCKER, "groups": ["system:serviceaccounts"]});
+            // Another pod: a second CREATE of the same name would have failed.
+            e["objectRef"]["name"] = "another-job-pod".into();
+            e["responseObject"]["metadata"]["name"] = "another-job-pod".into();
+        }),
+        // The docker runner may not create pods in `default`; authorization refused one
+        // before admission, and admission (enforcing) refused another.
+        logged("forbidden", "create", DOCKER, |e| {
+            e["objectRef"]["namespace"] = "default".into();
+            e["responseStatus"]["code"] = 403.into();
+            e["annotations"] = serde_json::json!({"authorization.k8s.io/decision": "forbid"});
+        }),
+        logged("denied", "create", DOCKER, |e| {
+            e["objectRef"]["namespace"] = "default".into();
+            e["requestObject"]["metadata"]["namespace"] = "default".into();
+            e["responseStatus"]["code"] = 403.into();
+            e["responseObject"] = serde_json::json!({"kind": "Status", "status": "Failure"});
+        }),
+        // A dry-run delete (in its DeleteOptions) leaves the pod as it was ...
+        logged("dry-delete", "delete", DIND, |e| {
+            named(e);
+            e["requestObject"] = serde_json::json!({"kind": "DeleteOptions", "apiVersion": "meta.k8s.io/v1", "dryRun": ["All"]});
+            e["responseObject"] = labelled.clone();
+        }),
+        // ... so a later label write is still compared with the labelled, bound pod.
+        logged("relabel", "patch", "kubernetes-admin", |e| {
+            named(e);
+            e["requestObject"] = Value::Null;
+            e["responseObject"] = labelled.clone();
+        }),
+    ];
+    // (audit id, replayed or skipped, denied by, note)
+    let expected: [(&str, Result<(), Skip>, Option<&str>, Option<Note>); 9] = [
+        ("create", Ok(()), None, None),
+        ("bind", Ok(()), None, None),
+        ("label", Ok(()), None, None),
+        ("exec", Ok(()), None, None),
+        ("impersonated", Ok(()), Some("dind-only-privilege"), None),
+        ("forbidden", Err(Skip::RefusedBeforeAdmission), None, None),
+        ("denied", Ok(()), Some("runner-namespace"), None),
+        ("dry-delete", Ok(()), None, None),
+        ("relabel", Ok(()), None, None),
+    ];
+    let mut log = AuditLog::default();
+    for (event, (id, outcome, denied_by, note)) in events.iter().zip(expected) {
+        let event: Event = serde_json::from_value(event.clone()).unwrap();
+        assert_eq!(event.audit_id, id);
+        let replayed = log.replay(&event);
+        assert_eq!(
+            replayed.as_ref().map(|_| ()).map_err(|s| *s),
+            outcome,
+            "{id}"
+        );
+        let Ok(replayed) = replayed else { continue };
+        assert_eq!(replayed.note, note, "{id}");
+        let request = &replayed.review["request"];
+        match id {
+            "create" => assert_eq!(request["name"], name.as_str()),
+            "exec" => {
+                assert_eq!(request["operation"], "CONNECT");
+                assert_eq!(request["object"]["tty"], true);
+            }
+            "impersonated" => assert_eq!(request["userInfo"]["username"], DOCKER),
+            "dry-delete" => assert_eq!(request["dryRun"], true),
+            "label" | "relabel" => assert_eq!(request["oldObject"]["spec"]["nodeName"], "worker-2"),
+            _ => {}
+        }
+        let decision = decide([replayed.review]).into_values().next().unwrap();
+        match denied_by {
+            None => assert!(decision.allowed, "{id}: {decision:?}"),
+            Some(rule) => assert!(decision.rules().contains(rule), "{id}: {decision:?}"),
+        }
+    }
+}
