@@ -244,7 +244,13 @@ fn a_job_pods_life_in_an_audit_log_is_judged_as_admission_judged_it() {
         }),
     ];
     // (audit id, replayed or skipped, denied by, note)
-    let expected: [(&str, Result<(), Skip>, Option<&str>, Option<Note>); 9] = [
+    type Expected = (
+        &'static str,
+        Result<(), Skip>,
+        Option<&'static str>,
+        Option<Note>,
+    );
+    let expected: [Expected; 9] = [
         ("create", Ok(()), None, None),
         ("bind", Ok(()), None, None),
         ("label", Ok(()), None, None),
