@@ -114,6 +114,7 @@ pub fn build_module(root: &Path) -> Result<PathBuf> {
     for written in [
         crate::bundle::write(root, &out)?,
         crate::kubewarden::write(root, &out)?,
+        crate::playground::write(root, &out)?,
     ] {
         println!(
             "{}",

@@ -5,6 +5,7 @@ mod dist;
 mod fuzz;
 mod gatekeeper;
 mod kubewarden;
+mod playground;
 mod rego_constants;
 mod requests;
 mod test;

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: every check of the project, in the order that fails fastest, installing
-//! what it needs (npm packages, a Python venv) so that a fresh clone passes as is.
+//! what it needs (npm packages, a Python venv, Chromium) so that a fresh clone passes as is.
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -108,6 +108,15 @@ const STEPS: &[Step] = &[
         "JS SDK packages",
         "npm",
         &["ci", "--prefix", "host-tests/js", "--no-audit", "--no-fund"],
+    ),
+    step(
+        "Chromium for the playground test (apt-get, when missing)",
+        "bash",
+        &[
+            "-c",
+            "command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+             (apt-get update -q && apt-get install -y -q chromium)",
+        ],
     ),
     step("tests", "cargo", &["test", "--workspace", "--all-targets"]),
     step("doctests", "cargo", &["test", "--workspace", "--doc"]),
