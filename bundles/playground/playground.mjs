@@ -1,7 +1,8 @@
 // The runner-policy playground: the module evaluated in the browser through the official OPA
 // JS SDK. `cargo xtask dist` writes it, with the module, the SDK and the recorded examples, to
-// bundles/dist/playground/. With `?selftest` the page evaluates every example with the example
-// settings and writes the decisions into #selftest (host-tests/tests/playground.rs reads them).
+// bundles/dist/playground/. `?example=NAME` opens that example. With `?selftest` the page
+// evaluates every example with the example settings and writes the decisions into #selftest
+// (host-tests/tests/playground.rs reads them).
 
 // The SDK's browser build exports one default object.
 import opa from "./opa-wasm.esm.js";
@@ -121,6 +122,11 @@ async function main() {
     clearTimeout(timer);
     timer = setTimeout(run, 150);
   };
+  // `?example=NAME` opens that example: a link to a decision.
+  const wanted = new URLSearchParams(location.search).get("example");
+  if (examples.examples.some((e) => e.name === wanted)) {
+    $("example").value = wanted;
+  }
   $("example").addEventListener("change", pick);
   $("entrypoint").addEventListener("change", run);
   $("request").addEventListener("input", later);
