@@ -202,24 +202,22 @@ impl Request {
             .as_ref()
             .map(|o| serde_json::to_value(o).unwrap_or(Value::Null));
         let this = match self.operation {
-            Operation::Create => event(
-                audit_id.to_owned(),
-                "create",
-                self.uri(self.sub_resource.is_some(), &query),
-                201,
-                self.object.clone(),
-                self.object.clone(),
-                500,
-            ),
-            Operation::Update => event(
-                audit_id.to_owned(),
-                "update",
-                self.uri(true, &query),
-                200,
-                self.object.clone(),
-                self.object.clone(),
-                500,
-            ),
+            Operation::Create | Operation::Update => {
+                let (verb, code, named) = if self.operation == Operation::Create {
+                    ("create", 201, self.sub_resource.is_some())
+                } else {
+                    ("update", 200, true)
+                };
+                event(
+                    audit_id.to_owned(),
+                    verb,
+                    self.uri(named, &query),
+                    code,
+                    self.object.clone(),
+                    self.object.clone(),
+                    500,
+                )
+            }
             Operation::Delete => event(
                 audit_id.to_owned(),
                 "delete",
