@@ -517,10 +517,16 @@ impl AuditLog {
                     .as_ref()
                     .and_then(|b| b.pointer("/target/name"))
                     .and_then(Value::as_str);
-                match (self.state(key), node) {
-                    (Some(mut pod), Some(node)) => {
-                        pod["spec"]["nodeName"] = node.into();
-                        self.states.insert(key.clone(), pod.to_string());
+                let mut pod = self.state(key);
+                let spec = pod
+                    .as_mut()
+                    .and_then(|p| p.get_mut("spec"))
+                    .and_then(Value::as_object_mut);
+                match (spec, node) {
+                    (Some(spec), Some(node)) => {
+                        spec.insert("nodeName".into(), node.into());
+                        let pod = pod.map(|p| p.to_string()).unwrap_or_default();
+                        self.states.insert(key.clone(), pod);
                     }
                     _ => {
                         self.states.remove(key);
@@ -994,6 +1000,137 @@ mod tests {
         ];
         for (query, tty) in cases {
             assert_eq!(exec(query)["tty"], tty, "{query}");
+        }
+    }
+
+    #[test]
+    fn a_binding_of_a_pod_whose_spec_is_not_an_object_forgets_it() {
+        let mut log = AuditLog::default();
+        let _ = log.replay(&event("create", |e| {
+            e["responseObject"]["spec"] = "odd".into()
+        }));
+        assert_eq!(log.states.len(), 1);
+        let bound = log.replay(&event("create", |e| {
+            e["objectRef"]["subresource"] = "binding".into();
+            e["requestObject"] =
+                json!({"kind": "Binding", "apiVersion": "v1", "target": {"name": "n"}});
+            e["responseObject"] = json!({"kind": "Status"});
+        }));
+        assert!(bound.is_ok());
+        assert!(log.states.is_empty());
+    }
+
+    /// Any JSON value, small.
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0u16..600).prop_map(Value::from),
+            prop::sample::select(vec![
+                "",
+                "pods",
+                "binding",
+                "status",
+                "exec",
+                "create",
+                "update",
+                "patch",
+                "delete",
+                "deletecollection",
+                "get",
+                "Pod",
+                "v1",
+                "apps",
+                "p",
+                "acme-runners",
+                "All",
+                "ResponseComplete",
+                "forbid",
+                "?dryRun=All&tty",
+            ])
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(vec![
+                        "kind",
+                        "apiVersion",
+                        "metadata",
+                        "name",
+                        "spec",
+                        "target",
+                        "nodeName",
+                        "resourceVersion",
+                        "dryRun",
+                        "username",
+                        "resource",
+                        "subresource",
+                        "namespace",
+                        "apiGroup",
+                        "code",
+                    ])
+                    .prop_map(str::to_owned),
+                    inner,
+                    0..4,
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Whatever a log holds, the replay answers each event with a request or a reason,
+        /// never a panic; a request always has an operation and the event's id.
+        #[test]
+        fn any_sequence_of_events_is_replayed_without_panicking(
+            edits in proptest::collection::vec(
+                proptest::collection::vec((
+                    proptest::sample::select(vec![
+                        "/verb", "/objectRef", "/objectRef/subresource", "/objectRef/name",
+                        "/objectRef/resource", "/user", "/impersonatedUser", "/requestObject",
+                        "/requestObject/target", "/requestObject/metadata", "/responseObject",
+                        "/responseObject/spec", "/responseObject/metadata", "/responseObject/kind",
+                        "/responseStatus", "/responseStatus/code", "/annotations", "/requestURI",
+                        "/stage",
+                    ]),
+                    any_value(),
+                ), 0..4),
+                1..6,
+            )
+        ) {
+            let mut log = AuditLog::default();
+            for (n, edits) in edits.into_iter().enumerate() {
+                let mut value = json!({
+                    "kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": format!("e{n}"),
+                    "stage": "ResponseComplete", "verb": "update",
+                    "requestURI": "/api/v1/namespaces/acme-runners/pods/p",
+                    "user": {"username": RUNNER},
+                    "objectRef": {"resource": "pods", "namespace": "acme-runners", "name": "p"},
+                    "responseStatus": {"code": 200},
+                    "requestObject": pod("p"), "responseObject": pod("p"),
+                });
+                // Each edit replaces the value at a path, where its parent is an object.
+                for (path, edit) in edits {
+                    let (parent, key) = path.rsplit_once('/').unwrap_or(("", path));
+                    if let Some(map) = value.pointer_mut(parent).and_then(Value::as_object_mut) {
+                        map.insert(key.to_owned(), edit);
+                    }
+                }
+                let Ok(event) = serde_json::from_value::<Event>(value) else {
+                    continue;
+                };
+                if let Ok(replayed) = log.replay(&event) {
+                    let request = &replayed.review["request"];
+                    proptest::prop_assert_eq!(&request["uid"], &json!(format!("e{n}")));
+                    let operation = request["operation"].as_str().unwrap_or("");
+                    proptest::prop_assert!(["CREATE", "UPDATE", "DELETE", "CONNECT"].contains(&operation));
+                }
+            }
         }
     }
 }

@@ -86,7 +86,9 @@ pub fn create_review(
         _ if cluster_scoped => String::new(),
         _ => {
             let ns = namespace.unwrap_or("default").to_owned();
-            object["metadata"]["namespace"] = ns.clone().into();
+            if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                metadata.insert("namespace".into(), ns.clone().into());
+            }
             ns
         }
     };
