@@ -200,6 +200,31 @@ fn replay_walks_json_yaml_and_json_lines() {
     );
     let output = run(&["replay", "--fail-on-deny", path]);
     assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    // --json: one record per request on stdout, nothing else; the summary on stderr.
+    let output = run(&["replay", "--json", path]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let records: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(records.len(), 6);
+    let denied: Vec<&Value> = records.iter().filter(|r| r["verdict"] == "DENY").collect();
+    assert_eq!(denied.len(), 2);
+    assert!(
+        denied
+            .iter()
+            .all(|r| r["violations"][0]["rule"] == "dind-only-privilege")
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r["operation"] == "CREATE" && r["kind"] == "Pod")
+    );
+    assert!(
+        stderr(&output).contains("6 requests"),
+        "{}",
+        explain(&output)
+    );
 }
 
 #[test]

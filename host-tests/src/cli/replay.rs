@@ -2,6 +2,7 @@
 //! directories. `runner-policy check` (`super::check`) judges manifests with the same engine.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -37,6 +38,10 @@ pub struct Common {
     /// Print only the denied requests' lines (the summary still counts every request).
     #[arg(long)]
     pub denials_only: bool,
+    /// Print one JSON object per request (verdict, operation, kind, target, user, uid, note,
+    /// violations) instead of a line of text; the summary goes to stderr.
+    #[arg(long)]
+    pub json: bool,
     /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines,
     /// gzipped or not.
     #[arg(required = true)]
@@ -92,6 +97,7 @@ pub(super) fn judge_all(
     let mut replay = Replay {
         engine,
         denials_only: args.denials_only,
+        json: args.json,
         total: 0,
         denied: 0,
         by_rule: BTreeMap::new(),
@@ -126,19 +132,31 @@ pub(super) fn judge_all(
         objects_seen,
         ..
     } = replay;
-    println!(
-        "\n{total} requests in {} files: {} allowed, {denied} denied",
+    let mut summary = format!(
+        "\n{total} requests in {} files: {} allowed, {denied} denied\n",
         files.len(),
         total - denied
     );
     for (rule, tally) in &by_rule {
-        println!("  {:7}  {rule}  ({})", tally.count, tally.top_users());
+        let _ = writeln!(
+            summary,
+            "  {:7}  {rule}  ({})",
+            tally.count,
+            tally.top_users()
+        );
     }
-    audit.report();
+    audit.report(&mut summary);
     if objects.is_none() && objects_seen > 0 {
-        println!(
+        let _ = writeln!(
+            summary,
             "\n{objects_seen} Kubernetes objects that are not requests were not judged: `runner-policy check --as USER` judges manifests as the CREATEs that apply them"
         );
+    }
+    // With --json, stdout holds the records only.
+    if args.json {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
     }
     if unreadable > 0 || bad_lines > 0 {
         let counted = |n: usize, noun: &str| match n {
@@ -172,6 +190,7 @@ enum Judge {
 struct Replay {
     engine: Judge,
     denials_only: bool,
+    json: bool,
     total: usize,
     denied: usize,
     by_rule: BTreeMap<String, RuleTally>,
@@ -223,7 +242,20 @@ impl Replay {
         let decision = Decision::from_value(decision)?;
         let rules = decision.rules();
         let (operation, kind, target, user) = summary(review);
-        if !(self.denials_only && decision.allowed) {
+        if self.denials_only && decision.allowed {
+        } else if self.json {
+            let record = serde_json::json!({
+                "verdict": decision.verdict(),
+                "operation": operation,
+                "kind": kind,
+                "target": target,
+                "user": user,
+                "uid": review["request"]["uid"],
+                "note": Some(note.trim()).filter(|n| !n.is_empty()),
+                "violations": decision.violations,
+            });
+            println!("{record}");
+        } else {
             let rules_text = rules.iter().cloned().collect::<Vec<_>>().join(",");
             println!(
                 "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}{note}",
@@ -311,19 +343,21 @@ impl AuditTally {
         Some((replayed.review, note))
     }
 
-    fn report(&self) {
+    /// Adds what became of the audit events to `out`.
+    fn report(&self, out: &mut String) {
         if self.events == 0 {
             return;
         }
         let skipped: usize = self.log.skipped.values().sum();
-        println!(
+        let _ = writeln!(
+            out,
             "\naudit events: {} read, {} replayed as admission requests, {skipped} skipped, {} unreadable",
             self.events,
             self.events - skipped - self.unreadable,
             self.unreadable
         );
         for (skip, count) in &self.log.skipped {
-            println!("  {count:7}  {}", skip.reason());
+            let _ = writeln!(out, "  {count:7}  {}", skip.reason());
         }
         for (note, count) in &self.notes {
             let what = match note {
@@ -334,7 +368,7 @@ impl AuditTally {
                     "deletecollection requests were judged once each, as a DELETE of the collection"
                 }
             };
-            println!("  {count} {what}");
+            let _ = writeln!(out, "  {count} {what}");
         }
     }
 }
