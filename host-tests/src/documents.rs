@@ -23,20 +23,27 @@ fn extension(path: &Path) -> Option<String> {
     Some(path.extension()?.to_str()?.to_ascii_lowercase())
 }
 
+/// The path that stands for standard input (`helm template ... | runner-policy check ... -`).
+pub const STDIN: &str = "-";
+
 /// Whether `path` names a gzip-compressed file.
 fn is_gzip(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
-/// Every file below `paths`: files as given, directories walked recursively (sorted, only
-/// files with a JSON/YAML extension).
+/// Every file below `paths`: files as given (`-` is standard input), directories walked
+/// recursively (oldest first where names tell, only files with a JSON, YAML or log extension).
 ///
 /// # Errors
 /// When a path does not exist or a directory cannot be read.
 pub fn walk(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
+        if path.as_os_str() == STDIN {
+            files.push(path.clone());
+            continue;
+        }
         let meta =
             std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
@@ -155,11 +162,15 @@ pub fn for_each_document(
     let read = |e: std::io::Error| {
         Stop::Read(anyhow!(e).context(format!("cannot read {}", path.display())))
     };
-    let file = File::open(path).map_err(read)?;
+    let file: Box<dyn Read> = if path.as_os_str() == STDIN {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(File::open(path).map_err(read)?)
+    };
     let file: Box<dyn Read> = if is_gzip(path) {
         Box::new(flate2::read::MultiGzDecoder::new(file))
     } else {
-        Box::new(file)
+        file
     };
     let mut lines = Lines {
         reader: BufReader::new(file),

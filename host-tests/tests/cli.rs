@@ -29,18 +29,35 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// Runs the binary; panics with the build hint when the module is missing.
 fn run(args: &[&str]) -> Output {
+    run_with_input(args, "")
+}
+
+/// [`run`] with `input` on standard input.
+fn run_with_input(args: &[&str], input: &str) -> Output {
     let module = host_tests::host::default_module_path();
     assert!(
         module.exists(),
         "{} not found: run `cargo xtask dist` to build the policy module",
         module.display()
     );
-    Command::new(env!("CARGO_BIN_EXE_runner-policy"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner-policy"))
         .arg("--module")
         .arg(&module)
         .args(args)
-        .output()
-        .unwrap()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    // Written from a thread: a child that does not read its input must not block the test.
+    let writer = std::thread::spawn(move || {
+        let _ = std::io::Write::write_all(&mut stdin, input.as_bytes());
+    });
+    let output = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    output
 }
 
 fn stdout(output: &Output) -> String {
@@ -375,6 +392,25 @@ fn check_judges_manifests_as_the_creates_that_apply_them() {
         assert!(out.contains(line), "{line}\n{out}");
     }
     assert!(out.contains("example-runners/wide"), "{out}");
+    // `helm template ... | runner-policy check ... -`: the same objects from standard input.
+    let rendered = std::fs::read_to_string(dir.join("chart/rendered.yaml")).unwrap();
+    let piped = run_with_input(
+        &[
+            "check",
+            "--as",
+            "system:serviceaccount:ci:deployer",
+            "-n",
+            "example-runners",
+            "-",
+        ],
+        &rendered,
+    );
+    assert_eq!(piped.status.code(), Some(1), "{}", explain(&piped));
+    assert!(
+        stdout(&piped).contains("2 requests in 1 files: 1 allowed, 1 denied"),
+        "{}",
+        explain(&piped)
+    );
     // Outside the runners namespace neither rule applies.
     let output = check("team-a");
     assert_eq!(output.status.code(), Some(0), "{}", explain(&output));

@@ -43,7 +43,7 @@ pub struct Common {
     #[arg(long)]
     pub json: bool,
     /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines,
-    /// gzipped or not.
+    /// gzipped or not; `-` reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
