@@ -423,6 +423,54 @@ fn check_judges_manifests_as_the_creates_that_apply_them() {
 }
 
 #[test]
+fn settings_are_checked_with_every_problem_or_explained() {
+    let output = run(&["settings"]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let out = stdout(&output);
+    assert!(
+        out.starts_with("the bundled example settings: valid"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "dind    system:serviceaccount:example-runners:gitlab-runner-dind  privileged\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("docker  system:serviceaccount:example-runners:gitlab-runner-docker\n"),
+        "{out}"
+    );
+    let dir = temp_dir("settings");
+    let bad = write(
+        &dir,
+        "bad.yaml",
+        "org: Bad_Org\nrunners:\n  - {type: dind, serviceAccount: x}\n  - {type: dind, serviceAccount: x}\nprivilegedRunnerTypes: [dindx]\nallowedRegistries: 5\n",
+    );
+    let output = run(&["settings", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let out = stdout(&output);
+    assert!(out.contains("bad.yaml: 4 problems"), "{out}");
+    for setting in [
+        "settings.runnersNamespace",
+        "settings.runners[1].serviceAccount",
+        "settings.privilegedRunnerTypes[0]",
+        "settings.allowedRegistries",
+    ] {
+        assert!(
+            out.contains(&format!("  - {setting}: ")),
+            "{setting}\n{out}"
+        );
+    }
+    let missing = dir.join("missing.yaml");
+    assert_fails(
+        &run(&["settings", missing.to_str().unwrap()]),
+        2,
+        "cannot read settings file",
+    );
+}
+
+#[test]
 fn test_reports_each_case_and_fails_on_a_wrong_expectation() {
     let dir = temp_dir("suite");
     write(

@@ -1,6 +1,7 @@
 //! The `runner-policy` command line: one module per subcommand.
 //!
-//! Exit codes: 0 ok; 1 a denial (`eval`, `check`, `replay --fail-on-deny`) or a mismatch (`test`);
+//! Exit codes: 0 ok; 1 a denial (`eval`, `check`, `replay --fail-on-deny`), a mismatch (`test`)
+//! or invalid settings (`settings`);
 //! 2 a usage or I/O error.
 
 mod bench;
@@ -8,6 +9,7 @@ mod check;
 mod conformance;
 mod eval;
 mod replay;
+mod settings;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +50,8 @@ pub enum Command {
     Check(check::Args),
     /// Time the module on recorded requests through `opa_eval`.
     Bench(bench::Args),
+    /// Check a settings file: every problem, or the effective settings. Exits 1 when invalid.
+    Settings(settings::Args),
     /// Check agreement with the Pod Security Admission and gatekeeper-library corpora in DIR.
     /// Exits 1 on any disagreement not documented as deliberate.
     Conformance(conformance::Args),
@@ -93,6 +97,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Check(args) => check::run(cli, args),
         Command::Bench(args) => bench::run(cli, args),
         Command::Conformance(args) => conformance::run(cli, args),
+        Command::Settings(args) => settings::run(cli, args),
     }
 }
 
