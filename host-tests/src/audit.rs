@@ -506,8 +506,22 @@ impl AuditLog {
                 self.states
                     .retain(|(g, r, n, _), _| (g, r, n) != (group, resource, namespace));
             }
+            // A graceful deletion leaves the object in place, marked, until a last DELETE
+            // (the kubelet's, for a pod): later writes to it still have a previous state.
             "DELETE" => {
-                self.states.remove(key);
+                let already_deleting = self.state(key).is_some_and(|s| deleting(&s));
+                match event
+                    .response_object
+                    .as_ref()
+                    .filter(|o| is_state_of(o, target) && keeps_state(o) && deleting(o))
+                {
+                    Some(o) if !already_deleting => {
+                        self.states.insert(key.clone(), o.to_string());
+                    }
+                    _ => {
+                        self.states.remove(key);
+                    }
+                }
             }
             // The scheduler binds a pod through `pods/binding`: the API server sets
             // `spec.nodeName`, and the log holds only the Binding.
@@ -574,6 +588,13 @@ impl AuditLog {
             .get(key)
             .and_then(|text| serde_json::from_str(text).ok())
     }
+}
+
+/// Whether `object` is being deleted (graceful deletion or finalizers hold it).
+fn deleting(object: &Value) -> bool {
+    object
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
 }
 
 /// Subresources whose writes leave the spec as it was: `status` (the API server keeps the
@@ -1001,6 +1022,30 @@ mod tests {
         for (query, tty) in cases {
             assert_eq!(exec(query)["tty"], tty, "{query}");
         }
+    }
+
+    #[test]
+    fn a_gracefully_deleted_pod_keeps_its_state_until_its_last_delete() {
+        let mut terminating = pod("p");
+        terminating["metadata"]["deletionTimestamp"] = "2026-11-20T10:00:00Z".into();
+        let delete = || {
+            event("delete", |e| {
+                e["requestObject"] = Value::Null;
+                e["responseObject"] = terminating.clone();
+            })
+        };
+        let mut log = AuditLog::default();
+        let _ = log.replay(&event("create", |_| {}));
+        let _ = log.replay(&delete());
+        // A finalizer removed while the pod terminates: compared with the terminating pod.
+        let update = log.replay(&event("update", |_| {})).unwrap();
+        assert_eq!(update.note, None);
+        assert_eq!(update.review["request"]["oldObject"], terminating);
+        let mut log = AuditLog::default();
+        let _ = log.replay(&event("create", |_| {}));
+        let _ = log.replay(&delete());
+        let _ = log.replay(&delete());
+        assert!(log.states.is_empty(), "the last DELETE removes the pod");
     }
 
     #[test]
