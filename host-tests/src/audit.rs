@@ -4,23 +4,29 @@
 //! An `audit.k8s.io/v1` Event records a request, not the AdmissionRequest the API server built
 //! from it, so [`AuditLog`] rebuilds one per event:
 //! - identity: `impersonatedUser` when set (admission sees the impersonated user), else `user`;
-//! - operation: `create` is CREATE, `update` and `patch` are UPDATE, `delete` is DELETE, and any
-//!   verb on `exec`, `attach`, `portforward` or `proxy` is CONNECT; reads are not admitted;
+//! - operation: `create` is CREATE, `update` and `patch` are UPDATE, `delete` and
+//!   `deletecollection` are DELETE, and any verb on `exec`, `attach`, `portforward` or `proxy`
+//!   is CONNECT; reads are not admitted, and requests refused before admission are not judged;
 //! - object: the response object (the stored result, defaults and mutations included, which is
 //!   what validating admission sees), else the request object; a `patch` without a response
-//!   object (logged below `RequestResponse`) holds a patch, not an object, and is skipped;
-//! - old object: the last state of the same object that the log showed (any response object,
-//!   reads included); for the `status` subresource, which cannot change a spec, the new object;
-//!   else none, and the rules judge the UPDATE as if the spec changed ([`Replayed::without_old`]);
-//! - CONNECT options (PodExecOptions and kin) and `dryRun` come from the request URI's query.
+//!   object holds a patch, not an object, and is skipped;
+//! - old object, for pod-bearing kinds only (the only ones whose previous state a rule reads):
+//!   the last state of the same object that the log showed, from writes and `get`s, kept up to
+//!   date through bindings and graceful deletes and forgotten when a write's result is unknown;
+//!   for the `status` subresource, which cannot change a spec, the new object; else none, and
+//!   the rules judge the UPDATE as if the spec changed ([`Note::WithoutPreviousState`]);
+//! - CONNECT options (PodExecOptions and kin) and `dryRun` come from the request URI's query
+//!   (a DELETE's dry run from its DeleteOptions).
 //!
-//! Only an event's last stage is replayed (`ResponseComplete`, or `Panic`), so a request logged
-//! at several stages is judged once.
+//! Only an event's last stage is replayed (`ResponseComplete`, `Panic`, or an event without a
+//! stage), so a request logged at several stages is judged once.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::k8s::{Parts, admission_review, kind_of};
 
 /// `audit.k8s.io/v1` Event, holding what an admission request is rebuilt from.
 #[derive(Debug, Clone, Deserialize)]
@@ -154,6 +160,18 @@ impl Note {
             Note::WholeCollection => "(deletecollection, judged once for the collection)",
         }
     }
+
+    /// What the replay's summary says of the requests with this note, after their count.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            Note::WithoutPreviousState => {
+                "UPDATEs of pod-bearing objects were judged as if their pod spec changed: the log does not show their previous state"
+            }
+            Note::WholeCollection => {
+                "deletecollection requests were judged once each, as a DELETE of the collection"
+            }
+        }
+    }
 }
 
 /// An event rebuilt as an admission request.
@@ -174,34 +192,6 @@ fn connect_kind(resource: &str, subresource: &str) -> Option<&'static str> {
         ("pods", "proxy") => "PodProxyOptions",
         ("nodes", "proxy") => "NodeProxyOptions",
         ("services", "proxy") => "ServiceProxyOptions",
-        _ => return None,
-    })
-}
-
-/// The kind of a resource, for requests that carry no object (DELETE). The rules tell kinds
-/// apart only among these; any other kind appears in messages only, where the resource name
-/// stands in for it.
-fn kind_of(group: &str, resource: &str) -> Option<&'static str> {
-    Some(match (group, resource) {
-        ("", "pods") => "Pod",
-        ("", "secrets") => "Secret",
-        ("", "configmaps") => "ConfigMap",
-        ("", "serviceaccounts") => "ServiceAccount",
-        ("", "services") => "Service",
-        ("", "namespaces") => "Namespace",
-        ("", "replicationcontrollers") => "ReplicationController",
-        ("", "podtemplates") => "PodTemplate",
-        ("apps", "deployments") => "Deployment",
-        ("apps", "replicasets") => "ReplicaSet",
-        ("apps", "statefulsets") => "StatefulSet",
-        ("apps", "daemonsets") => "DaemonSet",
-        ("batch", "jobs") => "Job",
-        ("batch", "cronjobs") => "CronJob",
-        ("rbac.authorization.k8s.io", "roles") => "Role",
-        ("rbac.authorization.k8s.io", "rolebindings") => "RoleBinding",
-        ("rbac.authorization.k8s.io", "clusterroles") => "ClusterRole",
-        ("rbac.authorization.k8s.io", "clusterrolebindings") => "ClusterRoleBinding",
-        ("networking.k8s.io", "networkpolicies") => "NetworkPolicy",
         _ => return None,
     })
 }
@@ -417,49 +407,24 @@ impl AuditLog {
             None
         };
         if changes_state {
-            self.record(operation, collection, &key, target, event, object.as_ref());
+            let known = old_object.as_ref().filter(|_| operation == "DELETE");
+            self.record(operation, &key, target, event, object.as_ref(), known);
         }
-        // The API server puts a Namespace's own name in the request's namespace.
-        let namespace = if target.api_group.is_empty() && target.resource == "namespaces" {
-            name.clone()
-        } else {
-            target.namespace.clone()
-        };
-        let group_version_kind =
-            json!({"group": target.api_group, "version": version, "kind": kind});
-        let resource =
-            json!({"group": target.api_group, "version": version, "resource": target.resource});
-        let mut request = Map::new();
-        request.insert("uid".into(), event.audit_id.clone().into());
-        request.insert("kind".into(), group_version_kind.clone());
-        request.insert("resource".into(), resource.clone());
-        if !target.subresource.is_empty() {
-            request.insert("subResource".into(), target.subresource.clone().into());
-        }
-        request.insert("requestKind".into(), group_version_kind);
-        request.insert("requestResource".into(), resource);
-        if !target.subresource.is_empty() {
-            request.insert(
-                "requestSubResource".into(),
-                target.subresource.clone().into(),
-            );
-        }
-        if !name.is_empty() {
-            request.insert("name".into(), name.into());
-        }
-        if !namespace.is_empty() {
-            request.insert("namespace".into(), namespace.into());
-        }
-        request.insert("operation".into(), operation.into());
-        request.insert("userInfo".into(), user);
-        request.insert("object".into(), object.unwrap_or(Value::Null));
-        request.insert("oldObject".into(), old_object.unwrap_or(Value::Null));
-        request.insert("dryRun".into(), dry_run.into());
         Ok(Replayed {
-            review: json!({
-                "kind": "AdmissionReview",
-                "apiVersion": "admission.k8s.io/v1",
-                "request": request,
+            review: admission_review(Parts {
+                uid: &event.audit_id,
+                group: &target.api_group,
+                version,
+                kind: &kind,
+                resource: &target.resource,
+                subresource: &target.subresource,
+                name: &name,
+                namespace: &target.namespace,
+                operation,
+                user_info: user,
+                object,
+                old_object,
+                dry_run,
             }),
             note,
         })
@@ -490,18 +455,19 @@ impl AuditLog {
     }
 
     /// Keeps what a successful write did to the states: a created or written pod-bearing object
-    /// is remembered, a deleted one forgotten, a scheduled pod gets its node.
+    /// is remembered, a deleted one (`deleted`: its state before) forgotten, a scheduled pod
+    /// gets its node.
     fn record(
         &mut self,
         operation: &str,
-        collection: bool,
         key: &ObjectKey,
         target: &ObjectRef,
         event: &Event,
         object: Option<&Value>,
+        deleted: Option<&Value>,
     ) {
         match operation {
-            "DELETE" if collection => {
+            "DELETE" if event.verb == "deletecollection" => {
                 let (group, resource, namespace, _) = key;
                 self.states
                     .retain(|(g, r, n, _), _| (g, r, n) != (group, resource, namespace));
@@ -509,7 +475,7 @@ impl AuditLog {
             // A graceful deletion leaves the object in place, marked, until a last DELETE
             // (the kubelet's, for a pod): later writes to it still have a previous state.
             "DELETE" => {
-                let already_deleting = self.state(key).is_some_and(|s| deleting(&s));
+                let already_deleting = deleted.is_some_and(deleting);
                 match event
                     .response_object
                     .as_ref()
@@ -638,6 +604,7 @@ fn refused_before_admission(event: &Event, code: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const RUNNER: &str = "system:serviceaccount:acme-runners:gitlab-runner-docker";
 

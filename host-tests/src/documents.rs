@@ -23,6 +23,16 @@ fn extension(path: &Path) -> Option<String> {
     Some(path.extension()?.to_str()?.to_ascii_lowercase())
 }
 
+/// Whether `path` holds one request as it is (`.json`, `.yaml`, `.yml`): what `eval` and
+/// `bench` read whole, where logs (JSON lines, `.log`, gzip) hold many.
+pub fn is_single_document(path: &Path) -> bool {
+    !is_gzip(path)
+        && path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["json", "yaml", "yml"].contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// The path that stands for standard input (`helm template ... | runner-policy check ... -`).
 pub const STDIN: &str = "-";
 

@@ -7,6 +7,7 @@
 //!   and audit events.
 //! - [`audit`]: Kubernetes audit events rebuilt as the admission requests they were.
 //! - [`manifest`]: plain Kubernetes objects as the CREATE requests that apply them.
+//! - [`k8s`]: kinds, resources and scopes, and AdmissionReviews built from their parts.
 //! - [`decision`]: the typed `runners/decision` result.
 //! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
 //! - [`fuzzing`]: the properties every input must keep, for the fuzz targets and their replays.
@@ -20,6 +21,7 @@ pub mod decision;
 pub mod documents;
 pub mod fuzzing;
 pub mod host;
+pub mod k8s;
 pub mod manifest;
 pub mod rego;
 pub mod settings;

@@ -6,29 +6,9 @@
 //! server adds to pod specs are not needed by any rule. Identity is never guessed: the
 //! requester is named by the caller (`--as`), because every rule depends on who applies.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-/// Kinds without a namespace: a manifest of one of these is applied cluster-wide.
-const CLUSTER_SCOPED: [&str; 18] = [
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "StorageClass",
-    "PriorityClass",
-    "IngressClass",
-    "RuntimeClass",
-    "CSIDriver",
-    "CSINode",
-    "VolumeAttachment",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "APIService",
-];
+use crate::k8s::{Parts, admission_review, is_cluster_scoped, resource_of};
 
 /// Whether `value` is a Kubernetes object: a string `apiVersion` and `kind` and an object
 /// `metadata` (an AdmissionReview, an audit Event and a `*List` are not).
@@ -48,21 +28,6 @@ pub struct Requester {
     pub groups: Vec<String>,
 }
 
-/// The lowercase plural a kind's resource is named by (`NetworkPolicy` -> `networkpolicies`).
-/// No rule reads it; it makes the request read as the API server would write it.
-fn resource_of(kind: &str) -> String {
-    let lower = kind.to_ascii_lowercase();
-    if let Some(stem) = lower.strip_suffix('y')
-        && !stem.ends_with(['a', 'e', 'i', 'o', 'u'])
-    {
-        format!("{stem}ies")
-    } else if lower.ends_with('s') {
-        format!("{lower}es")
-    } else {
-        format!("{lower}s")
-    }
-}
-
 /// The CREATE AdmissionReview that applying `object` as `requester` sends, with `uid`.
 /// A namespaced object without a namespace gets `namespace` (else `default`), in the request
 /// and in its metadata, as the API server fills it from the request path.
@@ -77,7 +42,7 @@ pub fn create_review(
     let (group, version) = api_version
         .split_once('/')
         .unwrap_or(("", api_version.as_str()));
-    let cluster_scoped = CLUSTER_SCOPED.contains(&kind.as_str());
+    let cluster_scoped = is_cluster_scoped(group, &kind);
     let namespace = match object
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
@@ -97,31 +62,21 @@ pub fn create_review(
         .find_map(|p| object.pointer(p).and_then(Value::as_str))
         .unwrap_or_default()
         .to_owned();
-    let gvk = json!({"group": group, "version": version, "kind": kind});
-    let gvr = json!({"group": group, "version": version, "resource": resource_of(&kind)});
     let mut groups: Vec<Value> = requester.groups.iter().map(|g| g.as_str().into()).collect();
     groups.push("system:authenticated".into());
-    let mut request = Map::new();
-    request.insert("uid".into(), uid.into());
-    request.insert("kind".into(), gvk.clone());
-    request.insert("resource".into(), gvr.clone());
-    request.insert("requestKind".into(), gvk);
-    request.insert("requestResource".into(), gvr);
-    if !name.is_empty() {
-        request.insert("name".into(), name.into());
-    }
-    if !namespace.is_empty() {
-        request.insert("namespace".into(), namespace.into());
-    }
-    request.insert("operation".into(), "CREATE".into());
-    request.insert(
-        "userInfo".into(),
-        json!({"username": requester.username, "groups": groups}),
-    );
-    request.insert("object".into(), object);
-    request.insert("oldObject".into(), Value::Null);
-    request.insert("dryRun".into(), false.into());
-    json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": request})
+    admission_review(Parts {
+        uid,
+        group,
+        version,
+        kind: &kind,
+        resource: &resource_of(group, &kind),
+        name: &name,
+        namespace: &namespace,
+        operation: "CREATE",
+        user_info: json!({"username": requester.username, "groups": groups}),
+        object: Some(object),
+        ..Parts::default()
+    })
 }
 
 #[cfg(test)]

@@ -411,12 +411,15 @@ fn check_judges_manifests_as_the_creates_that_apply_them() {
         "{}",
         explain(&piped)
     );
+    // A gate that judged nothing fails (`helm template` printed nothing).
+    let empty = run_with_input(&["check", "--as", "x", "-"], "");
+    assert_fails(&empty, 2, "nothing to check");
     // Outside the runners namespace neither rule applies.
     let output = check("team-a");
     assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
-    // `replay` does not judge manifests, and says which command does.
+    // `replay` does not judge manifests, says which command does, and fails: it judged nothing.
     let output = run(&["replay", path]);
-    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    assert_fails(&output, 2, "nothing to replay");
     assert!(stdout(&output).contains("3 Kubernetes objects that are not requests were not judged: `runner-policy check --as USER`"), "{}", explain(&output));
     // The identity is never guessed.
     assert_fails(&run(&["check", path]), 2, "--as <USER>");
@@ -458,7 +461,7 @@ fn settings_are_checked_with_every_problem_or_explained() {
         "settings.allowedRegistries",
     ] {
         assert!(
-            out.contains(&format!("  - {setting}: ")),
+            out.contains(&format!("  - invalid settings (data): {setting}: ")),
             "{setting}\n{out}"
         );
     }

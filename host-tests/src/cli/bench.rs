@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::{Cli, Outcome, read_input};
-use crate::documents::walk;
+use crate::documents::{is_single_document, walk};
 use crate::rego::{RegoPolicy, admission_request};
 use crate::suite::{Suite, default_suite_path};
 
@@ -41,7 +41,8 @@ pub struct Args {
     /// whitespace between tokens removed; keys and values unchanged).
     #[arg(long)]
     pub compact: bool,
-    /// Request files or directories [default: every case of host-tests/requests/suite.yaml].
+    /// Request files (.json, .yaml) or directories of them [default: every case of
+    /// host-tests/requests/suite.yaml].
     pub paths: Vec<PathBuf>,
 }
 
@@ -288,8 +289,20 @@ fn requests(args: &Args) -> Result<Vec<(String, Vec<u8>)>> {
             .map(|case| Ok((case.name.clone(), read_input(&case.request)?)))
             .collect();
     }
+    // One request per file: logs found in directories are left out, logs named are refused.
+    if let Some(log) = args
+        .paths
+        .iter()
+        .find(|p| !p.is_dir() && !is_single_document(p))
+    {
+        anyhow::bail!(
+            "{} is not a request file (.json, .yaml): bench times one request per file; `runner-policy replay` reads logs",
+            log.display()
+        );
+    }
     walk(&args.paths)?
         .iter()
+        .filter(|file| is_single_document(file))
         .map(|file| Ok((file.display().to_string(), read_input(file)?)))
         .collect()
 }

@@ -1,5 +1,6 @@
-//! `runner-policy check --as USER PATH...`: manifests (`helm template` output, a GitOps tree)
-//! judged as the CREATE requests that would apply them, before they reach a cluster.
+//! `runner-policy check --as USER PATH...`: manifests (`helm template` output, a GitOps tree,
+//! `List`s) judged as the CREATE requests that would apply them, before they reach a cluster.
+//! AdmissionReviews and audit events found beside them are judged as `replay` judges them.
 
 use anyhow::Result;
 
@@ -22,8 +23,6 @@ pub struct Args {
     /// [default: default].
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub namespace: Option<String>,
-    /// Kubernetes objects (also in `List`s); AdmissionReviews and audit events found beside
-    /// them are judged as `replay` judges them.
     #[command(flatten)]
     pub common: Common,
 }

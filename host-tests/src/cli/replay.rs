@@ -54,7 +54,6 @@ pub struct Args {
     /// Exit 1 when any request was denied.
     #[arg(long)]
     pub fail_on_deny: bool,
-    /// AdmissionReviews or Kubernetes audit events (a cluster's audit log).
     #[command(flatten)]
     pub common: Common,
 }
@@ -80,7 +79,6 @@ pub(super) fn judge_all(
     objects: Option<Objects>,
     fail_on_deny: bool,
 ) -> Result<Outcome> {
-    let settings = crate::settings::load(cli.settings.as_deref())?;
     let engine = match args.engine {
         Engine::Module => Judge::Module(Box::new(cli.policy(None)?.1)),
         Engine::Rego => Judge::Rego(
@@ -90,7 +88,7 @@ pub(super) fn judge_all(
                     .clone()
                     .unwrap_or_else(RegoPolicy::default_template_path),
             )?),
-            settings,
+            crate::settings::load(cli.settings.as_deref())?,
         ),
     };
     let files = walk(&args.paths)?;
@@ -157,6 +155,15 @@ pub(super) fn judge_all(
         eprint!("{summary}");
     } else {
         print!("{summary}");
+    }
+    // A gate that judged nothing must not pass: a failed `helm template`, a wrong path.
+    if total == 0 && audit.events == 0 && unreadable == 0 && bad_lines == 0 {
+        if objects.is_some() {
+            anyhow::bail!(
+                "nothing to check: no Kubernetes objects found (an object needs apiVersion, kind and metadata)"
+            );
+        }
+        anyhow::bail!("nothing to replay: no AdmissionReviews or audit events found");
     }
     if unreadable > 0 || bad_lines > 0 {
         let counted = |n: usize, noun: &str| match n {
@@ -360,15 +367,7 @@ impl AuditTally {
             let _ = writeln!(out, "  {count:7}  {}", skip.reason());
         }
         for (note, count) in &self.notes {
-            let what = match note {
-                Note::WithoutPreviousState => {
-                    "UPDATEs of pod-bearing objects were judged as if their pod spec changed: the log does not show their previous state"
-                }
-                Note::WholeCollection => {
-                    "deletecollection requests were judged once each, as a DELETE of the collection"
-                }
-            };
-            let _ = writeln!(out, "  {count} {what}");
+            let _ = writeln!(out, "  {count} {}", note.summary());
         }
     }
 }

@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use policy::request::json::Doc;
-use policy::settings::{DindPrivilegedContainers, Settings, Source};
+use policy::settings::{DindPrivilegedContainers, Settings};
 
 use super::{Cli, Outcome};
 
@@ -25,16 +24,18 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         |p| p.display().to_string(),
     );
     let text = serde_json::to_vec(&crate::settings::load(path)?)?;
-    let doc = Doc::parse(&text).map_err(|e| anyhow::anyhow!("{}", e.describe("settings")))?;
-    match Settings::from_json(doc.root(), Source::Data) {
+    // As the module reads its data document.
+    match policy::eval::data_settings(Some(&text)) {
         Ok(settings) => {
             print!("{name}: valid\n{}", describe(&settings));
             Ok(Outcome::Ok)
         }
-        Err(errors) => {
-            println!("{name}: {} problems", errors.len());
-            for error in errors {
-                println!("  - {error}");
+        Err(violations) => {
+            println!("{name}: {} problems", violations.len());
+            for violation in violations {
+                let rule = format!("{}: ", violation.rule);
+                let message = violation.msg.strip_prefix(&rule).unwrap_or(&violation.msg);
+                println!("  - {message}");
             }
             Ok(Outcome::Failed)
         }
