@@ -12,9 +12,8 @@ const { loadPolicy } = opa;
 const $ = (id) => document.getElementById(id);
 const ENTRYPOINTS = ["runners/decision", "runners/main", "runners/violation"];
 
-/** Evaluates `input` (a JS value) with `settings` at `entrypoint`; the result of the set. */
-function evaluate(policy, settings, input, entrypoint) {
-  policy.setData(settings);
+/** Evaluates `input` (a JS value) at `entrypoint` with the data set last; the result of the set. */
+function evaluate(policy, input, entrypoint) {
   const results = policy.evaluate(input, entrypoint);
   if (!Array.isArray(results) || results.length !== 1) {
     throw new Error(`the module answered no single result: ${JSON.stringify(results)}`);
@@ -22,7 +21,7 @@ function evaluate(policy, settings, input, entrypoint) {
   return results[0].result;
 }
 
-function render(decision, entrypoint, result, micros) {
+function render(decision, result, micros) {
   const verdict = $("verdict");
   verdict.className = decision.allowed ? "ALLOW" : "DENY";
   verdict.textContent = decision.allowed ? "ALLOW" : "DENY";
@@ -68,8 +67,9 @@ async function main() {
 
   if (new URLSearchParams(location.search).has("selftest")) {
     const decisions = {};
+    policy.setData(examples.settings);
     for (const example of examples.examples) {
-      decisions[example.name] = evaluate(policy, examples.settings, example.review, "runners/decision");
+      decisions[example.name] = evaluate(policy, example.review, "runners/decision");
     }
     $("selftest").textContent = JSON.stringify(decisions);
   }
@@ -83,12 +83,18 @@ async function main() {
   }
   $("settings").value = JSON.stringify(examples.settings, null, 2);
 
+  // The data document is set again only when the settings text changes.
+  let settingsText = null;
   const run = () => {
-    let input, settings;
-    try {
-      settings = JSON.parse($("settings").value);
-    } catch (e) {
-      return showError(`settings are not JSON: ${e.message}`);
+    let input;
+    if ($("settings").value !== settingsText) {
+      try {
+        policy.setData(JSON.parse($("settings").value));
+        settingsText = $("settings").value;
+      } catch (e) {
+        settingsText = null;
+        return showError(`settings are not JSON: ${e.message}`);
+      }
     }
     try {
       input = JSON.parse($("request").value);
@@ -97,17 +103,16 @@ async function main() {
     }
     const entrypoint = $("entrypoint").value;
     try {
-      const decision = evaluate(policy, settings, input, "runners/decision");
+      const decision = evaluate(policy, input, "runners/decision");
       // Timed over many runs: browsers coarsen performance.now() to 5-100 us.
       const runs = 200;
-      policy.setData(settings);
       const started = performance.now();
       for (let i = 0; i < runs; i++) policy.evaluate(input, "runners/decision");
       const micros = ((performance.now() - started) * 1000) / runs;
       const result = entrypoint === "runners/decision"
         ? decision
-        : evaluate(policy, settings, input, entrypoint);
-      render(decision, entrypoint, result, micros);
+        : evaluate(policy, input, entrypoint);
+      render(decision, result, micros);
     } catch (e) {
       showError(`the module failed: ${e.message}`);
     }

@@ -133,7 +133,7 @@ fn module(root: &Path, constants: &str) -> Result<String> {
     Ok(out)
 }
 
-fn example_settings(root: &Path) -> Result<Value> {
+pub fn example_settings(root: &Path) -> Result<Value> {
     let path = root.join("bundles/settings.example.yaml");
     let text =
         fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -8,9 +8,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -36,13 +35,10 @@ struct Case {
 pub fn write(root: &Path, wasm: &Path) -> Result<PathBuf> {
     let sdk = root.join(SDK);
     if !sdk.exists() {
-        println!("installing the OPA JS SDK with npm ci in host-tests/js (for the playground)");
-        let status = Command::new("npm")
-            .args(["ci", "--prefix", "host-tests/js", "--no-audit", "--no-fund"])
-            .current_dir(root)
-            .status()
-            .context("cannot run npm: the playground needs Node 20 with npm for the OPA JS SDK")?;
-        ensure!(status.success(), "npm ci in host-tests/js failed");
+        crate::dist::npm_ci(
+            &root.join("host-tests/js"),
+            "the OPA JS SDK, for the playground",
+        )?;
     }
     let out = root.join(OUTPUT);
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -89,11 +85,6 @@ fn examples(root: &Path) -> Result<Value> {
         };
         examples.push(json!({"name": case.name, "expect": expect, "review": review}));
     }
-    let settings_path = root.join("bundles/settings.example.yaml");
-    let settings: Value = serde_yaml::from_str(
-        &fs::read_to_string(&settings_path)
-            .with_context(|| format!("reading {}", settings_path.display()))?,
-    )
-    .context("reading the example settings")?;
+    let settings = crate::gatekeeper::example_settings(root)?;
     Ok(json!({"settings": settings, "examples": examples}))
 }

@@ -74,16 +74,16 @@ struct AdmissionRequest {
 #[derive(Serialize, Clone, Debug, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Options {
-    pub(super) kind: &'static str,
-    pub(super) api_version: &'static str,
+    kind: &'static str,
+    api_version: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) dry_run: Option<Vec<&'static str>>,
+    dry_run: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) field_manager: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) field_validation: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) propagation_policy: Option<&'static str>,
+    propagation_policy: Option<&'static str>,
 }
 
 /// A Kubernetes object together with its type and resource, ready to be put in a request.
@@ -157,7 +157,7 @@ impl PodExecOptions {
 pub struct Request {
     pub(super) operation: Operation,
     pub(super) identity: Identity,
-    pub(super) kind: Gvk,
+    kind: Gvk,
     pub(super) resource: Gvr,
     pub(super) sub_resource: Option<String>,
     pub(super) name: String,
