@@ -27,6 +27,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::k8s::{Parts, admission_review, kind_of};
+use policy::request::Operation;
 
 /// `audit.k8s.io/v1` Event, holding what an admission request is rebuilt from.
 #[derive(Debug, Clone, Deserialize)]
@@ -292,10 +293,10 @@ impl AuditLog {
         let succeeded = code == 0 || (100..300).contains(&code);
         let connect = connect_kind(&target.resource, &target.subresource);
         let operation = match (event.verb.as_str(), connect) {
-            (_, Some(_)) => "CONNECT",
-            ("create", None) => "CREATE",
-            ("update" | "patch", None) => "UPDATE",
-            ("delete" | "deletecollection", None) => "DELETE",
+            (_, Some(_)) => Operation::Connect,
+            ("create", None) => Operation::Create,
+            ("update" | "patch", None) => Operation::Update,
+            ("delete" | "deletecollection", None) => Operation::Delete,
             _ => {
                 self.learn(event, target, succeeded);
                 return Err(Skip::NotAdmitted);
@@ -322,7 +323,7 @@ impl AuditLog {
             .iter()
             .any(|(k, v)| k == "dryRun" && v == "All")
             // A DELETE carries its DeleteOptions, dry run included, in the body.
-            || (operation == "DELETE"
+            || (operation == Operation::Delete
                 && event.request_object.as_ref().is_some_and(|o| {
                     o["dryRun"]
                         .as_array()
@@ -356,12 +357,12 @@ impl AuditLog {
         );
         let changes_state = succeeded && !dry_run;
         let object = match operation {
-            "CONNECT" => Some(connect_options(
+            Operation::Connect => Some(connect_options(
                 connect.unwrap_or_default(),
                 version,
                 &event.request_uri,
             )),
-            "DELETE" => None,
+            Operation::Delete => None,
             _ => match (response, request, event.verb.as_str()) {
                 (Some(o), _, _) => Some(o.clone()),
                 (None, Some(o), "create" | "update") => Some(o.clone()),
@@ -388,7 +389,7 @@ impl AuditLog {
         let carries_pod =
             policy::request::object::carries_pod(&target.api_group, kind_of_target(target, &kind));
         let old_object = match operation {
-            "UPDATE" | "DELETE" if carries_pod => {
+            Operation::Update | Operation::Delete if carries_pod => {
                 self.previous(&key, request, event.verb == "update")
                     .or_else(|| {
                         // A status write cannot change a spec: the new object stands for the old.
@@ -401,13 +402,15 @@ impl AuditLog {
         };
         let note = if collection {
             Some(Note::WholeCollection)
-        } else if operation == "UPDATE" && carries_pod && old_object.is_none() {
+        } else if operation == Operation::Update && carries_pod && old_object.is_none() {
             Some(Note::WithoutPreviousState)
         } else {
             None
         };
         if changes_state {
-            let known = old_object.as_ref().filter(|_| operation == "DELETE");
+            let known = old_object
+                .as_ref()
+                .filter(|_| operation == Operation::Delete);
             self.record(operation, &key, target, event, object.as_ref(), known);
         }
         Ok(Replayed {
@@ -420,7 +423,7 @@ impl AuditLog {
                 subresource: &target.subresource,
                 name: &name,
                 namespace: &target.namespace,
-                operation,
+                operation: operation.as_str(),
                 user_info: user,
                 object,
                 old_object,
@@ -459,7 +462,7 @@ impl AuditLog {
     /// gets its node.
     fn record(
         &mut self,
-        operation: &str,
+        operation: Operation,
         key: &ObjectKey,
         target: &ObjectRef,
         event: &Event,
@@ -467,14 +470,14 @@ impl AuditLog {
         deleted: Option<&Value>,
     ) {
         match operation {
-            "DELETE" if event.verb == "deletecollection" => {
+            Operation::Delete if event.verb == "deletecollection" => {
                 let (group, resource, namespace, _) = key;
                 self.states
                     .retain(|(g, r, n, _), _| (g, r, n) != (group, resource, namespace));
             }
             // A graceful deletion leaves the object in place, marked, until a last DELETE
             // (the kubelet's, for a pod): later writes to it still have a previous state.
-            "DELETE" => {
+            Operation::Delete => {
                 let already_deleting = deleted.is_some_and(deleting);
                 match event
                     .response_object
@@ -491,7 +494,7 @@ impl AuditLog {
             }
             // The scheduler binds a pod through `pods/binding`: the API server sets
             // `spec.nodeName`, and the log holds only the Binding.
-            "CREATE" if target.subresource == "binding" => {
+            Operation::Create if target.subresource == "binding" => {
                 let node = event
                     .request_object
                     .as_ref()
@@ -513,18 +516,20 @@ impl AuditLog {
                     }
                 }
             }
-            "CREATE" | "UPDATE" => match object.filter(|o| is_state_of(o, target)) {
-                Some(o) if keeps_state(o) => {
-                    self.states.insert(key.clone(), o.to_string());
+            Operation::Create | Operation::Update => {
+                match object.filter(|o| is_state_of(o, target)) {
+                    Some(o) if keeps_state(o) => {
+                        self.states.insert(key.clone(), o.to_string());
+                    }
+                    Some(_) => {}
+                    // A write whose result the log does not show: what the object is now is not
+                    // known, unless the write cannot change a spec.
+                    None if !keeps_spec(&target.subresource) => {
+                        self.states.remove(key);
+                    }
+                    None => {}
                 }
-                Some(_) => {}
-                // A write whose result the log does not show: what the object is now is not
-                // known, unless the write cannot change a spec.
-                None if !keeps_spec(&target.subresource) => {
-                    self.states.remove(key);
-                }
-                None => {}
-            },
+            }
             _ => {}
         }
     }
