@@ -85,16 +85,22 @@ fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// `audit.log.3.gz` -> `audit.log`: logrotate numbers the files it rotates.
-fn without_rotation(path: &Path) -> PathBuf {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+/// `audit.log.3.gz` -> (`audit.log`, 3): logrotate numbers the files it rotates; `None` for a
+/// file it did not.
+fn rotation(path: &Path) -> Option<(PathBuf, u64)> {
+    let name = path.file_name()?.to_str()?;
     let name = name.strip_suffix(".gz").unwrap_or(name);
-    match name.rsplit_once('.') {
-        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
-            path.with_file_name(base)
-        }
-        _ => path.to_path_buf(),
-    }
+    let (base, n) = name.rsplit_once('.')?;
+    let number = n
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| n.parse().ok())??;
+    Some((path.with_file_name(base), number))
+}
+
+/// `audit.log.3.gz` -> `audit.log`; other paths as they are.
+fn without_rotation(path: &Path) -> PathBuf {
+    rotation(path).map_or_else(|| path.to_path_buf(), |(base, _)| base)
 }
 
 /// The order files are read in, oldest first where names tell: by name, except that logrotate's
@@ -102,18 +108,10 @@ fn without_rotation(path: &Path) -> PathBuf {
 /// were rotated from, highest number first. The API server's own rotated names
 /// (`audit-<time>.log`) already sort in time order.
 fn time_order(path: &Path) -> (PathBuf, u8, std::cmp::Reverse<u64>) {
-    let base = without_rotation(path);
-    if base == path {
-        return (base, 1, std::cmp::Reverse(0));
+    match rotation(path) {
+        Some((base, number)) => (base, 0, std::cmp::Reverse(number)),
+        None => (path.to_path_buf(), 1, std::cmp::Reverse(0)),
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let number = name
-        .strip_suffix(".gz")
-        .unwrap_or(name)
-        .rsplit_once('.')
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(0);
-    (base, 0, std::cmp::Reverse(number))
 }
 
 /// The documents of one text: a single JSON value, JSON lines, or a multi-document YAML
