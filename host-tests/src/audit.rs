@@ -386,6 +386,12 @@ impl AuditLog {
             .map(str::to_owned)
             .or_else(|| expected.map(str::to_owned))
             .unwrap_or_else(|| target.resource.clone());
+        // A subresource's object may be of another group's kind (a TokenRequest, an Eviction).
+        let kind_api_version = object
+            .as_ref()
+            .filter(|_| !target.subresource.is_empty())
+            .and_then(|o| o.get("apiVersion").and_then(Value::as_str))
+            .map(str::to_owned);
         let carries_pod =
             policy::request::object::carries_pod(&target.api_group, kind_of_target(target, &kind));
         let old_object = match operation {
@@ -419,6 +425,7 @@ impl AuditLog {
                 group: &target.api_group,
                 version,
                 kind: &kind,
+                kind_api_version: kind_api_version.as_deref(),
                 resource: &target.resource,
                 subresource: &target.subresource,
                 name: &name,

@@ -126,6 +126,10 @@ pub struct Parts<'a> {
     pub group: &'a str,
     pub version: &'a str,
     pub kind: &'a str,
+    /// The kind's `apiVersion` when it is not the resource's group and version: a
+    /// subresource's kind (`serviceaccounts/token` takes an `authentication.k8s.io/v1`
+    /// TokenRequest, `pods/eviction` a `policy/v1` Eviction).
+    pub kind_api_version: Option<&'a str>,
     pub resource: &'a str,
     pub subresource: &'a str,
     pub name: &'a str,
@@ -146,7 +150,11 @@ pub fn admission_review(parts: Parts<'_>) -> Value {
     } else {
         parts.namespace
     };
-    let gvk = json!({"group": parts.group, "version": parts.version, "kind": parts.kind});
+    let (kind_group, kind_version) = match parts.kind_api_version {
+        Some(v) => v.rsplit_once('/').unwrap_or(("", v)),
+        None => (parts.group, parts.version),
+    };
+    let gvk = json!({"group": kind_group, "version": kind_version, "kind": parts.kind});
     let gvr = json!({"group": parts.group, "version": parts.version, "resource": parts.resource});
     let mut request = Map::new();
     request.insert("uid".into(), parts.uid.into());

@@ -281,16 +281,16 @@ fn replay_reads_an_audit_log_and_says_what_it_skipped() {
     // Everything readable is judged; the cut line makes it exit 2 at the end.
     assert_eq!(output.status.code(), Some(2), "{}", explain(&output));
     let out = stdout(&output);
-    assert!(out.contains("71 requests in 1 files"), "{out}");
+    assert!(out.contains("77 requests in 1 files"), "{out}");
     assert!(
         out.contains(
-            "audit events: 78 read, 71 replayed as admission requests, 6 skipped, 1 unreadable"
+            "audit events: 86 read, 77 replayed as admission requests, 8 skipped, 1 unreadable"
         ),
         "{out}"
     );
     for line in [
         "        1  an earlier stage of a request logged again when it completed",
-        "        5  reads and other verbs admission does not see",
+        "        7  reads and other verbs admission does not see",
         "  1 UPDATEs of pod-bearing objects were judged as if their pod spec changed",
     ] {
         assert!(out.contains(line), "{line}\n{out}");
@@ -304,7 +304,12 @@ fn replay_reads_an_audit_log_and_says_what_it_skipped() {
     );
     let err = stderr(&output);
     assert!(err.contains("an audit event cannot be read"), "{err}");
-    assert!(err.contains(".log.gz:79: not a JSON line"), "{err}");
+    // The cut line follows the four extra events and the sample's lines.
+    let cut = 4 + sample.lines().count() + 1;
+    assert!(
+        err.contains(&format!(".log.gz:{cut}: not a JSON line")),
+        "{err}"
+    );
     assert!(
         err.contains("error: 1 line could not be read or parsed"),
         "{err}"

@@ -21,12 +21,13 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    AppArmorProfile, Capabilities, ConfigMap, Container, ContainerPort, EnvFromSource, EnvVar,
-    EnvVarSource, EphemeralContainer, HTTPGetAction, HostPathVolumeSource, Namespace, Pod,
-    PodSecurityContext, PodSpec, PodTemplate, PodTemplateSpec, Probe, ProjectedVolumeSource,
-    ReplicationController, ReplicationControllerSpec, SELinuxOptions, SeccompProfile, Secret,
-    SecretEnvSource, SecretKeySelector, SecretProjection, SecretVolumeSource, SecurityContext,
-    Sysctl, Volume, VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
+    AppArmorProfile, CSIVolumeSource, Capabilities, ConfigMap, Container, ContainerPort,
+    EnvFromSource, EnvVar, EnvVarSource, EphemeralContainer, HTTPGetAction, HostPathVolumeSource,
+    ImageVolumeSource, Namespace, Pod, PodSecurityContext, PodSpec, PodTemplate, PodTemplateSpec,
+    Probe, ProjectedVolumeSource, ReplicationController, ReplicationControllerSpec, SELinuxOptions,
+    SeccompProfile, Secret, SecretEnvSource, SecretKeySelector, SecretProjection,
+    SecretVolumeSource, SecurityContext, Sysctl, Volume, VolumeMount, VolumeProjection,
+    WindowsSecurityContextOptions,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicySpec,
@@ -270,6 +271,22 @@ fn volume() -> impl Strategy<Value = Option<Volume>> {
         opt_pick(&["registry-push-credentials", "other"]).prop_map(|secret_name| Some(Volume {
             secret: Some(SecretVolumeSource {
                 secret_name,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })),
+        opt_pick(&["quay.io/x/tools:1", "registry.gitlab.com/g/tools:1", ""]).prop_map(
+            |reference| Some(Volume {
+                image: Some(ImageVolumeSource {
+                    reference,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        ),
+        Just(Some(Volume {
+            csi: Some(CSIVolumeSource {
+                driver: s("secrets-store.csi.k8s.io"),
                 ..Default::default()
             }),
             ..Default::default()
@@ -693,19 +710,27 @@ fn object(namespace: Option<String>) -> impl Strategy<Value = (String, String, V
             0..3,
         ),
         any::<bool>(),
-        opt_pick(&["kubernetes.io/dockercfg", "Opaque"]),
+        opt_pick(&[
+            "kubernetes.io/dockercfg",
+            "Opaque",
+            "kubernetes.io/service-account-token",
+        ]),
+        opt_pick(&["gitlab-runner-dind", "gitlab-runner-docker", "default"]),
     )
-        .prop_map(move |(keys, secret, type_)| {
+        .prop_map(move |(keys, secret, type_, token_of)| {
             if secret {
                 let data: BTreeMap<String, ByteString> = keys
                     .into_iter()
                     .map(|k| (k, ByteString(b"x".to_vec())))
                     .collect();
+                let mut metadata = m("s");
+                metadata.annotations = token_of
+                    .map(|sa| BTreeMap::from([(s("kubernetes.io/service-account.name"), sa)]));
                 (
                     s(""),
                     s("Secret"),
                     serde_json::to_value(Secret {
-                        metadata: m("s"),
+                        metadata,
                         data: Some(data),
                         type_,
                         ..Default::default()
@@ -792,7 +817,20 @@ fn object(namespace: Option<String>) -> impl Strategy<Value = (String, String, V
         })
         .unwrap(),
     ));
-    prop_oneof![6 => workloads, 1 => roles, 1 => bindings, 1 => data, 1 => netpol, 1 => namespace_object]
+    // The request of a TokenRequest names the ServiceAccount (see `gatekeeper_input`).
+    let m = meta.clone();
+    let token_request = pick(&["gitlab-runner-dind", "gitlab-runner-nix", "default"]).prop_map(
+        move |sa| {
+            let mut metadata = m("t");
+            metadata.name = Some(sa);
+            (
+                s("authentication.k8s.io"),
+                s("TokenRequest"),
+                json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": metadata, "spec": {"audiences": ["api"]}}),
+            )
+        },
+    );
+    prop_oneof![6 => workloads, 1 => roles, 1 => bindings, 1 => data, 1 => netpol, 1 => namespace_object, 1 => token_request]
 }
 
 // ---------------------------------------------------------------- requests
@@ -851,6 +889,9 @@ fn gatekeeper_input() -> impl Strategy<Value = Value> {
             });
             if let Some(ns) = &ns {
                 request["namespace"] = json!(ns);
+            }
+            if kind == "TokenRequest" {
+                request["subResource"] = json!("token");
             }
             match op {
                 "CREATE" => request["object"] = obj,

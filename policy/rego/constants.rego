@@ -23,13 +23,16 @@ selinux_types := {"container_t", "container_init_t", "container_kvm_t", "contain
 apparmor_annotation := "container.apparmor.security.beta.kubernetes.io/"
 
 # policy/src/rules/dind_only_privilege.rs RUNNER_OWN_CONTAINERS
-runner_own_containers := {"build", "helper", "init-permissions"}
+runner_own_containers := {"build", "helper", "init-permissions", "init-steps-bootstrap"}
 
 # policy/src/rules/no_push_credentials.rs PROJECT_LABEL
 project_label := "project.runner.gitlab.com/id"
 
 # policy/src/rules/runner_token_secret.rs TOKEN_KEYS
 token_keys := {"runner-registration-token", "runner-token"}
+
+# policy/src/rules/runner_namespace.rs TOKEN_SECRET_ANNOTATION
+token_secret_annotation := "kubernetes.io/service-account.name"
 
 # policy/src/rules/runner_token_secret.rs TOKEN_ENV
 token_env := {"RUNNER_TOKEN", "REGISTRATION_TOKEN", "RUNNER_REGISTRATION_TOKEN", "CI_SERVER_TOKEN"}

@@ -129,7 +129,13 @@ selinux_bad("user", u) if u != ""
 
 selinux_bad("role", r) if r != ""
 
-# ---------------------------------------------------------------- pod level, non-privileged runners only
+# ---------------------------------------------------------------- pod level
+
+# Pod-level settings reach every container, the runner's own included, which stay at baseline
+# unless every container may relax it.
+pod_level_judged if not privileged_runner
+
+pod_level_judged if dind_privileged_containers == "services"
 
 pod_sc_at := sprintf("%sspec.securityContext", [runners_pod.prefix])
 
@@ -137,7 +143,7 @@ pod_sc := get(runners_pod.spec, "securityContext", {})
 
 # AppArmor annotations naming no container of the pod still say "unconfined".
 dind_only_privilege contains dind_deny_pod(sprintf("%smetadata.annotations[\"%s\"]", [runners_pod.prefix, key]), sprintf("AppArmor profile annotation is `%s`", [value]), "use runtime/default or localhost/<profile>") if {
-	not privileged_runner
+	pod_level_judged
 	names := {text(c, "name") | some [_, _, c] in containers_of(runners_pod.spec)}
 	some key, value in get(runners_pod.meta, "annotations", {})
 	startswith(key, apparmor_annotation)
@@ -146,7 +152,7 @@ dind_only_privilege contains dind_deny_pod(sprintf("%smetadata.annotations[\"%s\
 }
 
 dind_only_privilege contains dind_deny_pod(sprintf("%s.%s.type", [pod_sc_at, field]), sprintf("pod %s is `%s`", [what, t]), profile_fix) if {
-	not privileged_runner
+	pod_level_judged
 	some [field, what] in [["seccompProfile", "seccomp profile"], ["appArmorProfile", "AppArmor profile"]]
 	profile := get(pod_sc, field, null)
 	is_object(profile)
@@ -155,18 +161,18 @@ dind_only_privilege contains dind_deny_pod(sprintf("%s.%s.type", [pod_sc_at, fie
 }
 
 dind_only_privilege contains dind_deny_pod(sprintf("%s.seLinuxOptions.%s", [pod_sc_at, field]), what, selinux_fix) if {
-	not privileged_runner
+	pod_level_judged
 	some [field, what] in selinux_problems(get(pod_sc, "seLinuxOptions", null))
 }
 
 dind_only_privilege contains dind_deny_pod(sprintf("%s.sysctls[%d].name", [pod_sc_at, i]), sprintf("sets sysctl `%s`, which is not namespaced-safe", [name]), "remove it, or use only the Pod Security baseline safe sysctls") if {
-	not privileged_runner
+	pod_level_judged
 	some i, sysctl in list(pod_sc, "sysctls")
 	name := text(sysctl, "name")
 	not name in safe_sysctls
 }
 
 dind_only_privilege contains dind_deny_pod(sprintf("%s.windowsOptions.hostProcess", [pod_sc_at]), "hostProcess: true runs the pod on the Windows host", "remove windowsOptions.hostProcess") if {
-	not privileged_runner
+	pod_level_judged
 	pod_sc.windowsOptions.hostProcess == true
 }

@@ -1,6 +1,6 @@
 # no-push-credentials: pods in the runners namespace hold no registry push credentials unless
-# their project (the runner label, which jobs cannot override) is allowed to push.
-# imagePullSecrets are pull-only and stay allowed. Reference: policy/src/rules/no_push_credentials.rs.
+# their project (the runner label, which jobs cannot override) is allowed to push. A Secret or
+# CSI volume mounted where registry clients read credentials is one. imagePullSecrets are pull-only and stay allowed. Reference: policy/src/rules/no_push_credentials.rs.
 package k8srunnersecurity
 
 push_project := get(get(runners_pod.meta, "labels", {}), project_label, null)
@@ -17,7 +17,13 @@ volume_secret_names(volume) := array.concat(
 	[n | some source in list(get(volume, "projected", {}), "sources"); n := source.secret.name; is_string(n)],
 )
 
-# Whether any Secret reaches the pod through this volume.
+# What may bring credentials into the pod through this volume: a Secret, or a CSI driver.
+credential_source(volume) := "a Secret" if {
+	carries_secret(volume)
+} else := "a CSI volume, whose driver can mount any stored credential," if {
+	is_object(volume.csi)
+}
+
 carries_secret(volume) if is_object(volume.secret)
 
 carries_secret(volume) if {
@@ -50,14 +56,14 @@ no_push_credentials contains deny("no-push-credentials", sprintf("%sspec.volumes
 	secret := listed[0]
 }
 
-no_push_credentials contains deny_in("no-push-credentials", sprintf("%s.volumeMounts[%d].mountPath", [at, j]), text(c, "name"), sprintf("container %q of %s mounts a Secret at %s, where registry clients read push credentials; %s", [text(c, "name"), object_ref, text(mount, "mountPath"), push_fix])) if {
+no_push_credentials contains deny_in("no-push-credentials", sprintf("%s.volumeMounts[%d].mountPath", [at, j]), text(c, "name"), sprintf("container %q of %s mounts %s at %s, where registry clients read push credentials; %s", [text(c, "name"), object_ref, source, text(mount, "mountPath"), push_fix])) if {
 	not push_allowed
 	some [field, i, c] in containers_of(runners_pod.spec)
 	at := sprintf("%sspec.%s[%d]", [runners_pod.prefix, field, i])
 	some j, mount in list(c, "volumeMounts")
-	some volume in list(runners_pod.spec, "volumes")
-	text(volume, "name") == text(mount, "name")
-	carries_secret(volume)
+	sources := [s | some volume in list(runners_pod.spec, "volumes"); text(volume, "name") == text(mount, "name"); s := credential_source(volume)]
+	count(sources) > 0
+	source := sources[0]
 	is_registry_auth_path(text(mount, "mountPath"), text(mount, "subPath"))
 }
 

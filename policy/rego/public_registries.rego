@@ -1,5 +1,5 @@
-# public-registries: in the runners namespace, every image of every container list comes from a
-# registry in allowedRegistries. References are read with the grammar of
+# public-registries: in the runners namespace, every image of every container list and every
+# image volume comes from a registry in allowedRegistries. References are read with the grammar of
 # github.com/distribution/reference (image_registry); one that cannot be read is denied, since
 # its registry cannot be known. Reference: policy/src/rules/public_registries.rs and image.rs.
 package k8srunnersecurity
@@ -9,6 +9,14 @@ allowed_registries_normalised := {normalise_registry(r) | some r in allowed_regi
 public_registries contains deny_in("public-registries", sprintf("%sspec.%s[%d].image", [runners_pod.prefix, field, i]), text(c, "name"), sprintf("container %q of %s: image `%s` %s; use an image from an allowed registry (an image without a registry is docker.io) or add the registry to allowedRegistries (%s), and write it as [registry/]repository[:tag][@digest]", [text(c, "name"), object_ref, image, image_problem(image), concat(", ", sort([r | some r in allowed_registries_normalised]))])) if {
 	some [field, i, c] in containers_of(runners_pod.spec)
 	image := text(c, "image")
+	image != ""
+	not image_registry(image) in allowed_registries_normalised
+}
+
+# An image volume (volumes[].image) pulls its image like a container does.
+public_registries contains deny("public-registries", sprintf("%sspec.volumes[%d].image.reference", [runners_pod.prefix, i]), sprintf("volume %q of %s: image `%s` %s; use an image from an allowed registry (an image without a registry is docker.io) or add the registry to allowedRegistries (%s), and write it as [registry/]repository[:tag][@digest]", [text(v, "name"), object_ref, image, image_problem(image), concat(", ", sort([r | some r in allowed_registries_normalised]))])) if {
+	some i, v in list(runners_pod.spec, "volumes")
+	image := text(get(v, "image", {}), "reference")
 	image != ""
 	not image_registry(image) in allowed_registries_normalised
 }

@@ -1,5 +1,6 @@
 # runner-namespace: runner identities act only inside the runners namespace, runner job pods
-# live only there, and a runner's job pods never borrow another runner's ServiceAccount.
+# live only there, a runner's job pods never borrow another runner's ServiceAccount, and a runner
+# never obtains the token of a ServiceAccount other than its own.
 # Reference: policy/src/rules/runner_namespace.rs.
 package k8srunnersecurity
 
@@ -46,4 +47,23 @@ pod_service_account(spec) := ["serviceAccountName", spec.serviceAccountName] if 
 	text(spec, "serviceAccountName") != ""
 } else := ["serviceAccount", spec.serviceAccount] if {
 	text(spec, "serviceAccount") != ""
+}
+
+# A runner asking for another ServiceAccount's token: a TokenRequest, or a legacy token Secret
+# (the token controller fills it for the ServiceAccount its annotation names).
+runner_namespace contains deny("runner-namespace", path, sprintf("%s %s for ServiceAccount %s, and would act with its identity; a runner may hold only its own ServiceAccount's token (%s): job pods get theirs mounted, through automountServiceAccountToken or a projected serviceAccountToken volume", [who, how, sa, requester.serviceAccount])) if {
+	in_runners_namespace
+	requester
+	[path, sa, how] := token_asked
+	sa != requester.serviceAccount
+}
+
+token_asked := ["request.name", text(review, "name"), "requests a token (serviceaccounts/token)"] if {
+	operation == "CREATE"
+	[kind.group, kind.kind] == ["authentication.k8s.io", "TokenRequest"]
+	text(review, "subResource") == "token"
+} else := [sprintf("metadata.annotations[\"%s\"]", [token_secret_annotation]), text(get(object_meta, "annotations", {}), token_secret_annotation), "writes a ServiceAccount token Secret"] if {
+	writes
+	[kind.group, kind.kind] == ["", "Secret"]
+	text(obj, "type") == "kubernetes.io/service-account-token"
 }

@@ -147,8 +147,11 @@ object_meta := get(obj, "metadata", {}) if {
 	is_object(obj)
 } else := {}
 
-# The namespace acted in: the request's, else the object's; "" when cluster-scoped.
-namespace := review.namespace if {
+# The namespace acted in: the request's, else the object's; "" when cluster-scoped. A Namespace
+# is cluster-scoped, though the API server gives its requests its own name as their namespace.
+namespace := "" if {
+	[kind.group, kind.kind] == ["", "Namespace"]
+} else := review.namespace if {
 	text(review, "namespace") != ""
 } else := object_meta.namespace if {
 	is_string(object_meta.namespace)

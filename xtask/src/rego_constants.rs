@@ -83,6 +83,12 @@ const FROM_SOURCE: &[(&str, Shape, &str, &str)] = &[
         "TOKEN_KEYS",
     ),
     (
+        "token_secret_annotation",
+        Shape::Str,
+        "runner_namespace.rs",
+        "TOKEN_SECRET_ANNOTATION",
+    ),
+    (
         "token_env",
         Shape::Set,
         "runner_token_secret.rs",

@@ -258,9 +258,28 @@ pub struct Volume<'a> {
     pub host_path: Option<HostPath<'a>>,
     pub secret: Option<SecretVolume<'a>>,
     pub projected: Option<Projected<'a>>,
+    /// An image volume (Kubernetes 1.31+): the node pulls `reference` like a container image.
+    pub image: Option<ImageVolume<'a>>,
+    /// A CSI inline volume: its driver may fetch anything, secrets included.
+    pub csi: Option<CsiVolume<'a>>,
 }
 
-from_json!(Volume<'a> { name: "name", host_path: "hostPath", secret: "secret", projected: "projected" });
+from_json!(Volume<'a> { name: "name", host_path: "hostPath", secret: "secret", projected: "projected", image: "image", csi: "csi" });
+
+#[derive(Debug, Clone, Default)]
+pub struct ImageVolume<'a> {
+    pub reference: Option<Str<'a>>,
+}
+
+from_json!(ImageVolume<'a> { reference: "reference" });
+
+/// What a CSI driver mounts is outside the pod spec: only the driver can be named.
+#[derive(Debug, Clone, Default)]
+pub struct CsiVolume<'a> {
+    pub driver: Str<'a>,
+}
+
+from_json!(CsiVolume<'a> { driver: "driver" });
 
 #[derive(Debug, Clone, Default)]
 pub struct HostPath<'a> {
@@ -326,12 +345,20 @@ impl Volume<'_> {
         direct.into_iter().chain(projected)
     }
 
-    /// Whether any Secret reaches the pod through this volume.
-    pub fn carries_secret(&self) -> bool {
-        self.secret.is_some()
+    /// What may bring credentials into the pod through this volume, for messages: a Secret, or
+    /// a CSI driver (secrets-store and its kind mount whatever a provider holds).
+    pub fn credential_source(&self) -> Option<&'static str> {
+        if self.secret.is_some()
             || self
                 .projected
                 .as_ref()
                 .is_some_and(|p| p.sources.0.iter().any(|s| s.secret.is_some()))
+        {
+            Some("a Secret")
+        } else if self.csi.is_some() {
+            Some("a CSI volume, whose driver can mount any stored credential,")
+        } else {
+            None
+        }
     }
 }

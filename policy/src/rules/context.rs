@@ -33,11 +33,16 @@ impl<'r, 'a> Context<'r, 'a> {
         requester: Option<&'r Runner>,
     ) -> Option<Self> {
         let operation = request.operation?;
+        // A Namespace is cluster-scoped, though the API server gives its requests the
+        // Namespace's own name as their namespace: acting on the runners Namespace itself (its
+        // Pod Security labels, its deletion) is not acting inside it.
+        let is_namespace = request.kind.group.is_empty() && request.kind.kind == "Namespace";
         let namespace = request
             .namespace
             .as_deref()
             .filter(|ns| !ns.is_empty())
             .or_else(|| object.meta().and_then(|m| m.namespace.as_deref()))
+            .filter(|_| !is_namespace)
             .unwrap_or("");
         let pod_changed = match (operation, request.object, request.old_object) {
             (Operation::Update, Some(new), Some(old)) => {

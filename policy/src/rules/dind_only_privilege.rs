@@ -55,8 +55,14 @@ pub const SELINUX_TYPES: [&str; 4] = [
 
 const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 
-/// The containers the GitLab Runner itself adds to every job pod; anything else is a service.
-const RUNNER_OWN_CONTAINERS: [&str; 3] = ["build", "helper", "init-permissions"];
+/// The containers the GitLab Runner itself adds to job pods (`init-steps-bootstrap` in CI
+/// Steps mode); anything else is a service.
+const RUNNER_OWN_CONTAINERS: [&str; 4] = [
+    "build",
+    "helper",
+    "init-permissions",
+    "init-steps-bootstrap",
+];
 
 /// `cap_sys_admin` -> `SYS_ADMIN`: how container runtimes read a capability name.
 pub fn normalise_capability(cap: &str) -> String {
@@ -113,7 +119,11 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         });
     };
 
-    if !privileged_runner {
+    // Pod-level settings reach every container, the runner's own included, which stay at
+    // baseline unless every container may relax it.
+    if !privileged_runner
+        || ctx.settings.dind_privileged_containers == DindPrivilegedContainers::Services
+    {
         pod_level(ctx, &pod, &mut deny);
     }
 
@@ -490,6 +500,47 @@ mod tests {
         assert_eq!(
             d.violations[0].path,
             "spec.containers[0].securityContext.privileged"
+        );
+    }
+
+    /// In services mode the runner's own containers stay at baseline, so pod-level settings
+    /// (which reach them) do too; with `all`, the dind pod may set them.
+    #[rstest]
+    #[case::pod_seccomp(json!({"seccompProfile": {"type": "Unconfined"}}), "services", Some("spec.securityContext.seccompProfile.type"))]
+    #[case::pod_apparmor(json!({"appArmorProfile": {"type": "Unconfined"}}), "services", Some("spec.securityContext.appArmorProfile.type"))]
+    #[case::pod_selinux(json!({"seLinuxOptions": {"type": "spc_t"}}), "services", Some("spec.securityContext.seLinuxOptions.type"))]
+    #[case::all_mode_allows_it(json!({"seccompProfile": {"type": "Unconfined"}}), "all", None)]
+    fn services_mode_judges_pod_level_settings(
+        #[case] pod_context: Value,
+        #[case] mode: &str,
+        #[case] path: Option<&str>,
+    ) {
+        let mut p = pod(json!([
+            container("build", json!({})),
+            container("svc-0", json!({"securityContext": {"privileged": true}})),
+        ]));
+        p["spec"]["securityContext"] = pod_context;
+        let mut input = create_pod(&runner("dind"), p);
+        input["parameters"]["dindPrivilegedContainers"] = json!(mode);
+        let want: Vec<_> = path.map(|p| (D, p.to_owned())).into_iter().collect();
+        assert_eq!(paths(&input), want);
+    }
+
+    #[test]
+    fn services_mode_knows_the_steps_bootstrap_container() {
+        let mut p = pod(json!([container("build", json!({}))]));
+        p["spec"]["initContainers"] = json!([container(
+            "init-steps-bootstrap",
+            json!({"securityContext": {"privileged": true}})
+        )]);
+        let mut input = create_pod(&runner("dind"), p);
+        input["parameters"]["dindPrivilegedContainers"] = json!("services");
+        assert_eq!(
+            paths(&input),
+            vec![(
+                D,
+                "spec.initContainers[0].securityContext.privileged".to_owned()
+            )]
         );
     }
 

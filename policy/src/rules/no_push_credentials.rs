@@ -1,5 +1,7 @@
 //! `no-push-credentials`: pods in the runners namespace hold no registry push credentials
 //! unless their project (the runner-set label, which jobs cannot override) is allowed to push.
+//! A Secret or CSI volume mounted where registry clients read credentials, or a Secret named in
+//! `registryCredentialSecrets` in any form, is such a credential.
 //! `imagePullSecrets` are pull-only and stay allowed.
 
 use super::Context;
@@ -67,20 +69,21 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     for (list, i, c) in pod.spec.all_containers() {
         let at = || format!("{p}spec.{}[{i}]", list.field());
         for (j, mount) in c.volume_mounts.iter().enumerate() {
-            let carries_secret = pod
+            let source = pod
                 .spec
                 .volumes
                 .iter()
                 // The cheap test first: most volumes of a job pod hold no Secret.
-                .any(|v| v.carries_secret() && v.name == mount.name);
-            if carries_secret && is_registry_auth_path(&mount.mount_path, mount.sub_path.as_deref())
+                .find_map(|v| v.credential_source().filter(|_| v.name == mount.name));
+            if let Some(source) = source
+                && is_registry_auth_path(&mount.mount_path, mount.sub_path.as_deref())
             {
                 out.push(
                     Violation::new(
                         RULE,
                         format!("{}.volumeMounts[{j}].mountPath", at()),
                         format!(
-                            "container \"{}\" of {subject} mounts a Secret at {}, where registry clients read push credentials; {}",
+                            "container \"{}\" of {subject} mounts {source} at {}, where registry clients read push credentials; {}",
                             c.name,
                             mount.mount_path,
                             fix()
@@ -152,6 +155,7 @@ mod tests {
     #[case::kaniko_path(with(json!([{"name": "cfg", "secret": {"secretName": "other"}}]), json!({"volumeMounts": [{"name": "cfg", "mountPath": "/kaniko/.docker"}]})), vec!["spec.containers[0].volumeMounts[0].mountPath"])]
     #[case::docker_config(with(json!([{"name": "cfg", "projected": {"sources": [{"secret": {"name": "x"}}]}}]), json!({"volumeMounts": [{"name": "cfg", "mountPath": "/root/.docker/config.json", "subPath": "config.json"}]})), vec!["spec.containers[0].volumeMounts[0].mountPath"])]
     #[case::podman_auth(with(json!([{"name": "cfg", "secret": {"secretName": "x"}}]), json!({"volumeMounts": [{"name": "cfg", "mountPath": "/run/containers/0"}]})), vec!["spec.containers[0].volumeMounts[0].mountPath"])]
+    #[case::csi_at_kaniko_path(with(json!([{"name": "cfg", "csi": {"driver": "secrets-store.csi.k8s.io", "volumeAttributes": {"secretProviderClass": "registry-push"}}}]), json!({"volumeMounts": [{"name": "cfg", "mountPath": "/kaniko/.docker"}]})), vec!["spec.containers[0].volumeMounts[0].mountPath"])]
     #[case::env_from_listed(with(json!([]), json!({"env": [{"name": "CI", "value": "true"}, {"name": "REG_PASS", "valueFrom": {"secretKeyRef": {"name": "registry-push", "key": "p"}}}]})), vec!["spec.containers[0].env[1].valueFrom.secretKeyRef"])]
     #[case::env_from_all(with(json!([]), json!({"envFrom": [{"secretRef": {"name": "registry-push"}}]})), vec!["spec.containers[0].envFrom[0].secretRef"])]
     fn push_credentials_are_denied(#[case] pod: Value, #[case] expected: Vec<&str>) {
@@ -175,6 +179,7 @@ mod tests {
     #[rstest]
     #[case::image_pull_secret(json!({"imagePullSecrets": [{"name": "registry-push"}], "containers": [{"name": "build"}]}))]
     #[case::config_map_at_docker_path(json!({"volumes": [{"name": "c", "configMap": {"name": "c"}}], "containers": [{"name": "build", "volumeMounts": [{"name": "c", "mountPath": "/root/.docker"}]}]}))]
+    #[case::csi_elsewhere(json!({"volumes": [{"name": "s", "csi": {"driver": "secrets-store.csi.k8s.io"}}], "containers": [{"name": "build", "volumeMounts": [{"name": "s", "mountPath": "/etc/attic"}]}]}))]
     #[case::other_secret_elsewhere(json!({"volumes": [{"name": "s", "secret": {"secretName": "attic"}}], "containers": [{"name": "build", "volumeMounts": [{"name": "s", "mountPath": "/etc/attic"}]}]}))]
     fn pull_only_and_unrelated_mounts_are_allowed(#[case] spec: Value) {
         let mut p = pod(json!([]));

@@ -1,5 +1,5 @@
-//! `public-registries`: in the runners namespace, every image of every container list comes
-//! from a registry in `allowedRegistries`. References are read with [`super::image::parse`]; one
+//! `public-registries`: in the runners namespace, every image of every container list and every
+//! image volume comes from a registry in `allowedRegistries`. References are read with [`super::image::parse`]; one
 //! that cannot be read is denied, since its registry cannot be known.
 
 use super::Context;
@@ -9,7 +9,7 @@ use crate::request::json::{is_one_of, same_bytes};
 
 const RULE: RuleName = RuleName::PublicRegistries;
 
-pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
+pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
@@ -30,23 +30,18 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let subject = ctx.subject();
     // Images already found allowed: GitLab's helper image runs in two containers of a job pod.
     let mut passed: Vec<&str> = Vec::new();
-    for (list, i, c) in pod.spec.all_containers() {
-        // No image: nothing can run from it. The API server requires an image on every Pod
-        // container (it omits an empty one, so absent and "" are the same); only templates may
-        // leave it for a controller to fill, and the Pod that controller creates here is judged.
-        let Some(written) = c.image.as_deref().filter(|i| !i.is_empty()) else {
-            continue;
-        };
+    // What is wrong with an image, if anything.
+    let mut problem = |written: &'r str| -> Option<String> {
         if passed
             .iter()
             .any(|p| same_bytes(p.as_bytes(), written.as_bytes()))
         {
-            continue;
+            return None;
         }
-        let what = match image::parse(written) {
+        Some(match image::parse(written) {
             Ok(r) if is_one_of(&r.registry, &allowed) => {
                 passed.push(written);
-                continue;
+                return None;
             }
             Ok(r) => format!(
                 "image `{written}` comes from registry {}, which is not in allowedRegistries ({}); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries",
@@ -57,15 +52,34 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 "image `{written}` is not a valid image reference ({e}), so its registry cannot be checked against allowedRegistries ({}); write it as [registry/]repository[:tag][@digest]",
                 listed()
             ),
-        };
-        out.push(
-            Violation::new(
+        })
+    };
+    // No image: nothing can run from it. The API server requires an image on every Pod
+    // container (it omits an empty one, so absent and "" are the same); only templates may
+    // leave it for a controller to fill, and the Pod that controller creates here is judged.
+    let given = |image: Option<&'r str>| image.filter(|i| !i.is_empty());
+    for (list, i, c) in pod.spec.all_containers() {
+        if let Some(what) = given(c.image.as_deref()).and_then(&mut problem) {
+            out.push(
+                Violation::new(
+                    RULE,
+                    format!("{}spec.{}[{i}].image", pod.prefix, list.field()),
+                    format!("container \"{}\" of {subject}: {what}", c.name),
+                )
+                .in_container(&c.name),
+            );
+        }
+    }
+    // An image volume (`volumes[].image`) pulls its image like a container does.
+    for (i, v) in pod.spec.volumes.iter().enumerate() {
+        let reference = v.image.as_ref().and_then(|m| m.reference.as_deref());
+        if let Some(what) = given(reference).and_then(&mut problem) {
+            out.push(Violation::new(
                 RULE,
-                format!("{}spec.{}[{i}].image", pod.prefix, list.field()),
-                format!("container \"{}\" of {subject}: {what}", c.name),
-            )
-            .in_container(&c.name),
-        );
+                format!("{}spec.volumes[{i}].image.reference", pod.prefix),
+                format!("volume \"{}\" of {subject}: {what}", v.name),
+            ));
+        }
     }
 }
 
@@ -194,6 +208,21 @@ mod tests {
                 "spec.jobTemplate.spec.template.spec.containers[0].image".to_owned()
             )]
         );
+    }
+
+    /// Image volumes (Kubernetes 1.31+) are pulled like container images.
+    #[rstest]
+    #[case::other_registry("quay.io/x/tools:1", vec!["spec.volumes[1].image.reference"])]
+    #[case::allowed_registry("registry.gitlab.com/g/tools:1", vec![])]
+    #[case::unreadable("https://evil.io/x", vec!["spec.volumes[1].image.reference"])]
+    #[case::empty("", vec![])]
+    fn image_volumes_are_judged(#[case] reference: &str, #[case] expected: Vec<&str>) {
+        let mut p = with_image("alpine:3.20");
+        p["spec"]["volumes"] = json!([
+            {"name": "builds", "emptyDir": {}},
+            {"name": "tools", "image": {"reference": reference, "pullPolicy": "IfNotPresent"}}
+        ]);
+        assert_eq!(image_paths(p), expected);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! `runner-namespace`: runner identities act only inside the runners namespace, runner job pods
-//! live only there, and a runner's job pods never borrow another runner's ServiceAccount.
+//! live only there, a runner's job pods never borrow another runner's ServiceAccount, and a
+//! runner never obtains the token of a ServiceAccount other than its own.
 
 use super::Context;
 use crate::decision::{RuleName, Violation};
+use crate::request::{Object, Operation};
 
 const RULE: RuleName = RuleName::RunnerNamespace;
 
@@ -35,6 +37,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 ),
             ));
     }
+    borrowed_token(ctx, out);
     let Some(pod) = ctx.pod() else {
         return;
     };
@@ -72,6 +75,63 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 ),
             ));
     }
+}
+
+/// The annotation that binds a legacy token Secret to its ServiceAccount.
+pub const TOKEN_SECRET_ANNOTATION: &str = "kubernetes.io/service-account.name";
+
+/// A runner asking for another ServiceAccount's token: a TokenRequest (`serviceaccounts/token`)
+/// or a legacy token Secret, which the token controller fills for the ServiceAccount it names.
+/// Privilege follows the requester's identity, so a token of the dind runner's ServiceAccount
+/// is the dind runner's privilege. The runner never needs one: job pods get their own
+/// ServiceAccount's token mounted.
+fn borrowed_token(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
+    let Some(runner) = ctx.requester.filter(|_| ctx.in_runners_namespace()) else {
+        return;
+    };
+    let kind = &ctx.request.kind;
+    let (path, sa, how) = match ctx.object {
+        _ if ctx.operation == Operation::Create
+            && kind.group == "authentication.k8s.io"
+            && kind.kind == "TokenRequest"
+            && ctx.request.sub_resource() == "token" =>
+        {
+            let sa = ctx.request.name.as_deref().unwrap_or("");
+            (
+                "request.name".to_owned(),
+                sa,
+                "requests a token (serviceaccounts/token)",
+            )
+        }
+        Object::Secret(secret)
+            if ctx.operation.writes_object()
+                && secret.secret_type.as_deref() == Some("kubernetes.io/service-account-token") =>
+        {
+            let sa = secret
+                .metadata
+                .annotations
+                .get(TOKEN_SECRET_ANNOTATION)
+                .unwrap_or("");
+            (
+                format!("metadata.annotations[\"{TOKEN_SECRET_ANNOTATION}\"]"),
+                sa,
+                "writes a ServiceAccount token Secret",
+            )
+        }
+        _ => return,
+    };
+    if sa == runner.service_account {
+        return;
+    }
+    out.push(Violation::new(
+        RULE,
+        path,
+        format!(
+            "{} {how} for ServiceAccount {sa}, and would act with its identity; a runner may hold only its own ServiceAccount's token ({}): job pods get theirs mounted, through automountServiceAccountToken or a projected serviceAccountToken volume",
+            ctx.who(),
+            runner.service_account
+        ),
+    ));
 }
 
 #[cfg(test)]
@@ -174,5 +234,61 @@ mod tests {
         // A job ServiceAccount that belongs to no runner is fine.
         p["spec"]["serviceAccountName"] = json!("ci-jobs");
         assert!(rules(&create_pod(&runner("docker"), p)).is_empty());
+    }
+
+    /// The API server gives a Namespace's requests its own name as their namespace; the runners
+    /// Namespace is still a cluster-scoped object, not something inside it.
+    #[rstest]
+    #[case::relabel("UPDATE", json!({"metadata": {"name": NS, "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}))]
+    #[case::delete("DELETE", Value::Null)]
+    #[case::finalize("UPDATE", json!({"metadata": {"name": NS}, "spec": {"finalizers": []}}))]
+    fn the_runners_namespace_itself_is_out_of_reach(#[case] op: &str, #[case] object: Value) {
+        let mut input = request(op, &runner("docker"), NS, "", "Namespace", object.clone());
+        input["review"]["name"] = json!(NS);
+        assert_eq!(paths(&input), vec![(R, "request.kind".to_owned())]);
+        let mut admin = request(op, ADMIN, NS, "", "Namespace", object);
+        admin["review"]["name"] = json!(NS);
+        assert!(rules(&admin).is_empty());
+    }
+
+    fn token_request(user: &str, sa: &str) -> Value {
+        let mut input = request(
+            "CREATE",
+            user,
+            NS,
+            "authentication.k8s.io",
+            "TokenRequest",
+            json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": {"name": sa, "namespace": NS}, "spec": {"audiences": ["https://kubernetes.default.svc"]}}),
+        );
+        input["review"]["subResource"] = json!("token");
+        input["review"]["name"] = json!(sa);
+        input
+    }
+
+    fn token_secret(user: &str, sa: Option<&str>, secret_type: &str) -> Value {
+        let mut s = secret(NS);
+        s["type"] = json!(secret_type);
+        if let Some(sa) = sa {
+            s["metadata"]["annotations"] = json!({ super::TOKEN_SECRET_ANNOTATION: sa });
+        }
+        request("CREATE", user, NS, "", "Secret", s)
+    }
+
+    const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+    const ANNOTATION_PATH: &str = "metadata.annotations[\"kubernetes.io/service-account.name\"]";
+
+    #[rstest]
+    #[case::token_of_the_dind_runner(token_request(&runner("docker"), "gitlab-runner-dind"), Some("request.name"))]
+    #[case::token_of_any_other_account(token_request(&runner("nix"), "default"), Some("request.name"))]
+    #[case::own_token(token_request(&runner("docker"), "gitlab-runner-docker"), None)]
+    #[case::admin_asks(token_request(ADMIN, "gitlab-runner-dind"), None)]
+    #[case::token_secret_of_the_dind_runner(token_secret(&runner("docker"), Some("gitlab-runner-dind"), TOKEN_TYPE), Some(ANNOTATION_PATH))]
+    #[case::token_secret_without_account(token_secret(&runner("docker"), None, TOKEN_TYPE), Some(ANNOTATION_PATH))]
+    #[case::own_token_secret(token_secret(&runner("dind"), Some("gitlab-runner-dind"), TOKEN_TYPE), None)]
+    // The per-job pull secret the runner writes is no token.
+    #[case::dockercfg_secret(token_secret(&runner("docker"), Some("gitlab-runner-dind"), "kubernetes.io/dockercfg"), None)]
+    fn a_runner_holds_only_its_own_token(#[case] input: Value, #[case] path: Option<&str>) {
+        let want: Vec<_> = path.map(|p| (R, p.to_owned())).into_iter().collect();
+        assert_eq!(paths(&input), want);
     }
 }

@@ -2,10 +2,11 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
-    AppArmorProfile, Capabilities, Container, ContainerPort, EnvFromSource, EnvVar,
-    EphemeralContainer, HostPathVolumeSource, KeyToPath, Pod, ProjectedVolumeSource,
-    SELinuxOptions, SeccompProfile, SecretEnvSource, SecretProjection, SecretVolumeSource,
-    SecurityContext, Sysctl, Volume, VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
+    AppArmorProfile, CSIVolumeSource, Capabilities, Container, ContainerPort, EnvFromSource,
+    EnvVar, EphemeralContainer, HostPathVolumeSource, ImageVolumeSource, KeyToPath, Pod,
+    ProjectedVolumeSource, SELinuxOptions, SeccompProfile, SecretEnvSource, SecretProjection,
+    SecretVolumeSource, SecurityContext, Sysctl, Volume, VolumeMount, VolumeProjection,
+    WindowsSecurityContextOptions,
 };
 
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
@@ -17,6 +18,7 @@ use super::objects::{
     cluster_role_in_namespace, dockercfg_secret, egress, egress_policy, narrow_runner_role,
     privileged_buildkitd, runner_egress_rules, runner_manager, runner_manager_deployment,
     runner_role_binding, runner_token, runner_token_config_map, runner_token_secret,
+    runners_namespace, service_account_token_secret, token_request,
 };
 use super::pod::{APP, JobPod, RELEASE, container, edited, mount, pod_security, security, spec};
 use super::review::{Object, PodExecOptions, Request};
@@ -565,6 +567,44 @@ fn namespaces() -> Vec<Case> {
             ),
         ),
         deny(
+            "runner-relabels-its-namespace",
+            "namespace/runner-relabels-its-namespace.json",
+            NAMESPACE_RULE,
+            Request::update(
+                docker,
+                Object::of(&runners_namespace("baseline")),
+                Object::of(&runners_namespace("privileged")),
+            ),
+        ),
+        deny(
+            "runner-deletes-its-namespace",
+            "namespace/runner-deletes-its-namespace.json",
+            NAMESPACE_RULE,
+            Request::delete(
+                docker,
+                Object::of(&runners_namespace("baseline")),
+                Some("Background"),
+            ),
+        ),
+        deny(
+            "docker-runner-requests-dind-token",
+            "namespace/docker-runner-requests-dind-token.json",
+            NAMESPACE_RULE,
+            Request::token_request(docker, &token_request(&Runner::Dind.service_account())),
+        ),
+        deny(
+            "docker-runner-writes-dind-token-secret",
+            "namespace/docker-runner-writes-dind-token-secret.json",
+            NAMESPACE_RULE,
+            Request::create(
+                docker,
+                Object::of(&service_account_token_secret(
+                    "ci-cache-token",
+                    &Runner::Dind.service_account(),
+                )),
+            ),
+        ),
+        deny(
             "docker-job-with-dind-service-account",
             "namespace/docker-job-with-dind-service-account.json",
             NAMESPACE_RULE,
@@ -608,6 +648,34 @@ fn push_credentials() -> Vec<Case> {
             "push/secret-volume-kaniko.json",
             PUSH,
             job(Runner::Docker, &kaniko_with_push_secret()),
+        ),
+        deny(
+            "push-csi-volume-kaniko",
+            "push/csi-volume-kaniko.json",
+            PUSH,
+            job(
+                Runner::Docker,
+                // The Secrets Store CSI driver mounting a vault entry where Kaniko reads auth.
+                &kaniko_job().volume(
+                    Volume {
+                        name: "push-credentials".into(),
+                        csi: Some(CSIVolumeSource {
+                            driver: "secrets-store.csi.k8s.io".into(),
+                            read_only: Some(true),
+                            volume_attributes: Some(
+                                [(
+                                    "secretProviderClass".to_string(),
+                                    "registry-push".to_string(),
+                                )]
+                                .into(),
+                            ),
+                            ..CSIVolumeSource::default()
+                        }),
+                        ..Volume::default()
+                    },
+                    mount("push-credentials", "/kaniko/.docker"),
+                ),
+            ),
         ),
         deny(
             "push-secret-env-from",
@@ -798,6 +866,26 @@ fn registries() -> Vec<Case> {
             job(
                 Docker,
                 &JobPod::new(Docker).image("quay.io/buildah/stable:v1.37"),
+            ),
+        ),
+        deny(
+            "registry-image-volume-quay",
+            "registry/image-volume-quay.json",
+            REGISTRIES,
+            // An image volume (Kubernetes 1.31+) is pulled like a container image.
+            job(
+                Docker,
+                &JobPod::new(Docker).volume(
+                    Volume {
+                        name: "tools".into(),
+                        image: Some(ImageVolumeSource {
+                            reference: Some("quay.io/buildah/stable:v1.37".into()),
+                            pull_policy: Some("IfNotPresent".into()),
+                        }),
+                        ..Volume::default()
+                    },
+                    mount("tools", "/opt/tools"),
+                ),
             ),
         ),
         allow(

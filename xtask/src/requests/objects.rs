@@ -8,10 +8,11 @@ use k8s_openapi::api::apps::v1::{
     DaemonSet, DaemonSetSpec, Deployment, DeploymentSpec, ReplicaSet, ReplicaSetSpec, StatefulSet,
     StatefulSetSpec,
 };
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvVar, KeyToPath, PodSecurityContext, PodSpec, PodTemplate, PodTemplateSpec,
+    EnvVar, KeyToPath, Namespace, PodSecurityContext, PodSpec, PodTemplate, PodTemplateSpec,
     ProjectedVolumeSource, ReplicationController, ReplicationControllerSpec, Secret,
     SecretProjection, SecurityContext, Volume, VolumeProjection,
 };
@@ -374,6 +375,49 @@ pub fn dockercfg_secret(name: &str, owner: Option<(&str, &str)>) -> Secret {
         metadata,
         type_: Some("kubernetes.io/dockercfg".into()),
         data: Some([(".dockercfg".to_string(), ByteString(dockercfg.into()))].into()),
+        ..Secret::default()
+    }
+}
+
+/// The runners Namespace as an admin labels it: Pod Security baseline enforced, as the
+/// README's rollout asks (privileged for the dind runner's pods, which this policy narrows).
+pub fn runners_namespace(enforce: &str) -> Namespace {
+    let mut metadata = meta("", NAMESPACE);
+    metadata.resource_version = Some("1042".into());
+    metadata.labels = Some(labels(&[
+        ("kubernetes.io/metadata.name", NAMESPACE),
+        ("pod-security.kubernetes.io/enforce", enforce),
+    ]));
+    Namespace {
+        metadata,
+        ..Namespace::default()
+    }
+}
+
+/// What `kubectl create token SA` sends: a TokenRequest for ServiceAccount `sa`.
+pub fn token_request(sa: &str) -> TokenRequest {
+    TokenRequest {
+        metadata: ObjectMeta {
+            name: Some(sa.into()),
+            namespace: Some(NAMESPACE.into()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(TokenRequestSpec {
+            audiences: Some(vec!["https://kubernetes.default.svc.cluster.local".into()]),
+            expiration_seconds: Some(3600),
+            ..TokenRequestSpec::default()
+        }),
+        ..TokenRequest::default()
+    }
+}
+
+/// A legacy ServiceAccount token Secret: the token controller fills it with a token of `sa`.
+pub fn service_account_token_secret(name: &str, sa: &str) -> Secret {
+    let mut metadata = meta(NAMESPACE, name);
+    metadata.annotations = Some(labels(&[("kubernetes.io/service-account.name", sa)]));
+    Secret {
+        metadata,
+        type_: Some("kubernetes.io/service-account-token".into()),
         ..Secret::default()
     }
 }

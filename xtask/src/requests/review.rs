@@ -7,7 +7,7 @@
 
 use k8s_openapi::Metadata;
 use k8s_openapi::Resource;
-use k8s_openapi::api::authentication::v1::UserInfo;
+use k8s_openapi::api::authentication::v1::{TokenRequest, UserInfo};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
@@ -170,6 +170,12 @@ pub struct Request {
 
 impl Request {
     fn new(operation: Operation, identity: Identity, template: &Object) -> Self {
+        // The API server gives a Namespace's requests its own name as their namespace.
+        let namespace = if template.kind.group.is_empty() && template.kind.kind == "Namespace" {
+            template.name.clone()
+        } else {
+            template.namespace.clone()
+        };
         Self {
             operation,
             identity,
@@ -177,7 +183,7 @@ impl Request {
             resource: template.resource.clone(),
             sub_resource: None,
             name: template.name.clone(),
-            namespace: template.namespace.clone(),
+            namespace,
             object: None,
             old_object: None,
             dry_run: false,
@@ -256,6 +262,18 @@ impl Request {
             dry_run: false,
             options: None,
         }
+    }
+
+    /// CREATE on `serviceaccounts/token` (what `kubectl create token SA` sends): the object is
+    /// a TokenRequest, the request names the ServiceAccount.
+    pub fn token_request(identity: Identity, token: &TokenRequest) -> Self {
+        let mut request = Self::create(identity, Object::of(token));
+        request.resource = Gvr {
+            group: String::new(),
+            version: "v1".into(),
+            resource: "serviceaccounts".into(),
+        };
+        request.subresource("token")
     }
 
     /// Address a subresource (e.g. `ephemeralcontainers`) of the object.
