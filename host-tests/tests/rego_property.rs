@@ -21,13 +21,13 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    AppArmorProfile, CSIVolumeSource, Capabilities, ConfigMap, Container, ContainerPort,
-    EnvFromSource, EnvVar, EnvVarSource, EphemeralContainer, HTTPGetAction, HostPathVolumeSource,
-    ImageVolumeSource, Namespace, Pod, PodSecurityContext, PodSpec, PodTemplate, PodTemplateSpec,
-    Probe, ProjectedVolumeSource, ReplicationController, ReplicationControllerSpec, SELinuxOptions,
-    SeccompProfile, Secret, SecretEnvSource, SecretKeySelector, SecretProjection,
-    SecretVolumeSource, SecurityContext, Sysctl, Volume, VolumeMount, VolumeProjection,
-    WindowsSecurityContextOptions,
+    AppArmorProfile, CSIVolumeSource, Capabilities, ConfigMap, ConfigMapEnvSource, Container,
+    ContainerPort, EnvFromSource, EnvVar, EnvVarSource, EphemeralContainer, HTTPGetAction,
+    HostPathVolumeSource, ImageVolumeSource, Namespace, Pod, PodSecurityContext, PodSpec,
+    PodTemplate, PodTemplateSpec, Probe, ProjectedVolumeSource, ReplicationController,
+    ReplicationControllerSpec, SELinuxOptions, SeccompProfile, Secret, SecretEnvSource,
+    SecretKeySelector, SecretProjection, SecretVolumeSource, SecurityContext, Sysctl, Volume,
+    VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicySpec,
@@ -175,7 +175,14 @@ fn container() -> impl Strategy<Value = Container> {
         option::of(security_context()),
         vec(option::of(select(&[0, 8080, 2376][..])), 0..2),
         vec(env_var(), 0..3),
-        vec(pick(&["registry-push-credentials", "other"]), 0..2),
+        vec(
+            (
+                pick(&["registry-push-credentials", "other"]),
+                any::<bool>(),
+                opt_pick(&["ATTIC_", "att", "NIX_", ""]),
+            ),
+            0..2,
+        ),
         vec(
             (
                 pick(&["v0", "v1", "v2"]),
@@ -211,12 +218,16 @@ fn container() -> impl Strategy<Value = Container> {
                 env_from: Some(
                     env_from
                         .into_iter()
-                        .map(|name| EnvFromSource {
-                            secret_ref: Some(SecretEnvSource {
+                        .map(|(name, config_map, prefix)| EnvFromSource {
+                            secret_ref: (!config_map).then(|| SecretEnvSource {
+                                name: name.clone(),
+                                optional: None,
+                            }),
+                            config_map_ref: config_map.then(|| ConfigMapEnvSource {
                                 name,
                                 optional: None,
                             }),
-                            ..Default::default()
+                            prefix,
                         })
                         .collect(),
                 ),
@@ -703,6 +714,7 @@ fn object(namespace: Option<String>) -> impl Strategy<Value = (String, String, V
             pick(&[
                 "runner-registration-token",
                 "runner-token",
+                "ATTIC_TOKEN",
                 "config.json",
                 ".dockerconfigjson",
                 "token",

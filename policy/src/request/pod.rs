@@ -231,9 +231,12 @@ from_json!(EnvVarSource<'a> { secret_key_ref: "secretKeyRef" });
 #[derive(Debug, Clone, Default)]
 pub struct EnvFromSource<'a> {
     pub secret_ref: Option<NameRef<'a>>,
+    pub config_map_ref: Option<NameRef<'a>>,
+    /// Put before every key of the source to name its variable.
+    pub prefix: Option<Str<'a>>,
 }
 
-from_json!(EnvFromSource<'a> { secret_ref: "secretRef" });
+from_json!(EnvFromSource<'a> { secret_ref: "secretRef", config_map_ref: "configMapRef", prefix: "prefix" });
 
 /// A reference to an object by name (`secretKeyRef`, `secretRef`, projected `secret`).
 #[derive(Debug, Clone, Default)]

@@ -2,10 +2,13 @@
 //! Secret. In the runners namespace, an env var named `ATTIC_*` with TOKEN, KEY, PASSWORD or
 //! SECRET in its name must use `valueFrom.secretKeyRef`: a literal value sits in the pod spec
 //! (etcd, `get pod -o yaml`, the job log of `env`), and another `valueFrom` source (ConfigMap,
-//! field or resource reference) is not a secret store either.
+//! field or resource reference) is not a secret store either. For the same reason a ConfigMap
+//! of the runners namespace may not hold such a key, and a ConfigMap loaded whole (`envFrom`)
+//! may not be given a prefix that makes its keys `ATTIC_*` variables the pod spec does not show.
 
 use super::Context;
 use crate::decision::{RuleName, Violation};
+use crate::request::Object;
 use crate::request::pod::EnvVar;
 
 const RULE: RuleName = RuleName::AtticCredentialsFromSecret;
@@ -49,11 +52,55 @@ fn non_secret_source(env: &EnvVar<'_>) -> Option<Source> {
     }
 }
 
+/// Whether a prefix can start an Attic variable's name (`ATTIC_`, `ATTIC_CACHE_`, `ATT`).
+fn could_start_attic_name(prefix: &str) -> bool {
+    let n = prefix.len().min(6);
+    n > 0
+        && prefix
+            .as_bytes()
+            .get(..n)
+            .is_some_and(|p| p.eq_ignore_ascii_case(&b"ATTIC_"[..n]))
+}
+
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
+    if let Some(Object::ConfigMap(map)) = ctx.written().filter(|_| ctx.in_runners_namespace()) {
+        for (field, key) in map.keys_where(is_attic_credential) {
+            deny(
+                ctx,
+                out,
+                format!("{field}[\"{key}\"]"),
+                None,
+                format_args!(
+                    "holds the Attic credential {key} in a ConfigMap; {SECRET_ONLY}: put it in a Secret and read it with valueFrom.secretKeyRef"
+                ),
+            );
+        }
+    }
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
-    let subject = ctx.subject();
+    for (list, i, c) in pod.spec.all_containers() {
+        for (j, from) in c.env_from.iter().enumerate() {
+            if let (Some(map), Some(prefix)) = (&from.config_map_ref, from.prefix.as_deref())
+                && could_start_attic_name(prefix)
+            {
+                deny(
+                    ctx,
+                    out,
+                    format!(
+                        "{}spec.{}[{i}].envFrom[{j}].prefix",
+                        pod.prefix,
+                        list.field()
+                    ),
+                    Some(&c.name),
+                    format_args!(
+                        "loads ConfigMap {} with prefix {prefix}, which can name an Attic credential that the pod spec does not show; {SECRET_ONLY}: load it from a Secret (envFrom.secretRef), or set Attic's other settings as env values",
+                        map.name.as_deref().unwrap_or("")
+                    ),
+                );
+            }
+        }
+    }
     for (at, c, env) in pod.env_vars() {
         if !is_attic_credential(&env.name) {
             continue;
@@ -63,20 +110,42 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             Some(Source::Literal) => ("value", "as a literal value"),
             Some(Source::OtherRef) => ("valueFrom", "from a valueFrom source that is not a Secret"),
         };
-        out.push(
-            Violation::new(
-                RULE,
-                format!("{at}.{field}"),
-                format!(
-                    "container \"{}\" of {subject} (requested by {}) sets the Attic credential {} {what}; Attic credentials must come from a Secret: use valueFrom.secretKeyRef {{name: <attic secret>, key: <key>}}",
-                    c.name,
-                    ctx.who(),
-                    env.name
-                ),
-            )
-            .in_container(&c.name),
+        deny(
+            ctx,
+            out,
+            format!("{at}.{field}"),
+            Some(&c.name),
+            format_args!(
+                "sets the Attic credential {} {what}; {SECRET_ONLY}: use valueFrom.secretKeyRef {{name: <attic secret>, key: <key>}}",
+                env.name
+            ),
         );
     }
+}
+
+const SECRET_ONLY: &str = "Attic credentials must come from a Secret";
+
+/// Every denial of this rule names the object (and container), the requester, what was found
+/// and what to do instead.
+fn deny(
+    ctx: &Context<'_, '_>,
+    out: &mut Vec<Violation>,
+    path: String,
+    container: Option<&str>,
+    what: std::fmt::Arguments<'_>,
+) {
+    let subject = ctx.object_ref();
+    let who = ctx.who();
+    let v = match container {
+        Some(c) => Violation::new(
+            RULE,
+            path,
+            format!("container \"{c}\" of {subject} (requested by {who}) {what}"),
+        )
+        .in_container(c),
+        None => Violation::new(RULE, path, format!("{subject} (requested by {who}) {what}")),
+    };
+    out.push(v);
 }
 
 #[cfg(test)]
@@ -90,6 +159,10 @@ mod tests {
         pod(json!([container("build", json!({"env": env}))]))
     }
 
+    fn env_from(source: Value) -> Value {
+        pod(json!([container("build", json!({"envFrom": [source]}))]))
+    }
+
     #[rstest]
     #[case::token(env(json!([{"name": "ATTIC_TOKEN", "value": "eyJhbGciOi"}])), "spec.containers[0].env[0].value")]
     #[case::server_key(env(json!([{"name": "ATTIC_SERVER", "value": "http://attic"}, {"name": "ATTIC_SIGNING_KEY", "value": "k"}])), "spec.containers[0].env[1].value")]
@@ -97,6 +170,9 @@ mod tests {
     #[case::secret(env(json!([{"name": "ATTIC_CLIENT_SECRET", "value": "s"}])), "spec.containers[0].env[0].value")]
     #[case::lowercase(env(json!([{"name": "attic_token", "value": "t"}])), "spec.containers[0].env[0].value")]
     #[case::config_map(env(json!([{"name": "ATTIC_TOKEN", "valueFrom": {"configMapKeyRef": {"name": "attic", "key": "token"}}}])), "spec.containers[0].env[0].valueFrom")]
+    #[case::config_map_with_attic_prefix(env_from(json!({"configMapRef": {"name": "attic"}, "prefix": "ATTIC_"})), "spec.containers[0].envFrom[0].prefix")]
+    #[case::config_map_with_part_of_it(env_from(json!({"configMapRef": {"name": "attic"}, "prefix": "att"})), "spec.containers[0].envFrom[0].prefix")]
+    #[case::config_map_with_longer_prefix(env_from(json!({"configMapRef": {"name": "attic"}, "prefix": "ATTIC_CACHE_"})), "spec.containers[0].envFrom[0].prefix")]
     fn attic_credentials_not_from_a_secret_are_denied(#[case] pod: Value, #[case] path: &str) {
         for user in [runner("nix"), ADMIN.to_owned()] {
             let d = decide(&create_pod(&user, pod.clone()));
@@ -115,8 +191,34 @@ mod tests {
     #[case::empty_literal(env(json!([{"name": "ATTIC_TOKEN", "value": ""}])))]
     #[case::not_a_credential(env(json!([{"name": "ATTIC_SERVER", "value": "http://attic.attic-cache-dev:8080"}, {"name": "ATTIC_CACHE", "value": "nix"}])))]
     #[case::not_attic(env(json!([{"name": "NIX_TOKEN_X", "value": "x"}, {"name": "MY_ATTIC_TOKEN", "value": "x"}])))]
+    #[case::secret_with_attic_prefix(env_from(json!({"secretRef": {"name": "attic"}, "prefix": "ATTIC_"})))]
+    #[case::config_map_without_prefix(env_from(json!({"configMapRef": {"name": "ci"}})))]
+    #[case::config_map_other_prefix(env_from(json!({"configMapRef": {"name": "ci"}, "prefix": "NIX_"})))]
     fn secrets_and_non_credentials_pass(#[case] pod: Value) {
         assert_eq!(rules(&create_pod(&runner("nix"), pod)), vec![]);
+    }
+
+    /// Without a prefix a ConfigMap's keys are the variables' names: one of the runners
+    /// namespace may not hold an Attic credential. Elsewhere it is not this rule's business.
+    #[rstest]
+    #[case::in_data("data", "ATTIC_TOKEN", Some("data[\"ATTIC_TOKEN\"]"))]
+    #[case::lowercase(
+        "binaryData",
+        "attic_signing_key",
+        Some("binaryData[\"attic_signing_key\"]")
+    )]
+    #[case::settings_only("data", "ATTIC_SERVER", None)]
+    fn attic_credentials_in_config_maps_are_denied(
+        #[case] field: &str,
+        #[case] key: &str,
+        #[case] path: Option<&str>,
+    ) {
+        let map = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "attic"}, field: {key: "x"}});
+        let want: Vec<_> = path.map(|p| (A, p.to_owned())).into_iter().collect();
+        let here = request("CREATE", &runner("nix"), NS, "", "ConfigMap", map.clone());
+        assert_eq!(paths(&here), want);
+        let elsewhere = request("CREATE", ADMIN, "attic-cache-dev", "", "ConfigMap", map);
+        assert!(rules(&elsewhere).is_empty());
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 }
 
 fn data_keys(ctx: &Context<'_, '_>, object: &DataObject<'_>, fix: &str, out: &mut Vec<Violation>) {
-    for (field, key) in object.keys().filter(|(_, k)| is_token_key(k)) {
+    for (field, key) in object.keys_where(is_token_key) {
         out.push(Violation::new(
             RULE,
             format!("{field}[\"{key}\"]"),

@@ -2,9 +2,9 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
-    AppArmorProfile, CSIVolumeSource, Capabilities, Container, ContainerPort, EnvFromSource,
-    EnvVar, EphemeralContainer, HostPathVolumeSource, ImageVolumeSource, KeyToPath, Pod,
-    ProjectedVolumeSource, SELinuxOptions, SeccompProfile, SecretEnvSource, SecretProjection,
+    AppArmorProfile, CSIVolumeSource, Capabilities, ConfigMapEnvSource, Container, ContainerPort,
+    EnvFromSource, EnvVar, EphemeralContainer, HostPathVolumeSource, ImageVolumeSource, KeyToPath,
+    Pod, ProjectedVolumeSource, SELinuxOptions, SeccompProfile, SecretEnvSource, SecretProjection,
     SecretVolumeSource, SecurityContext, Sysctl, Volume, VolumeMount, VolumeProjection,
     WindowsSecurityContextOptions,
 };
@@ -14,11 +14,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::fleet::{ATTIC_NAMESPACE, Identity, NAMESPACE, Runner};
 use super::objects::{
-    Workload, chart_default_role, cloud_config_secret, cluster_role, cluster_role_binding,
-    cluster_role_in_namespace, dockercfg_secret, egress, egress_policy, narrow_runner_role,
-    privileged_buildkitd, runner_egress_rules, runner_manager, runner_manager_deployment,
-    runner_role_binding, runner_token, runner_token_config_map, runner_token_secret,
-    runners_namespace, service_account_token_secret, token_request,
+    Workload, attic_config_map, chart_default_role, cloud_config_secret, cluster_role,
+    cluster_role_binding, cluster_role_in_namespace, dockercfg_secret, egress, egress_policy,
+    narrow_runner_role, privileged_buildkitd, runner_egress_rules, runner_manager,
+    runner_manager_deployment, runner_role_binding, runner_token, runner_token_config_map,
+    runner_token_secret, runners_namespace, service_account_token_secret, token_request,
 };
 use super::pod::{APP, JobPod, RELEASE, container, edited, mount, pod_security, security, spec};
 use super::review::{Object, PodExecOptions, Request};
@@ -826,25 +826,49 @@ fn edited_manager(runner: Runner, edit: impl FnOnce(&mut Container)) -> Deployme
 }
 
 fn attic() -> Vec<Case> {
-    vec![deny(
-        "nix-job-pod-attic-token-literal",
-        "nix/job-pod-attic-token-literal.json",
-        ATTIC,
-        job(
-            Runner::Nix,
-            &JobPod::new(Runner::Nix).env(&[
-                (
-                    "ATTIC_SERVER",
-                    &format!("http://attic.{ATTIC_NAMESPACE}.svc.cluster.local:8080/"),
-                ),
-                ("ATTIC_CACHE", "example"),
-                (
-                    "ATTIC_TOKEN",
-                    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.bWFza2Vk",
-                ),
-            ]),
+    let settings_from_config_map = edited(JobPod::new(Runner::Nix).build(), |pod| {
+        container(pod, "build").env_from = Some(vec![EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: "attic-client".into(),
+                optional: None,
+            }),
+            prefix: Some("ATTIC_".into()),
+            ..EnvFromSource::default()
+        }]);
+    });
+    vec![
+        deny(
+            "attic-config-map-with-token",
+            "nix/attic-config-map-with-token.json",
+            ATTIC,
+            Request::create(Identity::Admin, Object::of(&attic_config_map())),
         ),
-    )]
+        deny(
+            "nix-job-pod-attic-config-map-prefix",
+            "nix/job-pod-attic-config-map-prefix.json",
+            ATTIC,
+            create(Identity::Runner(Runner::Nix), &settings_from_config_map),
+        ),
+        deny(
+            "nix-job-pod-attic-token-literal",
+            "nix/job-pod-attic-token-literal.json",
+            ATTIC,
+            job(
+                Runner::Nix,
+                &JobPod::new(Runner::Nix).env(&[
+                    (
+                        "ATTIC_SERVER",
+                        &format!("http://attic.{ATTIC_NAMESPACE}.svc.cluster.local:8080/"),
+                    ),
+                    ("ATTIC_CACHE", "example"),
+                    (
+                        "ATTIC_TOKEN",
+                        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.bWFza2Vk",
+                    ),
+                ]),
+            ),
+        ),
+    ]
 }
 
 fn registries() -> Vec<Case> {

@@ -605,6 +605,28 @@ pub fn runner_token_config_map(runner: Runner) -> ConfigMap {
     }
 }
 
+/// The Attic client's settings as a ConfigMap, written with its token among them.
+pub fn attic_config_map() -> ConfigMap {
+    ConfigMap {
+        metadata: meta(NAMESPACE, "attic-client"),
+        data: Some(
+            [
+                (
+                    "ATTIC_SERVER".to_string(),
+                    "http://attic.attic-cache-dev.svc.cluster.local:8080/".to_string(),
+                ),
+                ("ATTIC_CACHE".to_string(), "example".to_string()),
+                (
+                    "ATTIC_TOKEN".to_string(),
+                    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.bWFza2Vk".to_string(),
+                ),
+            ]
+            .into(),
+        ),
+        ..ConfigMap::default()
+    }
+}
+
 fn peer_namespace(name: &str, pods: Option<(&str, &str)>) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         namespace_selector: Some(LabelSelector {
