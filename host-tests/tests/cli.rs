@@ -285,7 +285,10 @@ fn replay_reads_an_audit_log_and_says_what_it_skipped() {
     // the earlier stage; the broken event is unreadable.
     let reads = events.iter().filter(|e| e["verb"] == "get").count() + 1;
     let judged = events.len() + 1 - (reads - 1);
-    assert!(out.contains(&format!("{judged} requests in 1 files")), "{out}");
+    assert!(
+        out.contains(&format!("{judged} requests in 1 files")),
+        "{out}"
+    );
     let summary = format!(
         "audit events: {} read, {judged} replayed as admission requests, {} skipped, 1 unreadable",
         events.len() + 4,

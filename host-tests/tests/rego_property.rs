@@ -223,7 +223,7 @@ fn container() -> impl Strategy<Value = Container> {
                                 name: name.clone(),
                                 optional: None,
                             }),
-                            config_map_ref: config_map.then(|| ConfigMapEnvSource {
+                            config_map_ref: config_map.then_some(ConfigMapEnvSource {
                                 name,
                                 optional: None,
                             }),

@@ -55,11 +55,10 @@ fn non_secret_source(env: &EnvVar<'_>) -> Option<Source> {
 /// Whether a prefix can start an Attic variable's name (`ATTIC_`, `ATTIC_CACHE_`, `ATT`).
 fn could_start_attic_name(prefix: &str) -> bool {
     let n = prefix.len().min(6);
-    n > 0
-        && prefix
-            .as_bytes()
-            .get(..n)
-            .is_some_and(|p| p.eq_ignore_ascii_case(&b"ATTIC_"[..n]))
+    match (prefix.as_bytes().get(..n), b"ATTIC_".get(..n)) {
+        (Some(p), Some(a)) => n > 0 && p.eq_ignore_ascii_case(a),
+        _ => false,
+    }
 }
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
