@@ -979,6 +979,39 @@ mod tests {
         assert_eq!(request["kind"]["kind"], "Namespace");
     }
 
+    /// A subresource's object may be of another group's kind; the resource stays the parent's.
+    #[test]
+    fn a_subresource_object_keeps_its_own_group() {
+        let cases = [
+            (
+                "serviceaccounts",
+                "token",
+                "authentication.k8s.io/v1",
+                "TokenRequest",
+                "authentication.k8s.io",
+            ),
+            ("pods", "eviction", "policy/v1", "Eviction", "policy"),
+            ("pods", "binding", "v1", "Binding", ""),
+        ];
+        for (resource, sub, api_version, kind, group) in cases {
+            let request = request(&event("create", |e| {
+                e["objectRef"]["resource"] = resource.into();
+                e["objectRef"]["subresource"] = sub.into();
+                e["requestObject"] =
+                    json!({"kind": kind, "apiVersion": api_version, "metadata": {"name": "p"}});
+                e["responseObject"] = e["requestObject"].clone();
+            }))
+            .unwrap();
+            assert_eq!(
+                request["kind"],
+                json!({"group": group, "version": "v1", "kind": kind}),
+                "{sub}"
+            );
+            assert_eq!(request["resource"]["group"], "", "{sub}");
+            assert_eq!(request["resource"]["resource"], resource, "{sub}");
+        }
+    }
+
     #[test]
     fn connect_flags_read_as_the_api_server_reads_them() {
         let exec = |query: &str| {
