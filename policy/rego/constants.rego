@@ -46,6 +46,9 @@ escalating_verbs := {"escalate", "bind", "impersonate"}
 # policy/src/rules/namespaced_rbac.rs BOOTSTRAP_DISCOVERY_ROLES
 bootstrap_discovery_roles := {"system:basic-user", "system:discovery", "system:public-info-viewer"}
 
+# policy/src/rules/namespaced_rbac.rs BOOTSTRAP_SERVICE_ACCOUNT_ROLES
+bootstrap_service_account_roles := {"system:service-account-issuer-discovery"}
+
 # policy/src/rules/runner_egress.rs NAMESPACE_NAME_LABEL
 namespace_name_label := "kubernetes.io/metadata.name"
 

@@ -80,7 +80,10 @@ reaches_runners(subject, role_ref) := sprintf("Group %s, which holds the Service
 
 group_reaches(name, _) if name == sprintf("system:serviceaccounts:%s", [runners_namespace])
 
-group_reaches(name, _) if name == "system:serviceaccounts"
+group_reaches(name, role_ref) if {
+	name == "system:serviceaccounts"
+	not bootstrap_service_account_binding(role_ref)
+}
 
 group_reaches(name, role_ref) if {
 	name == "system:authenticated"
@@ -90,6 +93,11 @@ group_reaches(name, role_ref) if {
 bootstrap_binding(role_ref) if {
 	text(role_ref, "kind") == "ClusterRole"
 	text(role_ref, "name") in bootstrap_discovery_roles
+}
+
+bootstrap_service_account_binding(role_ref) if {
+	text(role_ref, "kind") == "ClusterRole"
+	text(role_ref, "name") in bootstrap_service_account_roles
 }
 
 # A RoleBinding's ServiceAccount subject without namespace is in the binding's.

@@ -113,6 +113,12 @@ const FROM_SOURCE: &[(&str, Shape, &str, &str)] = &[
         "BOOTSTRAP_DISCOVERY_ROLES",
     ),
     (
+        "bootstrap_service_account_roles",
+        Shape::Set,
+        "namespaced_rbac.rs",
+        "BOOTSTRAP_SERVICE_ACCOUNT_ROLES",
+    ),
+    (
         "namespace_name_label",
         Shape::Str,
         "runner_egress.rs",

@@ -45,6 +45,10 @@ const BOOTSTRAP_DISCOVERY_ROLES: [&str; 3] = [
     "system:public-info-viewer",
 ];
 
+/// The ClusterRole the API server binds to `system:serviceaccounts` at bootstrap: reading the
+/// service account issuer's OIDC discovery documents, nothing else.
+const BOOTSTRAP_SERVICE_ACCOUNT_ROLES: [&str; 1] = ["system:service-account-issuer-discovery"];
+
 /// The narrow rule list, for messages.
 pub fn runner_rules_text() -> String {
     let rules: Vec<String> = RUNNER_RULES
@@ -191,13 +195,15 @@ fn reaches_runners(
             .then(|| format!("User {name}, the username of a ServiceAccount of {runners_ns}")),
         "Group" => {
             let own = name.strip_prefix("system:serviceaccounts:") == Some(runners_ns);
-            let bootstrap = binding.role_ref.kind == "ClusterRole"
-                && BOOTSTRAP_DISCOVERY_ROLES.contains(&binding.role_ref.name.as_ref());
+            let cluster_role = binding.role_ref.kind == "ClusterRole";
+            let role = binding.role_ref.name.as_ref();
+            let bootstrap = cluster_role && BOOTSTRAP_DISCOVERY_ROLES.contains(&role);
+            let sa_bootstrap = cluster_role && BOOTSTRAP_SERVICE_ACCOUNT_ROLES.contains(&role);
             if own {
                 Some(format!(
                     "Group {name}, every ServiceAccount of {runners_ns}"
                 ))
-            } else if name == "system:serviceaccounts" {
+            } else if name == "system:serviceaccounts" && !sa_bootstrap {
                 Some(format!(
                     "Group {name}, every ServiceAccount, those of {runners_ns} included"
                 ))
@@ -367,6 +373,9 @@ mod tests {
     #[case::cluster_role_binding_user("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "view", json!([{"kind": "User", "name": "system:serviceaccount:acme-runners:gitlab-runner-nix"}])), "subjects[0]")]
     #[case::cluster_role_binding_ns_group("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "view", json!([group("system:serviceaccounts:acme-runners")])), "subjects[0]")]
     #[case::cluster_role_binding_all_sa_group("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "view", json!([group("system:serviceaccounts")])), "subjects[0]")]
+    // The bootstrap exemptions hold for their own group only.
+    #[case::issuer_discovery_to_authenticated("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "system:service-account-issuer-discovery", json!([group("system:authenticated")])), "subjects[0]")]
+    #[case::discovery_to_all_service_accounts("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "system:discovery", json!([group("system:serviceaccounts")])), "subjects[0]")]
     #[case::cluster_role_binding_authenticated("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "view", json!([group("system:authenticated")])), "subjects[0]")]
     #[case::role_binding_elsewhere("default", "RoleBinding", binding("RoleBinding", "Role", "deployer", json!([sa(NS, "gitlab-runner-docker")])), "subjects[0]")]
     #[case::role_binding_elsewhere_group("gitlab", "RoleBinding", binding("RoleBinding", "ClusterRole", "admin", json!([group("system:serviceaccounts:acme-runners")])), "subjects[0]")]
@@ -388,6 +397,7 @@ mod tests {
     #[case::lookalike_ns("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "view", json!([sa("acme-runners-x", "a"), group("system:serviceaccounts:acme-runners-x"), {"kind": "User", "name": "system:serviceaccount:acme-runners-x:a"}])))]
     #[case::sa_without_namespace_is_the_bindings("default", "RoleBinding", binding("RoleBinding", "Role", "x", json!([{"kind": "ServiceAccount", "name": "gitlab-runner-docker"}])))]
     #[case::bootstrap_discovery("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "system:discovery", json!([group("system:authenticated")])))]
+    #[case::bootstrap_issuer_discovery("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "system:service-account-issuer-discovery", json!([group("system:serviceaccounts")])))]
     #[case::users_and_groups("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "cluster-admin", json!([{"kind": "User", "name": "alice"}, group("system:masters")])))]
     fn other_bindings_pass(#[case] ns: &str, #[case] kind: &str, #[case] object: Value) {
         assert_eq!(
