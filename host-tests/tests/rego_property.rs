@@ -179,7 +179,8 @@ fn container() -> impl Strategy<Value = Container> {
             (
                 pick(&["registry-push-credentials", "other"]),
                 any::<bool>(),
-                opt_pick(&["ATTIC_", "att", "NIX_", ""]),
+                // `attı`: Rego's upper would make it ATTI; the rules compare ASCII only.
+                opt_pick(&["ATTIC_", "att", "NIX_", "", "attı"]),
             ),
             0..2,
         ),
@@ -622,7 +623,15 @@ fn object(namespace: Option<String>) -> impl Strategy<Value = (String, String, V
         vec(pick(&["", "*", "apps", "rbac.authorization.k8s.io"]), 0..2),
         vec(pick(&["pods", "*", "secrets", "pods/exec"]), 0..2),
         vec(
-            pick(&["get", "*", "escalate", "bind", "impersonate", "create"]),
+            pick(&[
+                "get",
+                "*",
+                "escalate",
+                "bind",
+                "impersonate",
+                "create",
+                "İmpersonate",
+            ]),
             0..3,
         ),
     )
@@ -715,6 +724,7 @@ fn object(namespace: Option<String>) -> impl Strategy<Value = (String, String, V
                 "runner-registration-token",
                 "runner-token",
                 "ATTIC_TOKEN",
+                "attıc_token",
                 "config.json",
                 ".dockerconfigjson",
                 "token",
@@ -875,7 +885,7 @@ fn gatekeeper_input() -> impl Strategy<Value = Value> {
             let ns = ns.map(str::to_owned);
             (Just((ns.clone(), user, op, mode, exempt)), object(ns.clone()), object(ns), 0..3u8)
         })
-        .prop_map(|((ns, user, op, mode, exempt), (group, kind, obj), (_, old_kind, other), old_choice)| {
+        .prop_map(|((ns, user, op, mode, exempt), (group, kind, mut obj), (_, old_kind, other), old_choice)| {
             let mut settings = host_tests::settings::example().unwrap();
             settings["dindPrivilegedContainers"] = json!(mode);
             if exempt {
@@ -903,7 +913,11 @@ fn gatekeeper_input() -> impl Strategy<Value = Value> {
                 request["namespace"] = json!(ns);
             }
             if kind == "TokenRequest" {
+                // Clients send no name in the body: the ServiceAccount is the request's name.
                 request["subResource"] = json!("token");
+                if let Some(meta) = obj["metadata"].as_object_mut() {
+                    meta.remove("name");
+                }
             }
             match op {
                 "CREATE" => request["object"] = obj,

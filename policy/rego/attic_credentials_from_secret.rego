@@ -5,9 +5,9 @@
 package k8srunnersecurity
 
 is_attic_credential(name) if {
-	startswith(upper(name), "ATTIC_")
+	startswith(ascii_upper(name), "ATTIC_")
 	some word in attic_credential_words
-	contains(upper(name), word)
+	contains(ascii_upper(name), word)
 }
 
 # [field, what] for an env var whose value does not come from a Secret.
@@ -46,5 +46,5 @@ attic_credentials_from_secret contains deny_in("attic-credentials-from-secret", 
 could_start_attic_name(prefix) if {
 	n := min([6, count(prefix)])
 	n > 0
-	upper(substring(prefix, 0, n)) == substring("ATTIC_", 0, n)
+	ascii_upper(substring(prefix, 0, n)) == substring("ATTIC_", 0, n)
 }

@@ -36,7 +36,7 @@ namespaced_rbac contains deny("namespaced-rbac", sprintf("rules[%d].verbs", [i])
 
 bad_verb(v) if v == "*"
 
-bad_verb(v) if lower(v) in {lower(e) | some e in escalating_verbs}
+bad_verb(v) if ascii_lower(v) in escalating_verbs
 
 namespaced_rbac contains deny("namespaced-rbac", "roleRef", sprintf("%s (requested by %s): roleRef is %s %s; RoleBindings in %s may bind only Roles of %s, whose rules this policy checks", [object_ref, who, ref_kind, text(role_ref, "name"), namespace, namespace])) if {
 	[kind.group, kind.kind] == [rbac_group, "RoleBinding"]

@@ -28,8 +28,8 @@ image_problem(image) := sprintf("comes from registry %s, which is not in allowed
 # Docker Hub under any of its names is docker.io; hosts compare case-insensitively; the port
 # is kept.
 normalise_registry(r) := docker_hub if {
-	lower(r) in docker_hub_aliases
-} else := lower(r)
+	ascii_lower(r) in docker_hub_aliases
+} else := ascii_lower(r)
 
 # The normalised registry of a valid image reference; undefined when it cannot be read.
 image_registry(image) := registry if {

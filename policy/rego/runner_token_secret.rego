@@ -9,7 +9,7 @@ written := obj if {
 	is_object(obj)
 }
 
-is_token_key(key) if lower(key) in {lower(k) | some k in token_keys}
+is_token_key(key) if ascii_lower(key) in token_keys
 
 token_data_fix := sprintf("the runner token belongs only in a Secret in %s, where only the runner managers read it; move it there", [runners_namespace]) if {
 	[kind.group, kind.kind] == ["", "Secret"]
@@ -33,5 +33,5 @@ runner_token_secret contains deny_in("runner-token-secret", sprintf("%sspec.%s[%
 	some [field, i, c] in containers_of(runners_pod.spec)
 	some j, env in list(c, "env")
 	text(env, "value") != ""
-	lower(text(env, "name")) in {lower(n) | some n in token_env}
+	ascii_upper(text(env, "name")) in token_env
 }

@@ -83,6 +83,12 @@ list(obj, key) := get(obj, key, [])
 # The text of a possibly missing string field ("" when absent or null).
 text(obj, key) := get(obj, key, "")
 
+# ASCII-only case mapping, as the Rust rules compare: Rego's upper and lower map other letters
+# too (`ı` to `I`, the Kelvin sign to `k`), which would match names the module does not.
+ascii_upper(s) := strings.replace_n({c: upper(c) | some c in split("abcdefghijklmnopqrstuvwxyz", "")}, s)
+
+ascii_lower(s) := strings.replace_n({c: lower(c) | some c in split("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "")}, s)
+
 # ---------------------------------------------------------------- settings
 
 params := input.parameters if {
@@ -122,7 +128,7 @@ dind_privileged_containers := get(params, "dindPrivilegedContainers", "all")
 
 attic_namespace := get(params, "atticNamespace", "attic-cache-dev")
 
-allowed_registries := {lower(r) | some r in get(params, "allowedRegistries", ["docker.io", "registry.gitlab.com"])}
+allowed_registries := {ascii_lower(r) | some r in get(params, "allowedRegistries", ["docker.io", "registry.gitlab.com"])}
 
 registry_credential_secrets := {s | some s in list(params, "registryCredentialSecrets")}
 
@@ -138,7 +144,11 @@ operation := review.operation
 
 username := text(get(review, "userInfo", {}), "username")
 
-kind := get(review, "kind", {})
+# group, version and kind, each "" when absent (the module reads them so).
+kind := {f: text(k, f) | some f in ["group", "version", "kind"]} if {
+	k := get(review, "kind", {})
+	is_object(k)
+} else := {}
 
 # The new object; absent for DELETE and CONNECT.
 obj := get(review, "object", null)

@@ -258,7 +258,8 @@ mod tests {
             NS,
             "authentication.k8s.io",
             "TokenRequest",
-            json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": {"name": sa, "namespace": NS}, "spec": {"audiences": ["https://kubernetes.default.svc"]}}),
+            // Clients send no name in the body: the ServiceAccount is the request's name.
+            json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": {"namespace": NS}, "spec": {"audiences": ["https://kubernetes.default.svc"]}}),
         );
         input["review"]["subResource"] = json!("token");
         input["review"]["name"] = json!(sa);

@@ -590,7 +590,7 @@ fn namespaces() -> Vec<Case> {
             "docker-runner-requests-dind-token",
             "namespace/docker-runner-requests-dind-token.json",
             NAMESPACE_RULE,
-            Request::token_request(docker, &token_request(&Runner::Dind.service_account())),
+            Request::token_request(docker, &Runner::Dind.service_account(), &token_request()),
         ),
         deny(
             "docker-runner-writes-dind-token-secret",

@@ -394,11 +394,11 @@ pub fn runners_namespace(enforce: &str) -> Namespace {
     }
 }
 
-/// What `kubectl create token SA` sends: a TokenRequest for ServiceAccount `sa`.
-pub fn token_request(sa: &str) -> TokenRequest {
+/// What `kubectl create token` sends: a TokenRequest without a name (the request names the
+/// ServiceAccount).
+pub fn token_request() -> TokenRequest {
     TokenRequest {
         metadata: ObjectMeta {
-            name: Some(sa.into()),
             namespace: Some(NAMESPACE.into()),
             ..ObjectMeta::default()
         },

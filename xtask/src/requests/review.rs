@@ -264,10 +264,11 @@ impl Request {
         }
     }
 
-    /// CREATE on `serviceaccounts/token` (what `kubectl create token SA` sends): the object is
-    /// a TokenRequest, the request names the ServiceAccount.
-    pub fn token_request(identity: Identity, token: &TokenRequest) -> Self {
+    /// CREATE on `serviceaccounts/token` of ServiceAccount `sa` (what `kubectl create token sa`
+    /// sends): the object is a TokenRequest, the request names the ServiceAccount.
+    pub fn token_request(identity: Identity, sa: &str, token: &TokenRequest) -> Self {
         let mut request = Self::create(identity, Object::of(token));
+        request.name = sa.into();
         request.resource = Gvr {
             group: String::new(),
             version: "v1".into(),
