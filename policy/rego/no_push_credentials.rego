@@ -31,10 +31,25 @@ carries_secret(volume) if {
 	is_object(source.secret)
 }
 
-# Where docker, kaniko, buildah, podman and skopeo look for registry credentials.
+# Where docker, kaniko, buildah, podman and skopeo look for registry credentials: a `.docker`
+# directory anywhere, a credential file by name, or the `containers` directory of podman's
+# auth.json (`.../containers`, `.../containers/<uid>`), but not image storage under lib/ or share/.
+is_registry_auth_path(mount_path, sub_path) if ".docker" in path_parts(mount_path, sub_path)
+
 is_registry_auth_path(mount_path, sub_path) if {
-	some part in path_parts(mount_path, sub_path)
-	part in {".docker", "containers"}
+	parts := path_parts(mount_path, sub_path)
+	auth_dir(parts, count(parts) - 1)
+}
+
+is_registry_auth_path(mount_path, sub_path) if {
+	parts := path_parts(mount_path, sub_path)
+	regex.match(`^[0-9]+$`, parts[count(parts) - 1])
+	auth_dir(parts, count(parts) - 2)
+}
+
+auth_dir(parts, i) if {
+	parts[i] == "containers"
+	not parts[i - 1] in {"lib", "share"}
 }
 
 is_registry_auth_path(mount_path, sub_path) if {

@@ -13,19 +13,39 @@ const RULE: RuleName = RuleName::NoPushCredentials;
 /// `runner.gitlab.com` cannot).
 pub const PROJECT_LABEL: &str = "project.runner.gitlab.com/id";
 
-/// Where docker, kaniko, buildah, podman and skopeo look for registry credentials.
+/// Where docker, kaniko, buildah, podman and skopeo look for registry credentials: a `.docker`
+/// directory anywhere, a credential file by name, or the `containers` directory that holds
+/// podman's `auth.json` (`/run/containers/<uid>`, `/run/user/<uid>/containers`,
+/// `~/.config/containers`). Not the image storage under `lib/containers` or
+/// `share/containers`, nor the CA certificates in `containers/certs.d`, which hold no login.
 pub fn is_registry_auth_path(mount_path: &str, sub_path: Option<&str>) -> bool {
     let parts: Vec<&str> = mount_path
         .split('/')
         .chain(sub_path.unwrap_or("").split('/'))
         .filter(|c| !c.is_empty() && *c != ".")
         .collect();
-    let last = parts.last().copied().unwrap_or("");
-    parts.iter().any(|c| *c == ".docker" || *c == "containers")
+    let (last, before) = match parts.as_slice() {
+        [.., a, b] => (*b, Some(*a)),
+        [b] => (*b, None),
+        [] => ("", None),
+    };
+    let auth_dir = |dir: Option<&str>, at: usize| {
+        dir == Some("containers")
+            && !matches!(
+                at.checked_sub(1).and_then(|i| parts.get(i)),
+                Some(&"lib" | &"share")
+            )
+    };
+    let n = parts.len();
+    parts.contains(&".docker")
         || matches!(
             last,
             "auth.json" | "config.json" | ".dockercfg" | ".dockerconfigjson"
         )
+        || auth_dir(Some(last), n.saturating_sub(1))
+        || (!last.is_empty()
+            && last.bytes().all(|b| b.is_ascii_digit())
+            && auth_dir(before, n.saturating_sub(2)))
 }
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
@@ -196,6 +216,15 @@ mod tests {
     #[case("/builds", None, false)]
     #[case("/etc/ssl/certs", None, false)]
     #[case("/docker", None, false)]
+    #[case("/run/containers/0", None, true)]
+    #[case("/run/user/1000/containers", None, true)]
+    #[case("/run", Some("containers/0"), true)]
+    // CA certificates and image storage hold no login.
+    #[case("/etc/containers/certs.d/registry.example.com:5000", None, false)]
+    #[case("/var/lib/containers", None, false)]
+    #[case("/var/lib/containers/storage", None, false)]
+    #[case("/home/user/.local/share/containers", None, false)]
+    #[case("/containers", None, true)]
     fn auth_paths(#[case] path: &str, #[case] sub: Option<&str>, #[case] expected: bool) {
         assert_eq!(is_registry_auth_path(path, sub), expected);
     }
