@@ -649,6 +649,24 @@ fn push_credentials() -> Vec<Case> {
             PUSH,
             job(Runner::Docker, &kaniko_with_push_secret()),
         ),
+        allow(
+            "push-registry-ca-for-buildah",
+            "push/registry-ca-for-buildah.json",
+            // `[[runners.kubernetes.volumes.secret]]`: a private registry's CA certificate where
+            // buildah and podman look for it. A certificate is no login.
+            job(
+                Runner::Docker,
+                &JobPod::new(Runner::Docker)
+                    .image("registry.gitlab.com/example/mirrors/buildah:v1.37")
+                    .volume(
+                        secret_volume("registry-ca", "registry-ca"),
+                        mount(
+                            "registry-ca",
+                            "/etc/containers/certs.d/registry.example.com:5000",
+                        ),
+                    ),
+            ),
+        ),
         deny(
             "push-csi-volume-kaniko",
             "push/csi-volume-kaniko.json",
