@@ -85,9 +85,14 @@ text(obj, key) := get(obj, key, "")
 
 # ASCII-only case mapping, as the Rust rules compare: Rego's upper and lower map other letters
 # too (`ı` to `I`, the Kelvin sign to `k`), which would match names the module does not.
-ascii_upper(s) := strings.replace_n({c: upper(c) | some c in split("abcdefghijklmnopqrstuvwxyz", "")}, s)
+ascii_upper(s) := strings.replace_n(ascii_to_upper, s)
 
-ascii_lower(s) := strings.replace_n({c: lower(c) | some c in split("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "")}, s)
+ascii_lower(s) := strings.replace_n(ascii_to_lower, s)
+
+# Computed once per evaluation, not once per call.
+ascii_to_upper := {c: upper(c) | some c in split("abcdefghijklmnopqrstuvwxyz", "")}
+
+ascii_to_lower := {c: lower(c) | some c in split("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "")}
 
 # ---------------------------------------------------------------- settings
 
