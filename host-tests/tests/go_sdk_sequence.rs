@@ -418,8 +418,12 @@ impl GoVm {
 
     /// `Eval` (ABI >= 1.2), returning the raw result text and its `result`.
     fn eval(&mut self, entrypoint: &str, input: &Value) -> (String, Value) {
+        self.eval_text(entrypoint, &rego_text(input))
+    }
+
+    /// `Eval` of input given as Rego value text.
+    fn eval_text(&mut self, entrypoint: &str, raw: &str) -> (String, Value) {
         let id = self.entrypoints[entrypoint];
-        let raw = rego_text(input);
         let input_len = i32::try_from(raw.len()).unwrap();
         let input_addr = self.eval_heap_ptr;
         let end = usize::try_from(input_addr + input_len).unwrap();
@@ -548,6 +552,33 @@ fn go_sdk_sequence_agrees_with_the_wasmtime_host() {
         &runtime,
         &settings,
         "example settings, second round",
+    );
+}
+
+/// Rego value text with a key given twice is refused, as the JSON reader refuses it: the rules
+/// must not see another value than any other reader of the text.
+#[test]
+fn rego_text_with_a_key_given_twice_is_refused() {
+    let (runtime, settings) = load();
+    let mut vm = GoVm::new(&runtime, &serde_json::to_vec(&settings).unwrap());
+    let requests = common::requests();
+    let (_, privileged) = requests
+        .iter()
+        .find(|(name, _)| name == "docker-runner-privileged-pod")
+        .unwrap();
+    // A trailing comma makes the text Rego but not JSON, so the module's Rego reader reads it.
+    let rego_only = |text: &str| format!("{},}}", text.strip_suffix('}').unwrap());
+    let text = rego_text(privileged);
+    let once = "\"privileged\": true";
+    assert!(text.contains(once), "{text}");
+    let (_, denied) = vm.eval_text("runners/decision", &rego_only(&text));
+    assert_eq!(denied["violations"][0]["rule"], "dind-only-privilege");
+    let twice = text.replacen(once, "\"privileged\": true, \"privileged\": false", 1);
+    let (_, refused) = vm.eval_text("runners/decision", &rego_only(&twice));
+    assert_eq!(refused["allowed"], false, "{refused}");
+    assert_eq!(
+        refused["violations"][0]["rule"], "valid-request",
+        "{refused}"
     );
 }
 

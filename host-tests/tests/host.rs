@@ -275,6 +275,58 @@ fn hostile_inputs_are_denied_as_valid_request() {
     assert!(policy.host_state().aborts.is_empty());
 }
 
+/// A write with nothing to judge is malformed, not allowed, in every dialect; the answer keeps
+/// the request's uid even when the request cannot be read, or the API server would not take it.
+#[test]
+fn writes_without_an_object_are_denied_and_answers_keep_the_uid() {
+    let mut policy = policy();
+    let privileged = admission_request(&runner("docker"), &job_pod("docker", true));
+    for op in ["CREATE", "UPDATE"] {
+        for object in [Value::Null, json!("absent")] {
+            let mut request = privileged.clone();
+            request["operation"] = json!(op);
+            request["oldObject"] = job_pod("docker", true);
+            if object.is_null() {
+                request["object"] = Value::Null;
+            } else {
+                request.as_object_mut().unwrap().remove("object");
+            }
+            for dialect in DIALECTS {
+                let input = input(dialect, &request);
+                let d = Decision::from_value(eval_both(&mut policy, "runners/decision", &input))
+                    .unwrap();
+                assert_eq!(
+                    d.violations
+                        .iter()
+                        .map(|v| (v.rule.as_str(), v.path.as_str()))
+                        .collect::<Vec<_>>(),
+                    [("valid-request", "request.object")],
+                    "{op} {object} {dialect:?}"
+                );
+                let main = eval_both(&mut policy, "runners/main", &input);
+                check_main(
+                    dialect,
+                    &main,
+                    false,
+                    "705ab4f5-6393-11e8-b7cc-42010a800002",
+                );
+            }
+        }
+    }
+    // An unreadable request still gets its uid back.
+    let mut request = privileged.clone();
+    request["operation"] = json!("create");
+    for dialect in [Dialect::Kubewarden, Dialect::AdmissionReview] {
+        let main = eval_both(&mut policy, "runners/main", &input(dialect, &request));
+        check_main(
+            dialect,
+            &main,
+            false,
+            "705ab4f5-6393-11e8-b7cc-42010a800002",
+        );
+    }
+}
+
 #[test]
 fn ctx_path_rejects_non_json_without_trapping() {
     let mut policy = policy();

@@ -23,6 +23,9 @@ verdict := settings_errors if {
 	count(settings_errors) > 0
 } else := {invalid("request.userInfo.username", "the request has no userInfo.username: identity comes from userInfo only, so it cannot be judged (admission requests always carry it; background audits cannot judge identity rules)")} if {
 	username == ""
+} else := {invalid("request.object", sprintf("this %s carries no object (request.object is missing or null), so it cannot be judged; the API server always sends the object a CREATE or UPDATE writes", [operation]))} if {
+	writes
+	obj == null
 } else := set() if {
 	username in exempt_users
 } else := rule_violations

@@ -86,7 +86,15 @@ pub fn decide_with(input: &[u8], data: Data<'_>) -> Outcome {
             return Outcome {
                 not_json: false,
                 dialect: e.dialect,
-                uid: String::new(),
+                // The API server refuses an answer whose uid is not its request's: a denial
+                // without it would be left to the webhook's failurePolicy.
+                uid: doc
+                    .root()
+                    .get("request")
+                    .and_then(|r| r.get("uid"))
+                    .and_then(|u| u.as_str())
+                    .map(|u| u.into_owned())
+                    .unwrap_or_default(),
                 decision: Decision::invalid(e.path, e.message),
             };
         }
@@ -191,6 +199,19 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
             );
         }
     };
+    // A CREATE or UPDATE always carries the object it writes; without one there is nothing to
+    // judge, and allowing it would fail open.
+    if let (Some(op), Object::Absent) = (request.operation, &object)
+        && op.writes_object()
+    {
+        return Decision::invalid(
+            "request.object",
+            format!(
+                "this {} carries no object (request.object is missing or null), so it cannot be judged; the API server always sends the object a CREATE or UPDATE writes",
+                op.as_str()
+            ),
+        );
+    }
     let requester = settings.runner_for(username);
     let runner = requester.map(|r| r.runner_type);
     if is_one_of(username, &settings.exempt_users) {

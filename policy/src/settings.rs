@@ -166,6 +166,11 @@ impl Settings {
             };
         let attic_namespace = opt_string(obj, "atticNamespace", &mut errors)
             .unwrap_or_else(|| "attic-cache-dev".to_owned());
+        if !is_dns_label(&attic_namespace) {
+            errors.push(format!(
+                "settings.atticNamespace: `{attic_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
+            ));
+        }
         let allowed_registries = match obj.get("allowedRegistries").filter(|v| !v.is_null()) {
             None => vec!["docker.io".to_owned(), "registry.gitlab.com".to_owned()],
             Some(v) => string_list(v, "allowedRegistries", &mut errors)
@@ -466,6 +471,7 @@ mod tests {
             "privilegedRunnerTypes": ["dind", "gpu"],
             "dindPrivilegedContainers": "some",
             "pushAllowedProjects": [4242],
+            "atticNamespace": "Attic NS",
             "typo": true
         });
         let errors = Settings::from_value(&v, Source::Parameters).unwrap_err();
@@ -479,10 +485,11 @@ mod tests {
             "settings.privilegedRunnerTypes[1]",
             "settings.dindPrivilegedContainers",
             "settings.pushAllowedProjects[0]",
+            "settings.atticNamespace",
         ] {
             assert!(joined.contains(needle), "missing {needle} in:\n{joined}");
         }
-        assert_eq!(errors.len(), 8, "{joined}");
+        assert_eq!(errors.len(), 9, "{joined}");
     }
 
     #[test]

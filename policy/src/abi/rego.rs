@@ -180,14 +180,25 @@ impl Parser<'_> {
             let value = self.value(depth)?;
             entries.push((key_text(key), value));
             if !self.separator(b'}')? {
-                return Some(Value::Object(Object::from_entries(entries)));
+                return self.object(entries);
             }
             self.skip_ws();
             if self.peek()? == b'}' && !self.json {
                 self.bump();
-                return Some(Value::Object(Object::from_entries(entries)));
+                return self.object(entries);
             }
             key = self.key(depth)?;
+        }
+    }
+
+    /// The object of `entries`. JSON keeps the later of two equal keys, as OPA's and Go's JSON
+    /// readers do; Rego text with a key given twice is refused, since the rules refuse it in
+    /// their own reader (no reader may see another value than the rules did).
+    fn object(&self, entries: Vec<(String, Value)>) -> Option<Value> {
+        if self.json {
+            Some(Value::Object(Object::from_entries(entries)))
+        } else {
+            Object::from_unique_entries(entries).map(Value::Object)
         }
     }
 

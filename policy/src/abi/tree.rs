@@ -51,6 +51,13 @@ impl Object {
         Object { entries: unique }
     }
 
+    /// An object of `entries`, or `None` when two keys are equal.
+    pub fn from_unique_entries(entries: Vec<(String, Tree)>) -> Option<Self> {
+        let given = entries.len();
+        let object = Self::from_entries(entries);
+        (object.entries.len() == given).then_some(object)
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.entries
             .binary_search_by(|(probe, _)| probe.as_str().cmp(key))
