@@ -587,9 +587,10 @@ fn data_patches_through_add_and_remove_path() {
     let (runtime, settings) = load();
     let mut vm = GoVm::new(&runtime, &serde_json::to_vec(&settings).unwrap());
     let requests = common::requests();
+    // An admin's privileged workload: exemptUsers names operators, never runners.
     let (_, privileged) = requests
         .iter()
-        .find(|(name, _)| name == "docker-runner-privileged-pod")
+        .find(|(name, _)| name == "admin-privileged-stateful-set")
         .unwrap();
     let user = privileged["request"]["userInfo"]["username"].clone();
     let decision = |vm: &mut GoVm| vm.eval("runners/decision", privileged).1;

@@ -892,7 +892,13 @@ fn gatekeeper_input() -> impl Strategy<Value = Value> {
             let mut settings = host_tests::settings::example().unwrap();
             settings["dindPrivilegedContainers"] = json!(mode);
             if exempt {
-                settings["exemptUsers"] = json!([EXEMPT]);
+                // Sometimes the requester too: allowed if an operator, a settings error if a
+                // runner manager.
+                settings["exemptUsers"] = if old_choice == 1 && !user.is_empty() {
+                    json!([EXEMPT, user])
+                } else {
+                    json!([EXEMPT])
+                };
             }
             // UPDATE: the object as it was (pod spec unchanged), another of the same kind, or
             // the same with a label added (metadata change only).

@@ -124,6 +124,12 @@ settings_errors contains invalid("settings.runners", "invalid settings (input.pa
 	count(list(params, "runners")) == 0
 }
 
+settings_errors contains invalid(sprintf("settings.exemptUsers[%d]", [i]), sprintf("invalid settings (input.parameters): settings.exemptUsers[%d]: `%s` is a runner manager, which every rule is for; exempt only cluster operators", [i, user])) if {
+	some i, user in list(params, "exemptUsers")
+	some runner in runners
+	user == sprintf("system:serviceaccount:%s:%s", [runners_namespace, runner.serviceAccount])
+}
+
 runners_namespace := params.runnersNamespace if {
 	text(params, "runnersNamespace") != ""
 } else := sprintf("%s-runners", [params.org])

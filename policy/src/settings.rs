@@ -186,6 +186,14 @@ impl Settings {
         let registry_credential_secrets = list("registryCredentialSecrets", &mut errors);
         let push_allowed_projects = list("pushAllowedProjects", &mut errors);
         let exempt_users = list("exemptUsers", &mut errors);
+        // Exempting a runner manager would lift every rule from its runner.
+        for (i, user) in exempt_users.iter().enumerate() {
+            if runner_of(&runners, &runners_namespace, user).is_some() {
+                errors.push(format!(
+                    "settings.exemptUsers[{i}]: `{user}` is a runner manager, which every rule is for; exempt only cluster operators"
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(Settings {
                 runners_namespace,
@@ -205,11 +213,7 @@ impl Settings {
 
     /// The runner whose manager authenticates as `username`, if any.
     pub fn runner_for(&self, username: &str) -> Option<&Runner> {
-        let sa = strip_prefix(username, "system:serviceaccount:")?;
-        let sa = strip_prefix(sa, &self.runners_namespace)?.strip_prefix(':')?;
-        self.runners
-            .iter()
-            .find(|r| same_bytes(r.service_account.as_bytes(), sa.as_bytes()))
+        runner_of(&self.runners, &self.runners_namespace, username)
     }
 
     /// The runner that owns this ServiceAccount (in the runners namespace), if any.
@@ -400,6 +404,15 @@ impl<'a> Fields<'a> {
 }
 
 /// RFC 1123 label: what Kubernetes accepts as a namespace name.
+/// The runner of `runners` whose manager authenticates as `username` in `namespace`, if any.
+fn runner_of<'r>(runners: &'r [Runner], namespace: &str, username: &str) -> Option<&'r Runner> {
+    let sa = strip_prefix(username, "system:serviceaccount:")?;
+    let sa = strip_prefix(sa, namespace)?.strip_prefix(':')?;
+    runners
+        .iter()
+        .find(|r| same_bytes(r.service_account.as_bytes(), sa.as_bytes()))
+}
+
 fn is_dns_label(s: &str) -> bool {
     s.len() <= 63
         && s.bytes()
@@ -490,6 +503,27 @@ mod tests {
             assert!(joined.contains(needle), "missing {needle} in:\n{joined}");
         }
         assert_eq!(errors.len(), 9, "{joined}");
+    }
+
+    #[test]
+    fn exempt_users_never_name_a_runner_manager() {
+        let mut v = example();
+        let ns = Settings::from_value(&v, Source::Data)
+            .unwrap()
+            .runners_namespace;
+        v["exemptUsers"] = json!([
+            format!("system:serviceaccount:{ns}:gitlab-runner-dind"),
+            "alice"
+        ]);
+        let errors = Settings::from_value(&v, Source::Data).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("settings.exemptUsers[0]: "),
+            "{errors:?}"
+        );
+        // The same ServiceAccount name in another namespace is another identity.
+        v["exemptUsers"] = json!(["system:serviceaccount:ops:gitlab-runner-dind", "alice"]);
+        assert!(Settings::from_value(&v, Source::Data).is_ok());
     }
 
     #[test]
