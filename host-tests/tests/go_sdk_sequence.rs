@@ -513,6 +513,15 @@ fn agree(vm: &mut GoVm, runtime: &Runtime, settings: &Value, label: &str) {
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
 }
 
+/// The recorded request of the suite case `name`.
+fn recorded(name: &str) -> Value {
+    common::requests()
+        .into_iter()
+        .find(|(case, _)| case == name)
+        .map(|(_, request)| request)
+        .unwrap_or_else(|| panic!("no recorded request {name}"))
+}
+
 fn load() -> (Runtime, Value) {
     let runtime = Runtime::load(&default_module_path()).unwrap();
     let settings = host_tests::settings::example().unwrap();
@@ -561,14 +570,10 @@ fn go_sdk_sequence_agrees_with_the_wasmtime_host() {
 fn rego_text_with_a_key_given_twice_is_refused() {
     let (runtime, settings) = load();
     let mut vm = GoVm::new(&runtime, &serde_json::to_vec(&settings).unwrap());
-    let requests = common::requests();
-    let (_, privileged) = requests
-        .iter()
-        .find(|(name, _)| name == "docker-runner-privileged-pod")
-        .unwrap();
+    let privileged = recorded("docker-runner-privileged-pod");
     // A trailing comma makes the text Rego but not JSON, so the module's Rego reader reads it.
     let rego_only = |text: &str| format!("{},}}", text.strip_suffix('}').unwrap());
-    let text = rego_text(privileged);
+    let text = rego_text(&privileged);
     let once = "\"privileged\": true";
     assert!(text.contains(once), "{text}");
     let (_, denied) = vm.eval_text("runners/decision", &rego_only(&text));
@@ -586,14 +591,10 @@ fn rego_text_with_a_key_given_twice_is_refused() {
 fn data_patches_through_add_and_remove_path() {
     let (runtime, settings) = load();
     let mut vm = GoVm::new(&runtime, &serde_json::to_vec(&settings).unwrap());
-    let requests = common::requests();
     // An admin's privileged workload: exemptUsers names operators, never runners.
-    let (_, privileged) = requests
-        .iter()
-        .find(|(name, _)| name == "admin-privileged-stateful-set")
-        .unwrap();
+    let privileged = recorded("admin-privileged-stateful-set");
     let user = privileged["request"]["userInfo"]["username"].clone();
-    let decision = |vm: &mut GoVm| vm.eval("runners/decision", privileged).1;
+    let decision = |vm: &mut GoVm| vm.eval("runners/decision", &privileged).1;
     assert_eq!(decision(&mut vm)["allowed"], false);
 
     // OPA writes the `kubernetes`-style keys engines add: ignored by the policy.
@@ -645,10 +646,7 @@ fn go_quoted_input_strings_reach_the_policy_intact() {
     let (runtime, settings) = load();
     let mut vm = GoVm::new(&runtime, &serde_json::to_vec(&settings).unwrap());
     let mut host = runtime.instantiate(&settings).unwrap();
-    let (_, mut request) = common::requests()
-        .into_iter()
-        .find(|(name, _)| name == "docker-runner-privileged-pod")
-        .unwrap();
+    let mut request = recorded("docker-runner-privileged-pod");
     request["request"]["object"]["metadata"]["annotations"] =
         json!({"note": "bell\u{7} tab\u{b} ctl\u{1} zw\u{200b} é 中 😀 \"q\" \\"});
     let (text, go) = vm.eval("runners/decision", &request);
