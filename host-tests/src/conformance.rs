@@ -63,7 +63,7 @@ const DECISION: &str = "runners/decision";
 
 /// An UPDATE wrapper of the library (its templates skip UPDATEs).
 const UPDATE_REASON: &str = "UPDATE: the library's PSP templates skip UPDATE requests; the policy \
-    judges the new object of an UPDATE whose pod spec changed (DESIGN.md) and the sample's \
+    judges the new object of an UPDATE whose pod spec changed (docs/design.md) and the sample's \
     wrapper has no oldObject, so a non-dind runner's pod that breaks baseline is denied";
 
 /// Image exemptions of a sample constraint.

@@ -1,4 +1,4 @@
-//! The module's surface is exactly OPA Wasm ABI 1.3 (DESIGN.md, "The module"): its imports,
+//! The module's surface is exactly OPA Wasm ABI 1.3 (docs/design.md, the ABI): its imports,
 //! its exports with their signatures, the version globals, the memory import and the size
 //! budget. Reads `bundles/dist/policy.wasm`, which `cargo xtask dist` builds.
 
@@ -9,7 +9,7 @@ use wasmparser::{CompositeInnerType, ExternalKind, Operator, Parser, Payload, Ty
 
 const I32: ValType = ValType::I32;
 
-/// The size budget `cargo xtask dist` enforces (DESIGN.md: 150 KB, read as 150,000 bytes).
+/// The size budget `cargo xtask dist` enforces (150 KB, read as 150,000 bytes).
 const MAX_MODULE_BYTES: usize = 150_000;
 
 /// A function signature: parameters and results.

@@ -1,4 +1,4 @@
-//! The packages `cargo xtask dist` writes next to the module (DESIGN.md, issue 4):
+//! The packages `cargo xtask dist` writes next to the module (see the README, each engine):
 //! - `bundles/dist/bundle.tar.gz`, an OPA bundle: `/.manifest` (revision, roots, one wasm
 //!   resolver per entrypoint), `/policy.wasm` (the module itself) and `/data.json` (the example
 //!   settings);

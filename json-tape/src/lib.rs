@@ -5,7 +5,7 @@
 //! serde's derived deserialisers cost about 3 KB of wasm per struct and made the module 370 KB;
 //! this reader and the model's `from_json!` impls do the same job in a fraction of that, and
 //! faster: serde_json reading the dind job pod's model fields took 243,205 instructions in
-//! wasmtime, against 220,113 for the module's whole evaluation (README, Known gaps). The tape
+//! wasmtime, against 220,113 for the module's whole evaluation (docs/performance.md). The tape
 //! makes every later step O(1) per value: skipping a field no rule reads is one lookup, and no
 //! byte is scanned twice.
 

@@ -27,8 +27,8 @@ pub const ABI_VERSION: (i32, i32) = (1, 3);
 /// The largest `env.memory` minimum (in 64 KiB pages) hosts accept without a custom memory.
 pub const MAX_INITIAL_PAGES: u64 = 2;
 
-/// The size budget of the module (DESIGN.md, "Budgets": 150 KB, read as 150,000 bytes, the
-/// stricter of the two readings). `dist` fails on a larger module: growth must be paid
+/// The size budget of the module (150 KB, read as 150,000 bytes, the stricter of the two
+/// readings; docs/performance.md). `dist` fails on a larger module: growth must be paid
 /// for where it happens.
 pub const MAX_MODULE_BYTES: u64 = 150_000;
 
@@ -123,7 +123,7 @@ pub fn build_module(root: &Path) -> Result<PathBuf> {
     }
     ensure!(
         wasm.len() as u64 <= MAX_MODULE_BYTES,
-        "{} is {} bytes, over the {MAX_MODULE_BYTES}-byte budget: find what grew (README, Budgets)",
+        "{} is {} bytes, over the {MAX_MODULE_BYTES}-byte budget: find what grew (docs/performance.md)",
         out.display(),
         wasm.len()
     );

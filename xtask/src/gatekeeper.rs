@@ -140,7 +140,7 @@ pub fn example_settings(root: &Path) -> Result<Value> {
     serde_yaml::from_str(&text).with_context(|| format!("{} is not YAML", path.display()))
 }
 
-/// The `parameters` schema: the settings of DESIGN.md, camelCase.
+/// The `parameters` schema: the settings (docs/rules.md), camelCase.
 fn parameters_schema() -> Value {
     let types: Vec<&str> = RunnerType::ALL.iter().map(|t| t.as_str()).collect();
     let strings = |description: &str| json!({"type": "array", "description": description, "items": {"type": "string"}});
