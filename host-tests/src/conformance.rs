@@ -1,5 +1,6 @@
-//! Conformance of the policy with external admission corpora (`../shared/corpora`, read in
-//! place): Kubernetes Pod Security Admission fixtures and gatekeeper-library samples.
+//! Conformance of the policy with external admission corpora, read in place where they are
+//! ([`find_corpora`]): Kubernetes Pod Security Admission fixtures and gatekeeper-library samples.
+//! They are not part of the repository, so a checkout without them skips this check.
 //!
 //! 1. **PSA baseline v1.37**: every fixture is wrapped four ways - a Pod CREATE and a
 //!    Deployment CREATE (the pod as its template), each by the `docker` and by the `dind`
@@ -31,7 +32,7 @@ use serde_json::{Value, json};
 use crate::decision::Decision;
 use crate::host::{Policy, Runtime, workspace_root};
 
-/// The environment variable that overrides [`default_corpora_dir`].
+/// The environment variable that names the corpora directory (see [`find_corpora`]).
 pub const CORPORA_ENV: &str = "RUNNER_POLICY_CORPORA";
 /// The runners namespace of the example settings.
 pub const NAMESPACE: &str = "example-runners";
@@ -117,12 +118,38 @@ pub const DELIBERATE_DIFFERENCES: &[((&str, &str), Option<&str>, &str)] = &[
     (("default-seccomp-required", "example-allowed-container-exempt-image"), Some(DIND_ONLY_PRIVILEGE), EXEMPT_IMAGE_REASON),
 ];
 
-/// The corpora directory: `$RUNNER_POLICY_CORPORA`, else `../shared/corpora` relative to the
-/// workspace root.
-pub fn default_corpora_dir() -> PathBuf {
-    std::env::var_os(CORPORA_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared/corpora"))
+/// Where the corpora sit when the environment names none: a `shared/corpora` folder beside the
+/// checkout, as the project's CI lays it out.
+const BESIDE_CHECKOUT: &str = "../shared/corpora";
+
+/// The external corpora directory: `$RUNNER_POLICY_CORPORA` when set, else
+/// `../shared/corpora` beside the workspace when it exists, else `None` (the check is skipped).
+///
+/// # Errors
+/// When `$RUNNER_POLICY_CORPORA` names something that is not a directory: a directory asked for
+/// by name is never skipped quietly.
+pub fn find_corpora() -> Result<Option<PathBuf>> {
+    if let Some(dir) = std::env::var_os(CORPORA_ENV) {
+        let dir = PathBuf::from(dir);
+        if !dir.is_dir() {
+            bail!(
+                "${CORPORA_ENV} is {}, which is not a directory",
+                dir.display()
+            );
+        }
+        return Ok(Some(dir));
+    }
+    let beside = workspace_root().join(BESIDE_CHECKOUT);
+    Ok(beside.is_dir().then_some(beside))
+}
+
+/// What a skipped check says, naming where it looked.
+pub fn skipped_message() -> String {
+    format!(
+        "skipped: no external corpora (set ${CORPORA_ENV} to a directory of Pod Security \
+         Admission fixtures and gatekeeper-library samples, or place them at {})",
+        workspace_root().join(BESIDE_CHECKOUT).display()
+    )
 }
 
 /// Which part of the conformance check a row belongs to.
@@ -568,8 +595,8 @@ fn render_gatekeeper(out: &mut String, rows: &[Row]) {
 pub fn run(module: &Path, corpora: &Path) -> Result<Report> {
     if !corpora.is_dir() {
         bail!(
-            "the corpora directory {} does not exist (the Pod Security Admission and \
-             gatekeeper-library corpora, ../shared/corpora beside the project)",
+            "the corpora directory {} does not exist (it holds Pod Security Admission \
+             fixtures and gatekeeper-library samples)",
             corpora.display()
         );
     }

@@ -1021,6 +1021,32 @@ pub const fn signatures<const N: usize>(keys: &[&str; N]) -> [u32; N] {
 
 /// Implements [`FromJson`] for a model struct whose fields all have a `Default` (absent and
 /// `null` fields take it), through [`read_fields`].
+///
+/// The struct is destructured without `..`, so every field must be given its JSON key here: a
+/// field added to the struct but not to its key list is a compile error (E0027), not a field
+/// that silently keeps its default and reads as "absent" to a rule.
+///
+/// ```
+/// use json_tape::{Doc, FromJson, Str, from_json};
+/// #[derive(Default)]
+/// struct Meta<'a> { name: Option<Str<'a>>, namespace: Option<Str<'a>> }
+/// from_json!(Meta<'a> { name: "name", namespace: "namespace" });
+/// let doc = Doc::parse(br#"{"name": "a", "namespace": "b"}"#).unwrap();
+/// let meta = Meta::from_json(doc.root()).unwrap();
+/// assert_eq!(meta.namespace.as_deref(), Some("b"));
+/// ```
+///
+/// The same struct with `namespace` left out of the key list does not compile:
+///
+/// ```compile_fail
+/// use json_tape::{Doc, FromJson, Str, from_json};
+/// #[derive(Default)]
+/// struct Meta<'a> { name: Option<Str<'a>>, namespace: Option<Str<'a>> }
+/// from_json!(Meta<'a> { name: "name" });
+/// let doc = Doc::parse(br#"{"name": "a", "namespace": "b"}"#).unwrap();
+/// let meta = Meta::from_json(doc.root()).unwrap();
+/// assert_eq!(meta.namespace.as_deref(), Some("b"));
+/// ```
 #[macro_export]
 macro_rules! from_json {
     ($name:ident $(<$lt:lifetime>)? { $($field:ident : $key:literal),* $(,)? }) => {
@@ -1033,7 +1059,7 @@ macro_rules! from_json {
                 const TABLE: $crate::KeyTable<SIZE> = $crate::KeyTable::build(&SIGS);
                 const FIELDS: $crate::Keys<'static> = $crate::Keys::new(&KEYS, &SIGS, &TABLE);
                 let mut out = Self::default();
-                let Self { $($field,)* .. } = &mut out;
+                let Self { $($field,)* } = &mut out;
                 $crate::read_fields(v, &FIELDS, &mut [$($field as &mut dyn $crate::Slot<'a>),*])?;
                 Ok(out)
             }

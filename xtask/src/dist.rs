@@ -80,6 +80,7 @@ pub fn run(args: &[&str]) -> Result<()> {
 /// If cargo fails, the module cannot be parsed, an ABI export is missing, the memory minimum
 /// exceeds [`MAX_INITIAL_PAGES`] or the module exceeds [`MAX_MODULE_BYTES`].
 pub fn build_module(root: &Path) -> Result<PathBuf> {
+    crate::toolchain::ensure_wasm_target(root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root)
@@ -87,7 +88,7 @@ pub fn build_module(root: &Path) -> Result<PathBuf> {
             "build",
             "--release",
             "--target",
-            "wasm32-unknown-unknown",
+            crate::toolchain::WASM_TARGET,
             "-p",
             "policy",
         ])

@@ -7,8 +7,10 @@ mod gatekeeper;
 mod kubewarden;
 mod playground;
 mod rego_constants;
+#[cfg(feature = "requests")]
 mod requests;
 mod test;
+mod toolchain;
 
 use anyhow::{Result, bail};
 
@@ -30,7 +32,7 @@ fn main() -> Result<()> {
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     match args.first().map(String::as_str) {
         Some("dist") => dist::run(&rest),
-        Some("requests") => requests::run(&rest),
+        Some("requests") => run_requests(&rest),
         Some("gatekeeper") => gatekeeper::run(&rest),
         Some("test") => test::run(&rest),
         Some("fuzz") => fuzz::run(&rest),
@@ -40,6 +42,31 @@ fn main() -> Result<()> {
         }
         Some(other) => bail!("unknown task `{other}`\n\n{USAGE}"),
     }
+}
+
+/// `cargo xtask requests`: built with the `requests` feature, or re-run with it.
+#[cfg(feature = "requests")]
+fn run_requests(args: &[&str]) -> Result<()> {
+    requests::run(args)
+}
+
+/// Without the `requests` feature (the default, so that `dist` compiles no Kubernetes types),
+/// runs this task again through cargo with the feature on.
+#[cfg(not(feature = "requests"))]
+fn run_requests(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(&cargo)
+        .current_dir(project_root())
+        .args(["run", "--package", "xtask", "--features", "requests", "--"])
+        .arg("requests")
+        .args(args)
+        .status()
+        .map_err(|e| anyhow::anyhow!("cannot start `{cargo}`: {e}"))?;
+    if !status.success() {
+        // The task has said what failed; pass its exit code on without another message.
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    Ok(())
 }
 
 /// The workspace root (xtask lives one level below it).

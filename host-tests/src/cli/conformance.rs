@@ -13,8 +13,12 @@ pub struct Args {
     /// Print machine-readable rows (JSON) instead of the tables.
     #[arg(long)]
     pub json: bool,
-    /// The corpora directory (`../shared/corpora` beside the project; see its README.md).
-    pub dir: PathBuf,
+    /// When no corpora directory is given or found, say so and exit 0 instead of failing.
+    #[arg(long)]
+    pub skip_missing: bool,
+    /// The corpora directory [default: $RUNNER_POLICY_CORPORA, else the corpora beside the
+    /// checkout when present].
+    pub dir: Option<PathBuf>,
 }
 
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
@@ -24,7 +28,21 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
              not supported"
         );
     }
-    let report = crate::conformance::run(&cli.module_path(), &args.dir)?;
+    let found = match &args.dir {
+        Some(dir) => Some(dir.clone()),
+        None => crate::conformance::find_corpora()?,
+    };
+    let Some(dir) = found else {
+        if args.skip_missing {
+            println!("conformance {}", crate::conformance::skipped_message());
+            return Ok(Outcome::Ok);
+        }
+        bail!(
+            "no corpora directory: give one as DIR or set ${}",
+            crate::conformance::CORPORA_ENV
+        );
+    };
+    let report = crate::conformance::run(&cli.module_path(), &dir)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     } else {
