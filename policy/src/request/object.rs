@@ -1,8 +1,8 @@
 //! The object under review, parsed into the shape of its kind.
 
 use super::de::{List, Pairs, Str};
-use super::json::{FromJson, Json, JsonError};
-use super::pod::{Container, ContainerList, Containers, EnvVar, ObjectMeta, PodSpec};
+use super::json::{FromJson, Json, JsonError, Kind};
+use super::pod::{Container, ContainerList, Containers, EnvVar, ObjectMeta, PodSpec, Volume};
 use json_tape::from_json;
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
@@ -32,15 +32,38 @@ pub struct PodView<'o, 'a> {
     /// The pod's own metadata (the template's, for workloads).
     pub meta: &'o ObjectMeta<'a>,
     pub spec: &'o PodSpec<'a>,
+    /// For an UPDATE of a Pod that changes only containers: the containers it leaves as they
+    /// were (see [`PodSpec::containers_but`]), which the rules do not judge again, nor the
+    /// pod-level fields. `None`: the whole pod is judged.
+    pub unchanged: Option<[u64; 3]>,
 }
 
 impl<'o, 'a> PodView<'o, 'a> {
+    /// The containers to judge: every one, or those an UPDATE adds or changes.
+    pub fn containers(&self) -> Containers<'o, 'a> {
+        self.spec.containers_but(self.unchanged.unwrap_or_default())
+    }
+
+    /// Whether the pod-level fields are judged (not when an UPDATE left them as they were).
+    pub fn whole(&self) -> bool {
+        self.unchanged.is_none()
+    }
+
+    /// The volumes to judge: none when an UPDATE left them as they were.
+    pub fn volumes(&self) -> &'o [Volume<'a>] {
+        if self.whole() {
+            &self.spec.volumes
+        } else {
+            &[]
+        }
+    }
+
     /// Every env var of every container, with where it sits (formatted only when a rule reports
     /// it: a job pod carries dozens of CI variables per container) and its container.
     pub fn env_vars(&self) -> EnvVars<'o, 'a> {
         EnvVars {
             prefix: self.prefix,
-            containers: self.spec.all_containers(),
+            containers: self.containers(),
             current: None,
             next: 0,
         }
@@ -421,11 +444,13 @@ impl<'a> Object<'a> {
                 prefix: "",
                 meta: &p.metadata,
                 spec: &p.spec,
+                unchanged: None,
             }),
             Object::Workload(w) => Some(PodView {
                 prefix: w.prefix,
                 meta: &w.template.metadata,
                 spec: &w.template.spec,
+                unchanged: None,
             }),
             _ => None,
         }
@@ -442,4 +467,53 @@ pub fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<&'a str> {
         parts.spec
     };
     part.map(Json::raw)
+}
+
+/// The containers an UPDATE of a Pod leaves as they were, as [`PodView::unchanged`] holds them,
+/// when everything else of its spec is unchanged too; `None` when the pod must be judged whole
+/// (the old object is missing or unreadable, or a pod-level field changed). The API server lets
+/// an UPDATE add ephemeral containers (`pods/ephemeralcontainers`), change resources
+/// (`pods/resize`) and change images; a container is compared whole but for its resources,
+/// which no rule reads, and only the first 64 of a list can count as unchanged.
+pub fn unchanged_containers<'a>(new: Json<'a>, old: Json<'a>) -> Option<[u64; 3]> {
+    const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
+    // The old object must be a Pod the rules could read, as the new one is.
+    PodObject::from_json(old).ok()?;
+    let spec = |o: Json<'a>| PodParts::from_json(o).ok().and_then(|p| p.spec);
+    let (new, old) = (spec(new)?, spec(old)?);
+    if !same_but(
+        new,
+        old,
+        &[
+            "initContainers",
+            "containers",
+            "ephemeralContainers",
+            "resources",
+        ],
+    ) {
+        return None;
+    }
+    let mut unchanged = [0u64; 3];
+    for (bits, list) in unchanged.iter_mut().zip(LISTS) {
+        let (Some(a), Some(b)) = (new.get(list), old.get(list)) else {
+            continue;
+        };
+        for (i, (x, y)) in a.items().zip(b.items()).take(64).enumerate() {
+            if same_but(x, y, &["resources", "resizePolicy"]) {
+                *bits |= 1u64.checked_shl(i as u32).unwrap_or(0);
+            }
+        }
+    }
+    Some(unchanged)
+}
+
+/// Two objects with the same entries, in the same order and written the same, but for the keys
+/// `ignored`.
+fn same_but<'a>(a: Json<'a>, b: Json<'a>, ignored: &[&str]) -> bool {
+    let kept = |o: Json<'a>| {
+        o.entries()
+            .filter(|(k, _)| !ignored.contains(&k.as_ref()))
+            .map(|(k, v)| (k, v.raw()))
+    };
+    a.kind() == Kind::Object && b.kind() == Kind::Object && kept(a).eq(kept(b))
 }

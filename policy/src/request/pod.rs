@@ -64,8 +64,15 @@ impl ContainerList {
 impl<'a> PodSpec<'a> {
     /// Every container of every list, with the list and index (PSA's visiting order).
     pub fn all_containers(&self) -> Containers<'_, 'a> {
+        self.containers_but([0; 3])
+    }
+
+    /// The containers, except those whose bit is set in `skip` (bit `i` of `skip[l]`: index `i`
+    /// of list `l` in visiting order).
+    pub fn containers_but(&self, skip: [u64; 3]) -> Containers<'_, 'a> {
         Containers {
             spec: self,
+            skip,
             list: 0,
             next: 0,
         }
@@ -100,6 +107,7 @@ impl<'a> PodSpec<'a> {
 #[derive(Debug, Clone)]
 pub struct Containers<'s, 'a> {
     spec: &'s PodSpec<'a>,
+    skip: [u64; 3],
     /// The list being walked (0, 1, 2 in visiting order), and the next index in it.
     list: usize,
     next: usize,
@@ -114,7 +122,11 @@ impl<'s, 'a> Iterator for Containers<'s, 'a> {
             if let Some(c) = items.get(self.next) {
                 let i = self.next;
                 self.next = i.saturating_add(1);
-                return Some((list, i, c));
+                let bits = self.skip.get(self.list).copied().unwrap_or(0);
+                if bits.checked_shr(i.min(64) as u32).unwrap_or(0) & 1 == 0 {
+                    return Some((list, i, c));
+                }
+                continue;
             }
             self.list = self.list.saturating_add(1);
             self.next = 0;

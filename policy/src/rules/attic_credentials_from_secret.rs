@@ -78,7 +78,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
-    for (list, i, c) in pod.spec.all_containers() {
+    for (list, i, c) in pod.containers() {
         for (j, from) in c.env_from.iter().enumerate() {
             if let (Some(map), Some(prefix)) = (&from.config_map_ref, from.prefix.as_deref())
                 && could_start_attic_name(prefix)

@@ -1,6 +1,6 @@
 //! What every rule reads: the request, its object, the settings and who is asking.
 
-use crate::request::object::raw_pod_part;
+use crate::request::object::{raw_pod_part, unchanged_containers};
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
 use crate::settings::{Runner, Settings};
 use std::cell::OnceCell;
@@ -17,6 +17,8 @@ pub struct Context<'r, 'a> {
     /// False for an UPDATE that leaves the pod spec as it was (status, finalizers, labels):
     /// it cannot add privilege, and denying it would block controllers and the kubelet.
     pub pod_changed: bool,
+    /// For an UPDATE of a Pod that changes containers only: those it leaves as they were.
+    unchanged: Option<[u64; 3]>,
     /// `namespace` is the runners namespace (asked by most rules, so compared once).
     in_runners_namespace: bool,
     /// Message parts, formatted once and only when a rule reports something.
@@ -44,9 +46,13 @@ impl<'r, 'a> Context<'r, 'a> {
             .or_else(|| object.meta().and_then(|m| m.namespace.as_deref()))
             .filter(|_| !is_namespace)
             .unwrap_or("");
+        let mut unchanged = None;
         let pod_changed = match (operation, request.object, request.old_object) {
             (Operation::Update, Some(new), Some(old)) => {
                 let kind = request.kind.kind.as_ref();
+                if request.kind.group.is_empty() && kind == "Pod" {
+                    unchanged = unchanged_containers(new, old);
+                }
                 match (raw_pod_part(kind, new), raw_pod_part(kind, old)) {
                     (Some(a), Some(b)) => a != b,
                     _ => true,
@@ -62,6 +68,7 @@ impl<'r, 'a> Context<'r, 'a> {
             requester,
             namespace,
             pod_changed,
+            unchanged,
             in_runners_namespace: namespace == settings.runners_namespace,
             object_ref: OnceCell::new(),
             who: OnceCell::new(),
@@ -76,10 +83,13 @@ impl<'r, 'a> Context<'r, 'a> {
         self.in_runners_namespace
     }
 
-    /// The pod spec a CREATE or UPDATE would run, when it is new or changed.
+    /// The pod spec a CREATE or UPDATE would run, when it is new or changed; for an UPDATE of a
+    /// Pod that changes containers only, with the others marked unchanged.
     pub fn pod(&self) -> Option<PodView<'r, 'a>> {
         if self.operation.writes_object() && self.pod_changed {
-            self.object.pod()
+            let mut pod = self.object.pod()?;
+            pod.unchanged = self.unchanged;
+            Some(pod)
         } else {
             None
         }
@@ -148,5 +158,140 @@ pub struct Deferred<'c, 'r, 'a>(&'c Context<'r, 'a>, fn(&'c Context<'r, 'a>) -> 
 impl std::fmt::Display for Deferred<'_, '_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((self.1)(self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::decision::RuleName;
+    use crate::decision::RuleName::{
+        AtticCredentialsFromSecret as A, DindOnlyPrivilege as D, NoHostAccess as H,
+        NoPushCredentials as P, PublicRegistries as R, RunnerTokenSecret as T,
+    };
+    use rstest::rstest;
+    use serde_json::{Value, json};
+
+    /// A running dind job pod: privileged build and service, a pod-level setting only a
+    /// privileged runner may use, and a Secret volume.
+    fn running() -> Value {
+        let mut p = pod(json!([
+            container(
+                "build",
+                json!({"securityContext": {"privileged": true}, "resources": {"limits": {"cpu": "1"}}})
+            ),
+            container(
+                "svc-0",
+                json!({"image": "docker:27-dind", "securityContext": {"privileged": true}})
+            ),
+        ]));
+        p["spec"]["securityContext"] = json!({"seccompProfile": {"type": "Unconfined"}});
+        p["spec"]["volumes"] = json!([{"name": "creds", "secret": {"secretName": "other"}}]);
+        p
+    }
+
+    fn debugger(extra: Value) -> Value {
+        let mut c = container(
+            "debugger",
+            json!({"image": "busybox:1.36", "targetContainerName": "build"}),
+        );
+        if let (Some(c), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
+            c.extend(extra.clone());
+        }
+        c
+    }
+
+    fn with_debugger(extra: Value) -> Value {
+        let mut p = running();
+        p["spec"]["ephemeralContainers"] = json!([debugger(extra)]);
+        p
+    }
+
+    fn edit(f: fn(&mut Value)) -> Value {
+        let mut p = running();
+        f(&mut p);
+        p
+    }
+
+    const CONTROLLER: &str = "system:serviceaccount:kube-system:generic-garbage-collector";
+    const BUILD: &str = "spec.containers[0].securityContext.privileged";
+    const SVC: &str = "spec.containers[1].securityContext.privileged";
+    const POD_SECCOMP: &str = "spec.securityContext.seccompProfile.type";
+    const DEBUGGER: &str = "spec.ephemeralContainers[0]";
+
+    fn update(user: &str, sub: &str, old: Option<Value>, new: Value) -> Vec<(RuleName, String)> {
+        let mut input = request("UPDATE", user, NS, "", "Pod", new);
+        if let Some(old) = old {
+            input["review"]["oldObject"] = old;
+        }
+        if !sub.is_empty() {
+            input["review"]["subResource"] = json!(sub);
+        }
+        let mut out = paths(&input);
+        out.sort();
+        out
+    }
+
+    fn at(rule: RuleName, path: &str) -> (RuleName, String) {
+        (rule, path.to_owned())
+    }
+
+    #[rstest]
+    #[case::restricted_debugger_by_admin(ADMIN, "ephemeralcontainers", with_debugger(json!({"securityContext": {"capabilities": {"drop": ["ALL"]}}})), vec![])]
+    #[case::restricted_debugger_by_controller(CONTROLLER, "ephemeralcontainers", with_debugger(json!({})), vec![])]
+    #[case::privileged_debugger_by_admin(ADMIN, "ephemeralcontainers", with_debugger(json!({"securityContext": {"privileged": true}})), vec![at(D, &format!("{DEBUGGER}.securityContext.privileged"))])]
+    #[case::privileged_debugger_by_docker_runner(&runner("docker"), "ephemeralcontainers", with_debugger(json!({"securityContext": {"privileged": true}})), vec![at(D, &format!("{DEBUGGER}.securityContext.privileged"))])]
+    #[case::privileged_debugger_by_dind_runner(&runner("dind"), "ephemeralcontainers", with_debugger(json!({"securityContext": {"privileged": true}})), vec![])]
+    #[case::debugger_host_port(ADMIN, "ephemeralcontainers", with_debugger(json!({"ports": [{"containerPort": 1, "hostPort": 1}]})), vec![at(H, &format!("{DEBUGGER}.ports[0].hostPort"))])]
+    #[case::debugger_image_elsewhere(ADMIN, "ephemeralcontainers", with_debugger(json!({"image": "quay.io/x/y"})), vec![at(R, &format!("{DEBUGGER}.image"))])]
+    #[case::debugger_mounts_secret_at_auth_path(ADMIN, "ephemeralcontainers", with_debugger(json!({"volumeMounts": [{"name": "creds", "mountPath": "/root/.docker"}]})), vec![at(P, &format!("{DEBUGGER}.volumeMounts[0].mountPath"))])]
+    #[case::debugger_literal_runner_token(ADMIN, "ephemeralcontainers", with_debugger(json!({"env": [{"name": "RUNNER_TOKEN", "value": "glrt-x"}]})), vec![at(T, &format!("{DEBUGGER}.env[0].value"))])]
+    #[case::debugger_literal_attic_token(ADMIN, "ephemeralcontainers", with_debugger(json!({"env": [{"name": "ATTIC_TOKEN", "value": "x"}]})), vec![at(A, &format!("{DEBUGGER}.env[0].value"))])]
+    #[case::resize(ADMIN, "resize", edit(|p| p["spec"]["containers"][0]["resources"] = json!({"limits": {"cpu": "2"}})), vec![])]
+    #[case::resize_policy(CONTROLLER, "resize", edit(|p| p["spec"]["containers"][1]["resizePolicy"] = json!([{"resourceName": "cpu", "restartPolicy": "NotRequired"}])), vec![])]
+    #[case::pod_level_resources(ADMIN, "resize", edit(|p| p["spec"]["resources"] = json!({"limits": {"cpu": "4"}})), vec![])]
+    // A new image in a privileged container is a new privileged program: that container is
+    // judged whole, the others not.
+    #[case::image_of_privileged_container(ADMIN, "", edit(|p| p["spec"]["containers"][1]["image"] = json!("docker:28-dind")), vec![at(D, SVC)])]
+    #[case::image_from_elsewhere(ADMIN, "", edit(|p| p["spec"]["containers"][1]["image"] = json!("quay.io/x/dind")), vec![at(D, SVC), at(R, "spec.containers[1].image")])]
+    #[case::security_context_changed(ADMIN, "", edit(|p| p["spec"]["containers"][0]["securityContext"]["capabilities"] = json!({"add": ["SYS_ADMIN"]})), vec![at(D, "spec.containers[0].securityContext.capabilities.add[0]"), at(D, BUILD)])]
+    fn an_update_of_containers_only_is_judged_by_what_it_adds_or_changes(
+        #[case] user: &str,
+        #[case] sub: &str,
+        #[case] new: Value,
+        #[case] want: Vec<(RuleName, String)>,
+    ) {
+        let mut want = want;
+        want.sort();
+        assert_eq!(update(user, sub, Some(running()), new), want);
+    }
+
+    /// The whole pod, as a non-privileged requester sees it: both privileged containers and the
+    /// pod-level seccomp profile.
+    fn whole(extra: &[(RuleName, &str)]) -> Vec<(RuleName, String)> {
+        let mut out: Vec<_> = [(D, BUILD), (D, SVC), (D, POD_SECCOMP)]
+            .iter()
+            .chain(extra)
+            .map(|(r, p)| at(*r, p))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[rstest]
+    #[case::no_old_object(None, with_debugger(json!({})), whole(&[]))]
+    #[case::old_object_not_an_object(Some(json!("a pod")), with_debugger(json!({})), whole(&[]))]
+    #[case::old_spec_missing(Some(json!({"metadata": {}})), with_debugger(json!({})), whole(&[]))]
+    #[case::old_containers_not_a_list(Some(edit(|p| p["spec"]["containers"] = json!("build"))), with_debugger(json!({})), whole(&[]))]
+    #[case::pod_level_field_changed(Some(running()), edit(|p| p["spec"]["activeDeadlineSeconds"] = json!(60)), whole(&[]))]
+    #[case::volume_added(Some(running()), edit(|p| p["spec"]["volumes"].as_array_mut().unwrap().push(json!({"name": "root", "hostPath": {"path": "/"}}))), whole(&[(H, "spec.volumes[1].hostPath")]))]
+    #[case::host_network_set(Some(running()), edit(|p| p["spec"]["hostNetwork"] = json!(true)), whole(&[(H, "spec.hostNetwork")]))]
+    #[case::containers_reordered(Some(running()), edit(|p| p["spec"]["containers"] = json!([p["spec"]["containers"][1], p["spec"]["containers"][0]])), whole(&[]).into_iter().filter(|(_, p)| p != POD_SECCOMP).collect())]
+    fn otherwise_the_whole_pod_is_judged(
+        #[case] old: Option<Value>,
+        #[case] new: Value,
+        #[case] want: Vec<(RuleName, String)>,
+    ) {
+        assert_eq!(update(ADMIN, "", old, new), want);
     }
 }

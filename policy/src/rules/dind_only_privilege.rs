@@ -121,13 +121,14 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
     // Pod-level settings reach every container, the runner's own included, which stay at
     // baseline unless every container may relax it.
-    if !privileged_runner
-        || ctx.settings.dind_privileged_containers == DindPrivilegedContainers::Services
+    if pod.whole()
+        && (!privileged_runner
+            || ctx.settings.dind_privileged_containers == DindPrivilegedContainers::Services)
     {
         pod_level(ctx, &pod, &mut deny);
     }
 
-    for (list, i, c) in pod.spec.all_containers() {
+    for (list, i, c) in pod.containers() {
         let ephemeral = list == crate::request::pod::ContainerList::EphemeralContainers;
         if container_exempt(c, ephemeral) {
             continue;

@@ -20,7 +20,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         ("hostIPC", spec.host_ipc, "the node's IPC"),
     ];
     for (field, value, what) in namespaces {
-        if value == Some(true) {
+        if value == Some(true) && pod.whole() {
             out.push(Violation::new(
                 RULE,
                 format!("{p}spec.{field}"),
@@ -30,7 +30,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             ));
         }
     }
-    for (i, volume) in spec.volumes.iter().enumerate() {
+    for (i, volume) in pod.volumes().iter().enumerate() {
         let Some(host_path) = &volume.host_path else {
             continue;
         };
@@ -49,7 +49,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             ),
         ));
     }
-    for (list, i, c) in spec.all_containers() {
+    for (list, i, c) in pod.containers() {
         for (j, port) in c.ports.iter().enumerate() {
             if let Some(host_port) = port.host_port.filter(|p| *p != 0) {
                 out.push(

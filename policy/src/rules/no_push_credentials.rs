@@ -73,7 +73,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             .iter()
             .any(|s| s == name)
     };
-    for (i, volume) in pod.spec.volumes.iter().enumerate() {
+    for (i, volume) in pod.volumes().iter().enumerate() {
         if let Some(secret) = volume.secret_names().find(|s| listed(s)) {
             out.push(Violation::new(
                 RULE,
@@ -86,7 +86,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             ));
         }
     }
-    for (list, i, c) in pod.spec.all_containers() {
+    for (list, i, c) in pod.containers() {
         let at = || format!("{p}spec.{}[{i}]", list.field());
         for (j, mount) in c.volume_mounts.iter().enumerate() {
             let source = pod

@@ -58,7 +58,7 @@ pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
     // container (it omits an empty one, so absent and "" are the same); only templates may
     // leave it for a controller to fill, and the Pod that controller creates here is judged.
     let given = |image: Option<&'r str>| image.filter(|i| !i.is_empty());
-    for (list, i, c) in pod.spec.all_containers() {
+    for (list, i, c) in pod.containers() {
         if let Some(what) = given(c.image.as_deref()).and_then(&mut problem) {
             out.push(
                 Violation::new(
@@ -71,7 +71,7 @@ pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
         }
     }
     // An image volume (`volumes[].image`) pulls its image like a container does.
-    for (i, v) in pod.spec.volumes.iter().enumerate() {
+    for (i, v) in pod.volumes().iter().enumerate() {
         let reference = v.image.as_ref().and_then(|m| m.reference.as_deref());
         if let Some(what) = given(reference).and_then(&mut problem) {
             out.push(Violation::new(
