@@ -103,6 +103,15 @@ impl<'a> Input<'a> {
                 "{path}.operation is required (CREATE, UPDATE, DELETE or CONNECT)"
             )));
         }
+        // The API server sends a uid with every AdmissionReview and refuses an answer without
+        // it. (Gatekeeper's audit and gator send reviews without one.)
+        if matches!(dialect, Dialect::AdmissionReview { .. })
+            && request.uid.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(invalid(format!(
+                "{path}.uid is required (the API server sends one with every AdmissionReview)"
+            )));
+        }
         if request.kind.kind.is_empty() {
             return Err(invalid(format!(
                 "{path}.kind.kind is required (the object's kind, e.g. Pod)"

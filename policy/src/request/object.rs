@@ -393,7 +393,7 @@ impl<'a> Object<'a> {
                 template: template.unwrap_or_default(),
             })
         };
-        Ok(match shape(group, kind) {
+        let object = match shape(group, kind) {
             Shape::Pod => Object::Pod(FromJson::from_json(json)?),
             Shape::SpecTemplate => {
                 let w: SpecWorkload = FromJson::from_json(json)?;
@@ -420,7 +420,27 @@ impl<'a> Object<'a> {
             Shape::ConfigMap => Object::ConfigMap(FromJson::from_json(json)?),
             Shape::NetworkPolicy => Object::NetworkPolicy(FromJson::from_json(json)?),
             Shape::Other => Object::Other(FromJson::from_json(json)?),
-        })
+        };
+        // The API server always sends the pod spec of a pod-bearing object (its Go types have
+        // no way to leave it out): one that is missing or null is no pod to judge as empty.
+        if let Some(pod) = object.pod() {
+            let mut at = Some(json);
+            for key in pod
+                .prefix
+                .split('.')
+                .filter(|k| !k.is_empty())
+                .chain(["spec"])
+            {
+                at = at.and_then(|v| v.get(key)).filter(|v| !v.is_null());
+            }
+            if at.is_none() {
+                return Err(JsonError::new(format!(
+                    "{}spec is missing or null, so there is no pod spec to judge",
+                    pod.prefix
+                )));
+            }
+        }
+        Ok(object)
     }
 
     /// The object's own metadata, when there is an object.

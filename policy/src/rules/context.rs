@@ -294,4 +294,66 @@ mod tests {
     ) {
         assert_eq!(update(ADMIN, "", old, new), want);
     }
+
+    const VALID: RuleName = RuleName::ValidRequest;
+
+    #[rstest]
+    #[case::pod_spec_null("", "Pod", json!({"metadata": {"name": "p"}, "spec": null}))]
+    #[case::pod_spec_missing("", "Pod", json!({"metadata": {"name": "p"}}))]
+    #[case::deployment_spec_null("apps", "Deployment", json!({"spec": null}))]
+    #[case::deployment_template_null("apps", "Deployment", json!({"spec": {"template": null}}))]
+    #[case::job_template_spec_missing("batch", "Job", json!({"spec": {"template": {"metadata": {}}}}))]
+    #[case::cron_job_template_missing("batch", "CronJob", json!({"spec": {"jobTemplate": {"spec": {}}}}))]
+    #[case::pod_template_null("", "PodTemplate", json!({"template": null}))]
+    fn a_pod_bearing_object_without_its_pod_spec_is_not_judged_as_empty(
+        #[case] group: &str,
+        #[case] kind: &str,
+        #[case] object: Value,
+    ) {
+        for op in ["CREATE", "UPDATE"] {
+            let input = request(op, ADMIN, NS, group, kind, object.clone());
+            assert_eq!(
+                paths(&input),
+                vec![at(VALID, "request.object")],
+                "{op} {kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_pod_spec_is_a_pod_spec() {
+        let input = request("CREATE", ADMIN, NS, "", "Pod", json!({"spec": {}}));
+        assert_eq!(paths(&input), vec![]);
+    }
+
+    #[rstest]
+    #[case::admission_review_without_uid(json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": {}}), Some("input.request"))]
+    #[case::admission_review_with_empty_uid(json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": {"uid": ""}}), Some("input.request"))]
+    #[case::admission_review_with_uid(json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": {"uid": "1"}}), None)]
+    // Gatekeeper's audit and gator send no uid; Kubewarden's opa mode carries the review's.
+    #[case::gatekeeper_without_uid(json!({"review": {}}), None)]
+    #[case::kubewarden_opa_without_uid(json!({"request": {}}), None)]
+    fn only_an_admission_review_must_carry_a_uid(
+        #[case] mut input: Value,
+        #[case] want: Option<&str>,
+    ) {
+        let request =
+            create_pod(ADMIN, pod(json!([container("build", json!({}))])))["review"].clone();
+        let key = if input.get("review").is_some() {
+            "review"
+        } else {
+            "request"
+        };
+        let mut request = request;
+        if let Some(uid) = input[key].get("uid") {
+            request["uid"] = uid.clone();
+        } else {
+            request.as_object_mut().unwrap().remove("uid");
+        }
+        input[key] = request;
+        input["parameters"] = settings();
+        let got = paths(&input);
+        let want: Vec<_> = want.map(|p| at(VALID, p)).into_iter().collect();
+        assert_eq!(got, want);
+    }
 }
