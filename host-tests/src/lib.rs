@@ -10,6 +10,7 @@
 //! - [`k8s`]: kinds, resources and scopes, and AdmissionReviews built from their parts.
 //! - [`decision`]: the typed `runners/decision` result.
 //! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
+//! - [`junit`]: JUnit XML reports for CI (GitLab's `artifacts:reports:junit`).
 //! - [`fuzzing`]: the properties every input must keep, for the fuzz targets and their replays.
 //! - [`conformance`]: agreement with the Pod Security Admission and gatekeeper-library corpora.
 //! - [`cli`]: the `runner-policy` commands.
@@ -21,6 +22,7 @@ pub mod decision;
 pub mod documents;
 pub mod fuzzing;
 pub mod host;
+pub mod junit;
 pub mod k8s;
 pub mod manifest;
 pub mod rego;

@@ -126,11 +126,14 @@ fn eval_prints_the_decision_and_exits_by_verdict() {
     let allow = write(&dir, "allow.json", &review("dind", true, "a").to_string());
     let deny = write(&dir, "deny.json", &review("docker", true, "d").to_string());
     let garbage = write(&dir, "garbage.json", "{\"kind\": ");
+    // A request the module must deny, not refused before it: it has a `request`.
+    let malformed = write(&dir, "malformed.json", r#"{"request": {"uid": 7}}"#);
     // (file, extra args, exit code, text expected in stdout)
-    let cases: [(&Path, &[&str], i32, &str); 4] = [
+    let cases: [(&Path, &[&str], i32, &str); 5] = [
         (&allow, &[], 0, "ALLOW"),
         (&deny, &[], 1, "dind-only-privilege"),
-        (&garbage, &[], 1, "valid-request"),
+        (&garbage, &["--raw"], 1, "valid-request"),
+        (&malformed, &[], 1, "valid-request"),
         (&deny, &["--json"], 1, "\"allowed\": false"),
     ];
     for (file, extra, code, text) in cases {
@@ -286,7 +289,7 @@ fn replay_reads_an_audit_log_and_says_what_it_skipped() {
     let reads = events.iter().filter(|e| e["verb"] == "get").count() + 1;
     let judged = events.len() + 1 - (reads - 1);
     assert!(
-        out.contains(&format!("{judged} requests in 1 files")),
+        out.contains(&format!("{judged} requests in 1 file:")),
         "{out}"
     );
     let summary = format!(
@@ -420,16 +423,32 @@ fn check_judges_manifests_as_the_creates_that_apply_them() {
     );
     assert_eq!(piped.status.code(), Some(1), "{}", explain(&piped));
     assert!(
-        stdout(&piped).contains("2 requests in 1 files: 1 allowed, 1 denied"),
+        stdout(&piped).contains("2 requests in 1 file: 1 allowed, 1 denied"),
+        "{}",
+        explain(&piped)
+    );
+    assert!(
+        stdout(&piped).contains("       standard input, document 1\n"),
         "{}",
         explain(&piped)
     );
     // A gate that judged nothing fails (`helm template` printed nothing).
     let empty = run_with_input(&["check", "--as", "x", "-"], "");
     assert_fails(&empty, 2, "nothing to check");
-    // Outside the runners namespace neither rule applies.
+    // Outside the runners namespace neither rule applies, and a warning says nothing landed there.
     let output = check("team-a");
     assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    assert!(
+        stderr(&output).contains(
+            "warning: none of the 3 objects landed in the runners namespace `example-runners`"
+        ) && stderr(&output).contains("`-n example-runners`"),
+        "{}",
+        explain(&output)
+    );
+    assert!(
+        !stderr(&check("example-runners")).contains("warning"),
+        "objects in the runners namespace need no warning"
+    );
     // `replay` does not judge manifests, says which command does, and fails: it judged nothing.
     let output = run(&["replay", path]);
     assert_fails(&output, 2, "nothing to replay");
@@ -466,15 +485,16 @@ fn settings_are_checked_with_every_problem_or_explained() {
     let output = run(&["settings", bad.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
     let out = stdout(&output);
-    assert!(out.contains("bad.yaml: 4 problems"), "{out}");
+    assert!(out.contains("bad.yaml: invalid, 4 problems\n"), "{out}");
     for setting in [
-        "settings.runnersNamespace",
-        "settings.runners[1].serviceAccount",
-        "settings.privilegedRunnerTypes[0]",
-        "settings.allowedRegistries",
+        // The org gives the namespace: reported where the user wrote it.
+        "settings.org: the runners namespace `Bad_Org-runners` is not",
+        "settings.runners[1].serviceAccount: ",
+        "settings.privilegedRunnerTypes[0]: ",
+        "settings.allowedRegistries: ",
     ] {
         assert!(
-            out.contains(&format!("  - invalid settings (data): {setting}: ")),
+            out.contains(&format!("\n  - {setting}")),
             "{setting}\n{out}"
         );
     }
@@ -583,4 +603,480 @@ fn a_missing_module_says_how_to_build_it() {
         "{}",
         explain(&output)
     );
+}
+
+/// The manifests of the Done-when check: a privileged Deployment and a wide Role (both denied in
+/// the runners namespace) and a narrow Role (allowed), in two files.
+fn manifests(dir: &Path) {
+    let role = |name: &str, resources: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: {name}}}\nrules:\n  - {{apiGroups: [\"\"], resources: [{resources}], verbs: [get, list]}}\n"
+        )
+    };
+    write(
+        dir,
+        "chart/rendered.yaml",
+        &format!("{}---\n{}", role("narrow", "pods"), role("wide", "\"*\"")),
+    );
+    let privileged = json!({"apiVersion": "v1", "kind": "List", "items": [{
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "build"},
+        "spec": {"template": {"metadata": {}, "spec": {"containers": [
+            {"name": "c", "image": "docker.io/library/alpine:3.20", "securityContext": {"privileged": true}}]}}}}]});
+    write(dir, "list.json", &privileged.to_string());
+}
+
+const DEPLOYER: &str = "system:serviceaccount:ci:deployer";
+
+#[test]
+fn check_prints_each_denial_and_writes_a_junit_report() {
+    let dir = temp_dir("check-junit");
+    manifests(&dir.join("in"));
+    let junit = dir.join("out.xml");
+    let input = dir.join("in");
+    let output = run(&[
+        "check",
+        "-n",
+        ORG_NS,
+        "--as",
+        DEPLOYER,
+        "--junit",
+        junit.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let out = stdout(&output);
+    // Each denial: its line, where it came from, and each violation's rule, path, container and
+    // message (the message without the rule name it would repeat).
+    let deployment = out
+        .split_once("DENY   CREATE   Deployment")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("{out}"));
+    let mut lines = deployment.lines().skip(1);
+    assert!(
+        lines.next().is_some_and(
+            |l| l.trim() == format!("{}, document 1", input.join("list.json").display())
+        ),
+        "{out}"
+    );
+    let violation = lines.next().unwrap_or_default();
+    assert!(
+        violation.trim_start().starts_with(
+            "dind-only-privilege  spec.template.spec.containers[0].securityContext.privileged  c  "
+        ),
+        "{out}"
+    );
+    assert!(!violation.contains("dind-only-privilege:"), "{out}");
+    assert!(out.contains("rendered.yaml, document 2\n"), "{out}");
+    assert!(out.contains("namespaced-rbac  "), "{out}");
+    // --compact: today's one line per object.
+    let compact = run(&[
+        "check",
+        "--compact",
+        "-n",
+        ORG_NS,
+        "--as",
+        DEPLOYER,
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(compact.status.code(), Some(1), "{}", explain(&compact));
+    let verdicts = |text: &str| {
+        text.lines()
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.split_whitespace().next().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        verdicts(&stdout(&compact)),
+        ["ALLOW", "DENY", "DENY"],
+        "{}",
+        explain(&compact)
+    );
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let root = xml::parse(&xml);
+    assert_eq!(root.name, "testsuites");
+    assert_eq!(root.attr("tests"), Some("3"));
+    assert_eq!(root.attr("failures"), Some("2"));
+    let [suite] = root.children.as_slice() else {
+        panic!("one testsuite expected: {xml}")
+    };
+    assert_eq!(suite.name, "testsuite");
+    assert_eq!(suite.attr("name"), Some("runner-policy check"));
+    let cases: Vec<(&str, &str, Option<&xml::Element>)> = suite
+        .children
+        .iter()
+        .map(|c| {
+            assert_eq!(c.name, "testcase", "{xml}");
+            (
+                c.attr("classname").unwrap(),
+                c.attr("name").unwrap(),
+                c.children.first(),
+            )
+        })
+        .collect();
+    let rendered = input.join("chart/rendered.yaml").display().to_string();
+    let list = input.join("list.json").display().to_string();
+    let names: Vec<(&str, &str, bool)> = cases
+        .iter()
+        .map(|(class, name, failure)| (*class, *name, failure.is_some()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (rendered.as_str(), "Role example-runners/narrow", false),
+            (rendered.as_str(), "Role example-runners/wide", true),
+            (list.as_str(), "Deployment example-runners/build", true),
+        ],
+        "{xml}"
+    );
+    let failure = cases[2].2.unwrap();
+    assert_eq!(failure.name, "failure");
+    assert_eq!(failure.attr("message"), Some("denied: dind-only-privilege"));
+    assert!(
+        failure.text.contains("securityContext.privileged  c  ")
+            && failure
+                .text
+                .contains("container \"c\" of Deployment example-runners/build: privileged: true"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn check_refuses_admission_reviews_whose_requester_is_not_as() {
+    let dir = temp_dir("check-review");
+    let file = write(
+        &dir,
+        "review.json",
+        &review("docker", true, "r").to_string(),
+    );
+    let output = run(&["check", "--as", DEPLOYER, file.to_str().unwrap()]);
+    assert_fails(
+        &output,
+        2,
+        "document 1: an AdmissionReview names its own requester, so `check --as` cannot judge it",
+    );
+    assert!(
+        stderr(&output).contains("`runner-policy replay`"),
+        "{}",
+        explain(&output)
+    );
+}
+
+#[test]
+fn replay_prints_each_denials_messages_and_writes_a_junit_report() {
+    let dir = temp_dir("replay-junit");
+    let log = write(
+        &dir,
+        "log.jsonl",
+        &format!(
+            "{}\n{}\n",
+            review("dind", true, "1"),
+            review("docker", true, "2")
+        ),
+    );
+    let junit = dir.join("replay.xml");
+    let output = run(&[
+        "replay",
+        "--junit",
+        junit.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("2 requests in 1 file: 1 allowed, 1 denied"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "\n       dind-only-privilege  spec.containers[0].securityContext.privileged  build  "
+        ),
+        "{out}"
+    );
+    // Requests are not manifests: no file and document line.
+    assert!(!out.contains("document 1"), "{out}");
+    let root = xml::parse(&std::fs::read_to_string(&junit).unwrap());
+    let suite = &root.children[0];
+    assert_eq!(suite.attr("name"), Some("runner-policy replay"));
+    assert_eq!(suite.attr("tests"), Some("2"));
+    assert_eq!(suite.attr("failures"), Some("1"));
+    assert_eq!(
+        suite.children[1].attr("name"),
+        Some(
+            "CREATE Pod example-runners/runner-docker-2 by system:serviceaccount:example-runners:gitlab-runner-docker"
+        )
+    );
+    let compact = run(&["replay", "--compact", log.to_str().unwrap()]);
+    assert_eq!(
+        stdout(&compact)
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .count(),
+        2,
+        "{}",
+        explain(&compact)
+    );
+}
+
+#[test]
+fn test_writes_a_junit_case_per_golden_case() {
+    let dir = temp_dir("suite-junit");
+    write(
+        &dir,
+        "requests/docker.json",
+        &review("docker", true, "2").to_string(),
+    );
+    let suite = write(
+        &dir,
+        "suite.yaml",
+        "cases:\n\
+         - {name: denied, request: requests/docker.json, expect: {deny: [dind-only-privilege]}}\n\
+         - {name: wrong <&>, request: requests/docker.json, expect: allow}\n",
+    );
+    let junit = dir.join("test.xml");
+    let output = run(&[
+        "test",
+        "--junit",
+        junit.to_str().unwrap(),
+        suite.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let root = xml::parse(&std::fs::read_to_string(&junit).unwrap());
+    let cases = &root.children[0].children;
+    assert_eq!(cases.len(), 2);
+    assert!(cases[0].children.is_empty());
+    assert_eq!(cases[1].attr("name"), Some("wrong <&>"));
+    assert_eq!(
+        cases[1].children[0].attr("message"),
+        Some("expected allow, got deny [dind-only-privilege]")
+    );
+}
+
+#[test]
+fn invalid_settings_stop_every_command_with_the_settings_report() {
+    let dir = temp_dir("typo-settings");
+    let settings = write(
+        &dir,
+        "settings.yaml",
+        "org: example\nrunners:\n  - {type: dind, serviceAccount: gitlab-runner-dind}\nallowedRegistrie: [quay.io]\n",
+    );
+    let request = write(&dir, "deny.json", &review("docker", true, "d").to_string());
+    let suite = write(
+        &dir,
+        "suite.yaml",
+        "cases:\n- {name: d, request: deny.json, expect: allow}\n",
+    );
+    manifests(&dir.join("in"));
+    let problem =
+        "  - settings.allowedRegistrie: unknown setting; did you mean `allowedRegistries`?\n";
+    let report = run(&["settings", settings.to_str().unwrap()]);
+    assert_eq!(report.status.code(), Some(1), "{}", explain(&report));
+    let report = stdout(&report);
+    assert!(
+        report.contains(": invalid, 1 problem\n") && report.ends_with(problem),
+        "{report}"
+    );
+    let (s, r, q, i) = (
+        settings.to_str().unwrap(),
+        request.to_str().unwrap(),
+        suite.to_str().unwrap(),
+        dir.join("in"),
+    );
+    let commands: [&[&str]; 6] = [
+        &["replay", r],
+        &["replay", "--engine", "rego", r],
+        &["eval", r],
+        &["check", "--as", DEPLOYER, i.to_str().unwrap()],
+        &["test", q],
+        &["bench", "--iterations", "1", r],
+    ];
+    for command in commands {
+        let mut args = vec!["--settings", s];
+        args.extend_from_slice(command);
+        let output = run(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{command:?}: {}",
+            explain(&output)
+        );
+        // The same report as `runner-policy settings`, and nothing judged.
+        assert_eq!(stderr(&output), format!("error: {report}"), "{command:?}");
+        assert_eq!(stdout(&output), "", "{command:?}");
+    }
+}
+
+#[test]
+fn eval_reads_standard_input_and_refuses_what_is_not_a_request() {
+    let deny = review("docker", true, "d").to_string();
+    let output = run_with_input(&["eval", "-"], &deny);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    assert!(
+        stdout(&output).starts_with("DENY  runner: docker\n"),
+        "{}",
+        explain(&output)
+    );
+    // YAML on standard input too.
+    let yaml = serde_yaml::to_string(&review("dind", true, "a")).unwrap();
+    let output = run_with_input(&["eval", "-"], &yaml);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n";
+    let cases: [(&str, &str); 4] = [
+        ("", "standard input is empty"),
+        ("  \n", "standard input is empty"),
+        ("{\"kind\": ", "standard input is not JSON"),
+        (
+            manifest,
+            "standard input is a Pod manifest, not an admission request: `runner-policy check --as USER -n NAMESPACE -`",
+        ),
+    ];
+    for (input, text) in cases {
+        assert_fails(&run_with_input(&["eval", "-"], input), 2, text);
+    }
+    let dir = temp_dir("eval-input");
+    let other = write(&dir, "other.json", r#"{"hello": "world"}"#);
+    assert_fails(
+        &run(&["eval", other.to_str().unwrap()]),
+        2,
+        "holds no admission request",
+    );
+    let garbage = write(&dir, "garbage.json", "{\"kind\": ");
+    assert_fails(
+        &run(&["eval", garbage.to_str().unwrap()]),
+        2,
+        "`eval --raw`",
+    );
+}
+
+#[test]
+fn bench_by_default_times_a_few_cases_and_sums_up() {
+    let output = run(&["bench", "--json", "--iterations", "20"]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let requests = report["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 10, "{report}");
+    let dind = requests
+        .iter()
+        .find(|r| r["name"] == "dind-job-pod")
+        .unwrap();
+    assert_eq!(report["dind_pod_median_us"], dind["median_us"]);
+    let mut medians: Vec<f64> = requests
+        .iter()
+        .map(|r| r["median_us"].as_f64().unwrap())
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    assert_eq!(report["median_of_medians_us"].as_f64(), Some(medians[5]));
+    let text = run(&["bench", "--iterations", "20"]);
+    assert_eq!(text.status.code(), Some(0), "{}", explain(&text));
+    let out = stdout(&text);
+    let summary = out.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("summary: median over 10 requests: ")
+            && summary.contains("; dind job pod (dind-job-pod): ")
+            && summary.ends_with(&format!("; module {} bytes", report["module_bytes"])),
+        "{out}"
+    );
+}
+
+/// A small XML reader, enough to check the structure of a JUnit report: elements, attributes,
+/// text, the five entities and character references; it panics on anything malformed.
+mod xml {
+    #[derive(Debug, Default)]
+    pub struct Element {
+        pub name: String,
+        pub attrs: Vec<(String, String)>,
+        pub children: Vec<Element>,
+        pub text: String,
+    }
+
+    impl Element {
+        pub fn attr(&self, name: &str) -> Option<&str> {
+            self.attrs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    /// The root element of `text`.
+    pub fn parse(text: &str) -> Element {
+        let rest = text
+            .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+            .expect("an XML declaration");
+        let (root, rest) = parse_element(rest.trim_start());
+        assert!(
+            rest.trim().is_empty(),
+            "text after the root element: {rest}"
+        );
+        root
+    }
+
+    fn parse_element(text: &str) -> (Element, &str) {
+        let text = text.strip_prefix('<').expect("an element");
+        let end = text
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap();
+        let mut element = Element {
+            name: text[..end].to_owned(),
+            ..Element::default()
+        };
+        let mut rest = text[end..].trim_start();
+        loop {
+            if let Some(after) = rest.strip_prefix("/>") {
+                return (element, after);
+            }
+            if let Some(after) = rest.strip_prefix('>') {
+                rest = after;
+                break;
+            }
+            let (name, after) = rest.split_once("=\"").expect("an attribute");
+            let (value, after) = after.split_once('"').expect("a closed attribute value");
+            element
+                .attrs
+                .push((name.trim().to_owned(), unescape(value)));
+            rest = after.trim_start();
+        }
+        loop {
+            let close = format!("</{}>", element.name);
+            if let Some(after) = rest.strip_prefix(close.as_str()) {
+                return (element, after);
+            }
+            if rest.starts_with("</") {
+                panic!("mismatched closing tag for {}: {rest}", element.name);
+            }
+            if rest.starts_with('<') {
+                let (child, after) = parse_element(rest);
+                element.children.push(child);
+                rest = after.trim_start();
+            } else {
+                let end = rest.find('<').expect("a closing tag");
+                element.text.push_str(&unescape(&rest[..end]));
+                rest = &rest[end..];
+            }
+        }
+    }
+
+    fn unescape(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find('&') {
+            out.push_str(&rest[..start]);
+            let (entity, after) = rest[start + 1..].split_once(';').expect("a closed entity");
+            match entity {
+                "amp" => out.push('&'),
+                "lt" => out.push('<'),
+                "gt" => out.push('>'),
+                "quot" => out.push('"'),
+                "apos" => out.push('\''),
+                n => {
+                    let code = n.strip_prefix('#').expect("a known entity");
+                    out.push(char::from_u32(code.parse().unwrap()).unwrap());
+                }
+            }
+            rest = after;
+        }
+        assert!(!rest.contains('<'), "a raw `<` in text: {text}");
+        out.push_str(rest);
+        out
+    }
 }

@@ -170,7 +170,11 @@ fn read_settings(value: Option<Json<'_>>, source: Source) -> DataSettings {
                 Violation::new(
                     RuleName::ValidRequest,
                     path,
-                    format!("invalid settings ({origin}): {e}"),
+                    match source {
+                        // The Rego twin says the same of Gatekeeper parameters.
+                        Source::Parameters => format!("invalid settings ({origin}): {e}"),
+                        Source::Data => format!("invalid policy settings: {e}"),
+                    },
                 )
             })
             .collect()

@@ -119,6 +119,7 @@ impl Settings {
         }
         let org = opt_string(obj, "org", &mut errors);
         let explicit_ns = opt_string(obj, "runnersNamespace", &mut errors);
+        let from_org = explicit_ns.is_none();
         let runners_namespace = match (explicit_ns, org) {
             (Some(ns), _) => ns,
             (None, Some(org)) => format!("{org}-runners"),
@@ -131,8 +132,10 @@ impl Settings {
             }
         };
         if !runners_namespace.is_empty() && !is_dns_label(&runners_namespace) {
+            // Reported where the user wrote the value: an org gives `<org>-runners`.
+            let key = if from_org { "org" } else { "runnersNamespace" };
             errors.push(format!(
-                "settings.runnersNamespace: `{runners_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
+                "settings.{key}: the runners namespace `{runners_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
             ));
         }
         let runners = runners(obj, &mut errors);
@@ -503,6 +506,25 @@ mod tests {
             assert!(joined.contains(needle), "missing {needle} in:\n{joined}");
         }
         assert_eq!(errors.len(), 9, "{joined}");
+    }
+
+    #[test]
+    fn an_invalid_namespace_is_reported_under_the_key_that_gave_it() {
+        let mut v = example();
+        v["org"] = json!("Example_Org");
+        let errors = Settings::from_value(&v, Source::Data).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("settings.org: the runners namespace `Example_Org-runners` "),
+            "{errors:?}"
+        );
+        v["runnersNamespace"] = json!("Runners");
+        let errors = Settings::from_value(&v, Source::Data).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("settings.runnersNamespace: "),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -18,9 +18,14 @@ pub struct Args {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Timed evaluations per request (after a warm-up of a tenth as many, at least 100).
-    #[arg(long, default_value_t = 10_000)]
-    pub iterations: usize,
+    /// Timed evaluations per request (after a warm-up of a tenth as many, at least 100)
+    /// [default: 1,000; 10,000 with --full].
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Time every case of the default suite, 10,000 evaluations each unless --iterations says
+    /// otherwise (minutes); without it and without PATHs, a few representative cases (seconds).
+    #[arg(long)]
+    pub full: bool,
     /// The entrypoint to time.
     #[arg(long, default_value = "runners/decision")]
     pub entrypoint: String,
@@ -41,10 +46,32 @@ pub struct Args {
     /// whitespace between tokens removed; keys and values unchanged).
     #[arg(long)]
     pub compact: bool,
-    /// Request files (.json, .yaml) or directories of them [default: every case of
-    /// host-tests/requests/suite.yaml].
+    /// Request files (.json, .yaml) or directories of them [default: representative cases of
+    /// host-tests/requests/suite.yaml, every case with --full].
     pub paths: Vec<PathBuf>,
 }
+
+/// The cases timed by default: the dind job pod (the figure the budget is about), a job pod of
+/// each other runner, a privileged denial, a runner manager, RBAC, a Secret, egress and a
+/// workload of an admin.
+const REPRESENTATIVE: [&str; 10] = [
+    DIND_POD,
+    "docker-kaniko-build",
+    "docker-runner-privileged-pod",
+    "rocky8-job-pod",
+    "nix-job-pod-attic",
+    "helm-runner-manager-deployment",
+    "runner-role-binding",
+    "dockercfg-secret-create",
+    "runner-egress-attic-dns-registries",
+    "admin-privileged-deployment",
+];
+
+/// The suite case of the dind job pod, reported on its own in the summary.
+const DIND_POD: &str = "dind-job-pod";
+
+/// Its request file, when bench is given paths.
+const DIND_POD_FILE: &str = "dind/job-pod.json";
 
 /// Figures for one request.
 #[derive(Debug, Serialize)]
@@ -87,6 +114,11 @@ struct Report {
     entrypoint: String,
     iterations: usize,
     requests: Vec<Timing>,
+    /// The median of the requests' medians.
+    median_of_medians_us: f64,
+    /// The dind job pod's median, when it was timed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dind_pod_median_us: Option<f64>,
     flat_heap: Option<FlatHeap>,
 }
 
@@ -100,6 +132,10 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         }
     }
     anyhow::ensure!(!requests.is_empty(), "no requests to time");
+    let iterations = args
+        .iterations
+        .unwrap_or(if args.full { 10_000 } else { 1_000 });
+    anyhow::ensure!(iterations > 0, "--iterations must be at least 1");
     let (runtime, mut policy) = cli.policy(None)?;
     let mut twin = if args.rego {
         requests = gatekeeper_inputs(cli, requests)?;
@@ -119,20 +155,20 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         }
         let entrypoint = policy::Entrypoint::from_name(&args.entrypoint)
             .with_context(|| format!("no entrypoint {}", args.entrypoint))?;
-        let settings = serde_json::to_vec(&crate::settings::load(cli.settings.as_deref())?)?;
+        let settings = serde_json::to_vec(&cli.valid_settings(None)?.0)?;
         Some((entrypoint, policy::eval::data_settings(Some(&settings))))
     } else {
         None
     };
     let mut out = Vec::with_capacity(64 * 1024);
     let mut timings = Vec::new();
-    let warmup = (args.iterations / 10).max(100);
-    let mut samples = Vec::with_capacity(args.iterations);
+    let warmup = (iterations / 10).max(100);
+    let mut samples = Vec::with_capacity(iterations);
     for (name, input) in &requests {
         for _ in 0..warmup {
             policy.eval_raw(id, input, &mut out)?;
         }
-        time(args.iterations, &mut samples, || {
+        time(iterations, &mut samples, || {
             policy.eval_raw(id, input, &mut out)
         })?;
         let (median_us, p99_us) = (
@@ -140,13 +176,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             micros(percentile(&samples, 99)),
         );
         let rego_median_us = match twin.as_mut() {
-            Some(twin) => Some(time_rego(
-                twin,
-                input,
-                warmup,
-                args.iterations,
-                &mut samples,
-            )?),
+            Some(twin) => Some(time_rego(twin, input, warmup, iterations, &mut samples)?),
             None => None,
         };
         let native_median_us = match native.as_ref() {
@@ -159,7 +189,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
                 for _ in 0..warmup {
                     evaluate()?;
                 }
-                time(args.iterations, &mut samples, evaluate)?;
+                time(iterations, &mut samples, evaluate)?;
                 Some(micros(percentile(&samples, 50)))
             }
             None => None,
@@ -199,11 +229,19 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     } else {
         None
     };
+    let mut medians: Vec<f64> = timings.iter().map(|t| t.median_us).collect();
+    medians.sort_by(f64::total_cmp);
+    let dind_pod_median_us = timings
+        .iter()
+        .find(|t| t.name == DIND_POD || t.name.ends_with(DIND_POD_FILE))
+        .map(|t| t.median_us);
     let report = Report {
         module: cli.module_path().display().to_string(),
         module_bytes: runtime.wasm_len(),
         entrypoint: args.entrypoint.clone(),
-        iterations: args.iterations,
+        iterations,
+        median_of_medians_us: medians.get(medians.len() / 2).copied().unwrap_or_default(),
+        dind_pod_median_us,
         requests: timings,
         flat_heap,
     };
@@ -261,6 +299,16 @@ fn print_report(report: &Report) {
             twin / module
         );
     }
+    println!(
+        "\nsummary: median over {}: {:.2} us; {}; module {} bytes",
+        super::counted(report.requests.len(), "request"),
+        report.median_of_medians_us,
+        report.dind_pod_median_us.map_or_else(
+            || format!("{DIND_POD} not timed"),
+            |us| format!("dind job pod ({DIND_POD}): {us:.2} us")
+        ),
+        report.module_bytes
+    );
     if let Some(flat) = &report.flat_heap {
         println!(
             "heap: {} evaluations of {}: memory {} -> {} bytes ({})",
@@ -283,9 +331,22 @@ fn requests(args: &Args) -> Result<Vec<(String, Vec<u8>)>> {
                 path.display()
             )
         })?;
+        if !args.full {
+            let missing: Vec<&str> = REPRESENTATIVE
+                .into_iter()
+                .filter(|name| !suite.cases.iter().any(|c| c.name == *name))
+                .collect();
+            anyhow::ensure!(
+                missing.is_empty(),
+                "the default suite {} lacks the representative cases {}",
+                path.display(),
+                missing.join(", ")
+            );
+        }
         return suite
             .cases
             .iter()
+            .filter(|case| args.full || REPRESENTATIVE.contains(&case.name.as_str()))
             .map(|case| Ok((case.name.clone(), read_input(&case.request)?)))
             .collect();
     }
@@ -313,7 +374,7 @@ fn gatekeeper_inputs(
     cli: &Cli,
     requests: Vec<(String, Vec<u8>)>,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    let settings = crate::settings::load(cli.settings.as_deref())?;
+    let (settings, _) = cli.valid_settings(None)?;
     requests
         .into_iter()
         .map(|(name, bytes)| {

@@ -1,6 +1,7 @@
 //! `runner-policy check --as USER PATH...`: manifests (`helm template` output, a GitOps tree,
 //! `List`s) judged as the CREATE requests that would apply them, before they reach a cluster.
-//! AdmissionReviews and audit events found beside them are judged as `replay` judges them.
+//! AdmissionReviews and audit events are refused: they name their own requester, which `--as`
+//! would contradict (`replay` judges them).
 
 use anyhow::Result;
 
@@ -19,8 +20,9 @@ pub struct Args {
     /// A group of that user (repeatable); `system:authenticated` is always added.
     #[arg(long = "as-group", value_name = "GROUP")]
     pub groups: Vec<String>,
-    /// The namespace of namespaced objects that name none (`kubectl apply -n`)
-    /// [default: default].
+    /// The namespace of namespaced objects that name none (`kubectl apply -n`,
+    /// `helm install -n`) [default: default]. A warning says when no object landed in the
+    /// runners namespace.
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     pub namespace: Option<String>,
     #[command(flatten)]

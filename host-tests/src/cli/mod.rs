@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 ok; 1 a denial (`eval`, `check`, `replay --fail-on-deny`), a mismatch (`test`)
 //! or invalid settings (`settings`);
-//! 2 a usage or I/O error.
+//! 2 a usage or I/O error, input that is not what the command judges, or invalid settings given
+//! to any other command.
 
 mod bench;
 mod check;
@@ -47,6 +48,7 @@ pub enum Command {
     /// YAML, JSON lines, gzipped or not).
     Replay(replay::Args),
     /// Judge manifests as the CREATE requests that would apply them. Exits 1 on any denial.
+    /// AdmissionReviews and audit events are refused (they name their own requester: `replay`).
     Check(check::Args),
     /// Time the module on recorded requests through `opa_eval`.
     Bench(bench::Args),
@@ -113,10 +115,31 @@ impl Cli {
     /// # Errors
     /// When the module or the settings cannot be loaded.
     pub fn policy(&self, settings: Option<&Path>) -> Result<(Runtime, Policy)> {
-        let settings = crate::settings::load(settings.or(self.settings.as_deref()))?;
+        let (settings, _) = self.valid_settings(settings)?;
         let runtime = Runtime::load(&self.module_path())?;
         let policy = runtime.instantiate(&settings)?;
         Ok((runtime, policy))
+    }
+
+    /// The settings at `settings` (or `--settings`, or the bundled example), validated: a
+    /// command never judges anything with invalid settings, it stops with their report.
+    ///
+    /// # Errors
+    /// When the settings cannot be read or are invalid.
+    pub fn valid_settings(
+        &self,
+        settings: Option<&Path>,
+    ) -> Result<(serde_json::Value, policy::settings::Settings)> {
+        crate::settings::load_valid(settings.or(self.settings.as_deref()))
+    }
+}
+
+/// `1 file`, `2 files`.
+pub(crate) fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

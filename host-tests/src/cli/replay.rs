@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde_json::Value;
 
-use super::{Cli, Outcome};
+use super::eval::violation_rows;
+use super::{Cli, Outcome, counted};
 use crate::audit::{AuditLog, Event, Note};
 use crate::decision::Decision;
-use crate::documents::{Found, Stop, for_each_document, requests, summary, walk};
-use crate::host::Policy;
+use crate::documents::{Found, STDIN, Stop, for_each_document, requests, summary, walk};
+use crate::host::{Policy, Runtime};
+use crate::junit::{self, Failure};
 use crate::manifest::{Requester, create_review};
 use crate::rego::RegoPolicy;
 
@@ -38,10 +40,18 @@ pub struct Common {
     /// Print only the denied requests' lines (the summary still counts every request).
     #[arg(long)]
     pub denials_only: bool,
+    /// One line per request, with the rule names only: the denials' paths, containers and
+    /// messages are left out.
+    #[arg(long)]
+    pub compact: bool,
     /// Print one JSON object per request (verdict, operation, kind, target, user, uid, note,
     /// violations) instead of a line of text; the summary goes to stderr.
     #[arg(long)]
     pub json: bool,
+    /// Also write a JUnit XML report to FILE (GitLab: `artifacts:reports:junit`): a test case
+    /// per judged object or request, failed when it was denied.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// Files and directories (walked recursively) of JSON, multi-document YAML or JSON lines,
     /// gzipped or not; `-` reads standard input.
     #[arg(required = true)]
@@ -79,8 +89,12 @@ pub(super) fn judge_all(
     objects: Option<Objects>,
     fail_on_deny: bool,
 ) -> Result<Outcome> {
+    // Invalid settings stop everything before anything is judged.
+    let (settings, valid) = cli.valid_settings(None)?;
     let engine = match args.engine {
-        Engine::Module => Judge::Module(Box::new(cli.policy(None)?.1)),
+        Engine::Module => Judge::Module(Box::new(
+            Runtime::load(&cli.module_path())?.instantiate(&settings)?,
+        )),
         Engine::Rego => Judge::Rego(
             Box::new(RegoPolicy::from_template(
                 &args
@@ -88,13 +102,19 @@ pub(super) fn judge_all(
                     .clone()
                     .unwrap_or_else(RegoPolicy::default_template_path),
             )?),
-            crate::settings::load(cli.settings.as_deref())?,
+            settings,
         ),
     };
     let files = walk(&args.paths)?;
+    let name = if objects.is_some() {
+        "runner-policy check"
+    } else {
+        "runner-policy replay"
+    };
     let mut replay = Replay {
         engine,
         denials_only: args.denials_only,
+        compact: args.compact,
         json: args.json,
         total: 0,
         denied: 0,
@@ -102,6 +122,9 @@ pub(super) fn judge_all(
         audit: AuditTally::default(),
         objects,
         objects_seen: 0,
+        runners_namespace: valid.runners_namespace,
+        in_runners_namespace: 0,
+        junit: args.junit.as_ref().map(|_| junit::Report::new(name)),
     };
     let (mut unreadable, mut bad_lines) = (0usize, 0usize);
     for file in &files {
@@ -109,7 +132,12 @@ pub(super) fn judge_all(
             bad_lines += 1;
             eprintln!("warning: skipping {e:#}");
         };
-        match for_each_document(file, |doc| replay.document(doc, file), bad_line) {
+        let mut index = 0;
+        let each = |doc| {
+            index += 1;
+            replay.document(doc, file, index)
+        };
+        match for_each_document(file, each, bad_line) {
             Ok(()) => {}
             Err(Stop::Read(e)) => {
                 unreadable += 1;
@@ -128,11 +156,18 @@ pub(super) fn judge_all(
         audit,
         objects,
         objects_seen,
+        runners_namespace,
+        in_runners_namespace,
+        junit,
         ..
     } = replay;
+    if let (Some(path), Some(report)) = (&args.junit, &junit) {
+        report.write(path)?;
+    }
     let mut summary = format!(
-        "\n{total} requests in {} files: {} allowed, {denied} denied\n",
-        files.len(),
+        "\n{} in {}: {} allowed, {denied} denied\n",
+        counted(total, "request"),
+        counted(files.len(), "file"),
         total - denied
     );
     for (rule, tally) in &by_rule {
@@ -147,7 +182,11 @@ pub(super) fn judge_all(
     if objects.is_none() && objects_seen > 0 {
         let _ = writeln!(
             summary,
-            "\n{objects_seen} Kubernetes objects that are not requests were not judged: `runner-policy check --as USER` judges manifests as the CREATEs that apply them"
+            "\n{} not judged: `runner-policy check --as USER` judges manifests as the CREATEs that apply them",
+            match objects_seen {
+                1 => "1 Kubernetes object that is not a request was".to_owned(),
+                n => format!("{n} Kubernetes objects that are not requests were"),
+            }
         );
     }
     // With --json, stdout holds the records only.
@@ -165,15 +204,21 @@ pub(super) fn judge_all(
         }
         anyhow::bail!("nothing to replay: no AdmissionReviews or audit events found");
     }
+    // Most rules guard the runners namespace: a gate whose objects all landed elsewhere
+    // (`helm template` output without `-n`) passes them without having checked much.
+    if objects.is_some() && objects_seen > 0 && in_runners_namespace == 0 {
+        eprintln!(
+            "warning: none of the {} landed in the runners namespace `{runners_namespace}`, \
+             where most rules apply; namespaced objects that name no namespace were put in \
+             `default`: give the namespace they are applied to with `-n {runners_namespace}`",
+            counted(objects_seen, "object")
+        );
+    }
     if unreadable > 0 || bad_lines > 0 {
-        let counted = |n: usize, noun: &str| match n {
-            0 => None,
-            1 => Some(format!("1 {noun}")),
-            n => Some(format!("{n} {noun}s")),
-        };
-        let what = [counted(unreadable, "file"), counted(bad_lines, "line")]
+        let what = [(unreadable, "file"), (bad_lines, "line")]
             .into_iter()
-            .flatten()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, noun)| counted(n, noun))
             .collect::<Vec<_>>()
             .join(" and ");
         anyhow::bail!(
@@ -187,6 +232,15 @@ pub(super) fn judge_all(
     })
 }
 
+/// What the user calls `file`.
+fn file_name(file: &Path) -> String {
+    if file.as_os_str() == STDIN {
+        "standard input".to_owned()
+    } else {
+        file.display().to_string()
+    }
+}
+
 /// The engine a replay judges with.
 enum Judge {
     Module(Box<Policy>),
@@ -197,6 +251,7 @@ enum Judge {
 struct Replay {
     engine: Judge,
     denials_only: bool,
+    compact: bool,
     json: bool,
     total: usize,
     denied: usize,
@@ -205,19 +260,52 @@ struct Replay {
     objects: Option<Objects>,
     /// Plain objects found (judged only with `objects`).
     objects_seen: usize,
+    runners_namespace: String,
+    /// Plain objects judged in the runners namespace.
+    in_runners_namespace: usize,
+    junit: Option<junit::Report>,
+}
+
+/// Where a judged request came from.
+struct Origin<'a> {
+    file: &'a Path,
+    /// The document's number in its file, from 1.
+    document: usize,
+    /// Whether it is a manifest judged as a CREATE (else a request found as it was).
+    object: bool,
 }
 
 impl Replay {
-    /// Judges every request found in one document of `file`.
-    fn document(&mut self, doc: Value, file: &Path) -> Result<()> {
+    /// Judges every request found in document `document` (from 1) of `file`.
+    fn document(&mut self, doc: Value, file: &Path, document: usize) -> Result<()> {
         let mut found = Vec::new();
         requests(doc, &mut found);
+        let origin = |object| Origin {
+            file,
+            document,
+            object,
+        };
         for item in found {
+            if let (Some(_), Found::Review(_) | Found::Audit(_)) = (&self.objects, &item) {
+                // A request names its own requester: judged under `--as` it would pass or fail
+                // for an identity nobody chose. Refusing keeps the gate's verdict about USER.
+                anyhow::bail!(
+                    "{}, document {document}: {} names its own requester, so `check --as` \
+                     cannot judge it; `runner-policy replay` judges AdmissionReviews and audit \
+                     events as the identity they name",
+                    file_name(file),
+                    if matches!(item, Found::Review(_)) {
+                        "an AdmissionReview"
+                    } else {
+                        "an audit event"
+                    }
+                );
+            }
             match item {
-                Found::Review(review) => self.judge(&review, "")?,
+                Found::Review(review) => self.judge(&review, "", &origin(false))?,
                 Found::Audit(value) => {
                     if let Some((review, note)) = self.audit.rebuild(value, file) {
-                        self.judge(&review, &note)?;
+                        self.judge(&review, &note, &origin(false))?;
                     }
                 }
                 Found::Object(object) => {
@@ -230,7 +318,10 @@ impl Replay {
                             objects.namespace.as_deref(),
                             &uid,
                         );
-                        self.judge(&review, "")?;
+                        if review["request"]["namespace"] == self.runners_namespace.as_str() {
+                            self.in_runners_namespace += 1;
+                        }
+                        self.judge(&review, "", &origin(true))?;
                     }
                 }
             }
@@ -238,8 +329,9 @@ impl Replay {
         Ok(())
     }
 
-    /// Judges one AdmissionReview and prints its line.
-    fn judge(&mut self, review: &Value, note: &str) -> Result<()> {
+    /// Judges one AdmissionReview and prints its line (and, unless compact, one line per
+    /// violation of a denial).
+    fn judge(&mut self, review: &Value, note: &str, origin: &Origin<'_>) -> Result<()> {
         let decision = match &mut self.engine {
             Judge::Module(policy) => {
                 policy.evaluate("runners/decision", &serde_json::to_vec(review)?)?
@@ -268,6 +360,33 @@ impl Replay {
                 "{:5}  {operation:7}  {kind:22}  {target:40}  {user}  {rules_text}{note}",
                 decision.verdict()
             );
+            if !self.compact && !decision.allowed {
+                if origin.object {
+                    println!(
+                        "       {}, document {}",
+                        file_name(origin.file),
+                        origin.document
+                    );
+                }
+                print!("{}", violation_rows(&decision.violations, "       "));
+            }
+        }
+        if let Some(report) = &mut self.junit {
+            report.cases.push(junit::Case {
+                classname: file_name(origin.file),
+                name: if origin.object {
+                    format!("{kind} {target}")
+                } else {
+                    format!("{operation} {kind} {target} by {user}{note}")
+                },
+                failure: (!decision.allowed).then(|| Failure {
+                    message: format!(
+                        "denied: {}",
+                        rules.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    text: violation_rows(&decision.violations, ""),
+                }),
+            });
         }
         self.total += 1;
         if !decision.allowed {

@@ -19,24 +19,14 @@ pub struct Args {
 /// Exit 1 when the settings are invalid, with every problem listed.
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let path = args.file.as_deref().or(cli.settings.as_deref());
-    let name = path.map_or_else(
-        || "the bundled example settings".to_owned(),
-        |p| p.display().to_string(),
-    );
-    let text = serde_json::to_vec(&crate::settings::load(path)?)?;
-    // As the module reads its data document.
-    match policy::eval::data_settings(Some(&text)) {
+    let name = crate::settings::name(path);
+    match crate::settings::validate(&crate::settings::load(path)?) {
         Ok(settings) => {
             print!("{name}: valid\n{}", describe(&settings));
             Ok(Outcome::Ok)
         }
-        Err(violations) => {
-            println!("{name}: {} problems", violations.len());
-            for violation in violations {
-                let rule = format!("{}: ", violation.rule);
-                let message = violation.msg.strip_prefix(&rule).unwrap_or(&violation.msg);
-                println!("  - {message}");
-            }
+        Err(problems) => {
+            print!("{}", crate::settings::report(&name, &problems));
             Ok(Outcome::Failed)
         }
     }

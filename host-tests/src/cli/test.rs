@@ -5,14 +5,19 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::{Cli, Outcome, read_input};
+use super::{Cli, Outcome, counted, read_input};
 use crate::decision::Decision;
 use crate::host::Policy;
+use crate::junit::{self, Failure};
 use crate::suite::{Case, Expect, Suite};
 
 /// Arguments of `test`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Also write a JUnit XML report to FILE (GitLab: `artifacts:reports:junit`): a test case
+    /// per golden case, failed when the decision differs from the expectation.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// The suite file (see `host-tests/requests/suite.yaml`).
     pub suite: PathBuf,
 }
@@ -23,19 +28,33 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let settings = cli.settings.clone().or(suite.settings.clone());
     let (_runtime, mut policy) = cli.policy(settings.as_deref())?;
     let mut failed = 0usize;
+    let mut report = junit::Report::new("runner-policy test");
     for case in &suite.cases {
-        match check(&mut policy, case) {
+        let result = check(&mut policy, case);
+        match &result {
             Ok(()) => println!("ok    {}", case.name),
             Err(problem) => {
                 failed += 1;
                 println!("FAIL  {}: {problem:#}", case.name);
             }
         }
+        report.cases.push(junit::Case {
+            classname: args.suite.display().to_string(),
+            name: case.name.clone(),
+            failure: result.err().map(|problem| Failure {
+                message: format!("{problem:#}"),
+                text: format!("{}: {problem:#}", case.request.display()),
+            }),
+        });
+    }
+    if let Some(path) = &args.junit {
+        report.write(path)?;
     }
     let total = suite.cases.len();
     println!(
-        "\n{} passed, {failed} failed, {total} cases ({})",
+        "\n{} passed, {failed} failed, {} ({})",
         total - failed,
+        counted(total, "case"),
         args.suite.display()
     );
     Ok(if failed == 0 {
