@@ -13,6 +13,7 @@
 //! - [`junit`]: JUnit XML reports for CI (GitLab's `artifacts:reports:junit`).
 //! - [`fuzzing`]: the properties every input must keep, for the fuzz targets and their replays.
 //! - [`conformance`]: agreement with the Pod Security Admission and gatekeeper-library corpora.
+//! - [`vap`]: the rules as a Kubernetes ValidatingAdmissionPolicy (CEL), evaluated in-process.
 //! - [`cli`]: the `runner-policy` commands.
 
 pub mod audit;
@@ -28,3 +29,4 @@ pub mod manifest;
 pub mod rego;
 pub mod settings;
 pub mod suite;
+pub mod vap;

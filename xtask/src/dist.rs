@@ -116,6 +116,7 @@ pub fn build_module(root: &Path) -> Result<PathBuf> {
         crate::bundle::write(root, &out)?,
         crate::kubewarden::write(root, &out)?,
         crate::playground::write(root, &out)?,
+        crate::vap::write(root)?,
     ] {
         println!(
             "{}",

@@ -11,6 +11,7 @@ mod rego_constants;
 mod requests;
 mod test;
 mod toolchain;
+mod vap;
 
 use anyhow::{Result, bail};
 

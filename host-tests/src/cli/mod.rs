@@ -12,6 +12,7 @@ mod eval;
 mod replay;
 mod settings;
 mod test;
+mod vap;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,6 +58,9 @@ pub enum Command {
     /// Check agreement with the Pod Security Admission and gatekeeper-library corpora in DIR.
     /// Exits 1 on any disagreement not documented as deliberate.
     Conformance(conformance::Args),
+    /// Write the rules as a Kubernetes ValidatingAdmissionPolicy and its Binding (YAML) for the
+    /// settings, which it bakes in.
+    Vap(vap::Args),
 }
 
 /// What a command concluded, mapped to the exit code.
@@ -100,6 +104,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Command::Bench(args) => bench::run(cli, args),
         Command::Conformance(args) => conformance::run(cli, args),
         Command::Settings(args) => settings::run(cli, args),
+        Command::Vap(args) => vap::run(cli, args),
     }
 }
 

@@ -1,0 +1,67 @@
+//! The ValidatingAdmissionPolicy generated for the example settings decides like the module on
+//! every recorded request: same verdict, and a denial's first failing validation belongs to one
+//! of the rules the module reports. Requests the module denies as `valid-request` are left out:
+//! the API server decodes and validates objects before any admission policy sees them.
+//!
+//! Run `cargo xtask dist` (the module) first.
+
+use host_tests::host::{Runtime, default_module_path};
+use host_tests::rego::{RegoPolicy, admission_request};
+use host_tests::suite::{Suite, default_suite_path};
+use host_tests::vap::{Engine, Verdict};
+use serde_json::Value;
+
+#[test]
+fn vap_and_module_agree_on_every_recorded_request() {
+    let suite = Suite::load(&default_suite_path()).unwrap();
+    let settings = host_tests::settings::load(suite.settings.as_deref()).unwrap();
+    let engine = Engine::from_settings(&settings).unwrap_or_else(|e| panic!("{e:#}"));
+    let runtime = Runtime::load(&default_module_path()).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut module = runtime.instantiate(&settings).unwrap();
+    let (mut compared, mut excluded, mut denied) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for case in &suite.cases {
+        let doc: Value = serde_json::from_slice(&std::fs::read(&case.request).unwrap()).unwrap();
+        let Some(request) = admission_request(&doc) else {
+            excluded += 1;
+            continue;
+        };
+        let input = RegoPolicy::gatekeeper_input(request, &settings).to_string();
+        let decision = module
+            .evaluate("runners/decision", input.as_bytes())
+            .unwrap();
+        let rules: Vec<&str> = decision["violations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["rule"].as_str())
+            .collect();
+        if rules.contains(&"valid-request") {
+            excluded += 1;
+            continue;
+        }
+        compared += 1;
+        let verdict = engine.judge_request(request);
+        let agree = match &verdict {
+            Verdict::Allowed => rules.is_empty(),
+            Verdict::Denied { rule, .. } => {
+                denied += 1;
+                rules.contains(&rule.as_str())
+            }
+            Verdict::Error { .. } => false,
+        };
+        if !agree {
+            failures.push(format!("{}: module {rules:?}, vap {verdict:?}", case.name));
+        }
+    }
+    eprintln!(
+        "recorded requests: {compared} compared ({denied} denied), {excluded} valid-request denials left out"
+    );
+    assert!(denied > 10, "too few denials ({denied}) to prove anything");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
