@@ -1080,3 +1080,162 @@ mod xml {
         out
     }
 }
+
+/// The words of a shell command line, with `$VAR` and `${VAR}` replaced from `vars`: double
+/// quotes group, nothing else of the shell is needed by the template's command.
+fn shell_words(line: &str, vars: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    let mut expanded = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('$') {
+        expanded.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let (name, after) = match after.strip_prefix('{') {
+            Some(braced) => braced.split_once('}').unwrap(),
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        expanded.push_str(
+            vars.get(name)
+                .unwrap_or_else(|| panic!("${name} is not set")),
+        );
+        rest = after;
+    }
+    expanded.push_str(rest);
+    let (mut words, mut word, mut quoted) = (Vec::new(), None::<String>, false);
+    for c in expanded.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                word.get_or_insert_default();
+            }
+            c if c.is_whitespace() && !quoted => words.extend(word.take()),
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    assert!(!quoted, "unbalanced quotes in {line}");
+    words.extend(word);
+    words
+}
+
+#[test]
+fn the_gitlab_ci_template_gates_rendered_manifests_with_check() {
+    use clap::Parser as _;
+    use host_tests::cli::{Cli, Command as Subcommand};
+
+    let path =
+        host_tests::host::workspace_root().join("bundles/gitlab-ci/runner-policy.gitlab-ci.yml");
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut vars: std::collections::BTreeMap<String, String> = template["variables"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().unwrap().to_owned(),
+                v.as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for name in [
+        "RUNNER_POLICY_IMAGE",
+        "RUNNER_POLICY_MODULE",
+        "RUNNER_POLICY_SETTINGS",
+        "RUNNERS_NAMESPACE",
+        "RUNNER_POLICY_AS",
+        "RUNNER_POLICY_MANIFESTS",
+        "RUNNER_VALUES",
+        "RUNNER_POLICY_JUNIT",
+    ] {
+        assert!(vars.contains_key(name), "no variable {name}");
+    }
+    let render = &template["runner-policy-render"];
+    let check = &template["runner-policy-check"];
+    let script = |job: &serde_yaml::Value| -> Vec<String> {
+        job["script"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let rendered = "runner-policy-rendered";
+    assert!(script(render).concat().contains("helm template"));
+    assert_eq!(
+        render["artifacts"]["paths"][0].as_str(),
+        Some("runner-policy-rendered/")
+    );
+    // Rendering is skipped when the user names a directory of manifests.
+    assert_eq!(
+        render["rules"][0]["if"].as_str(),
+        Some("$RUNNER_POLICY_MANIFESTS")
+    );
+    assert_eq!(render["rules"][0]["when"].as_str(), Some("never"));
+    assert_eq!(
+        check["needs"][0]["job"].as_str(),
+        Some("runner-policy-render")
+    );
+    assert_eq!(check["needs"][0]["optional"].as_bool(), Some(true));
+    // The report is uploaded whatever the verdict: a denial is when it matters.
+    assert_eq!(check["artifacts"]["when"].as_str(), Some("always"));
+    assert_eq!(
+        check["artifacts"]["reports"]["junit"].as_str(),
+        Some("$RUNNER_POLICY_JUNIT")
+    );
+    let lines = script(check);
+    assert_eq!(
+        lines[0],
+        format!("manifests=\"${{RUNNER_POLICY_MANIFESTS:-{rendered}}}\"")
+    );
+    let command = lines
+        .iter()
+        .find(|l| l.starts_with("runner-policy "))
+        .expect("a runner-policy command");
+
+    // The command line as the job runs it: clap accepts every flag.
+    vars.insert("manifests".into(), rendered.into());
+    let cli = Cli::try_parse_from(shell_words(command, &vars)).unwrap_or_else(|e| panic!("{e}"));
+    let Subcommand::Check(args) = &cli.command else {
+        panic!("not check: {command}")
+    };
+    assert_eq!(
+        cli.settings.as_deref(),
+        Some(Path::new(&vars["RUNNER_POLICY_SETTINGS"]))
+    );
+    assert_eq!(args.user, vars["RUNNER_POLICY_AS"]);
+    assert_eq!(
+        args.namespace.as_deref(),
+        Some(vars["RUNNERS_NAMESPACE"].as_str())
+    );
+    assert_eq!(
+        args.common.junit.as_deref(),
+        Some(Path::new(&vars["RUNNER_POLICY_JUNIT"]))
+    );
+    assert_eq!(args.common.paths, [PathBuf::from(rendered)]);
+
+    // And it gates: run with the example settings on manifests with two denials.
+    let dir = temp_dir("gitlab-ci");
+    manifests(&dir.join(rendered));
+    vars.insert(
+        "RUNNER_POLICY_SETTINGS".into(),
+        host_tests::host::workspace_root()
+            .join("bundles/settings.example.yaml")
+            .display()
+            .to_string(),
+    );
+    vars.insert("manifests".into(), dir.join(rendered).display().to_string());
+    vars.insert(
+        "RUNNER_POLICY_JUNIT".into(),
+        dir.join("junit.xml").display().to_string(),
+    );
+    let words = shell_words(command, &vars);
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let report = xml::parse(&std::fs::read_to_string(dir.join("junit.xml")).unwrap());
+    assert_eq!(report.attr("failures"), Some("2"));
+}
