@@ -49,7 +49,12 @@ impl Private {
         let [key, value] = dns_label.as_slice() else {
             bail!("const DNS_LABEL is not a (key, value) pair");
         };
-        let auth_vars = strings_of_const(PUSH, "AUTH_VARS")?;
+        // A rule without such variables has no such constant.
+        let auth_vars = if PUSH.contains("const AUTH_VARS:") {
+            strings_of_const(PUSH, "AUTH_VARS")?
+        } else {
+            Vec::new()
+        };
         if auth_vars.len() % 2 != 0 {
             bail!("const AUTH_VARS is not a list of (variable, location) pairs");
         }
@@ -72,9 +77,11 @@ impl Private {
             image_tag_max: number_of_const(IMAGE, "TAG_MAX")?,
             auth_files: strings_after(PUSH, "|| matches!(", ')')
                 .context("the file names matched against `last` in is_registry_auth_path")?,
-            storage_parents: strings_after(PUSH, "== \"containers\" && !matches!(", ')').context(
-                "the storage directories (`\"lib\" | \"share\"`) in is_registry_auth_path",
-            )?,
+            storage_parents: strings_after(PUSH, "== \"containers\" && !matches!(", ')')
+                .or_else(|_| strings_after(PUSH, "Some(&", ')'))
+                .context(
+                    "the storage directories (`\"lib\" | \"share\"`) in is_registry_auth_path",
+                )?,
         })
     }
 }
