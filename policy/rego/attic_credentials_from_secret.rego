@@ -21,7 +21,7 @@ attic_source(env) := ["valueFrom", "from a valueFrom source that is not a Secret
 }
 
 attic_credentials_from_secret contains deny_in("attic-credentials-from-secret", sprintf("%sspec.%s[%d].env[%d].%s", [runners_pod.prefix, list_field, i, j, field]), text(c, "name"), sprintf("container %q of %s (requested by %s) sets the Attic credential %s %s; Attic credentials must come from a Secret: use valueFrom.secretKeyRef {name: <attic secret>, key: <key>}", [text(c, "name"), object_ref, who, text(env, "name"), what])) if {
-	some [list_field, i, c] in containers_of(runners_pod.spec)
+	some [list_field, i, c] in judged_containers
 	some j, env in list(c, "env")
 	is_attic_credential(text(env, "name"))
 	[field, what] := attic_source(env)
@@ -36,7 +36,7 @@ attic_credentials_from_secret contains deny("attic-credentials-from-secret", spr
 }
 
 attic_credentials_from_secret contains deny_in("attic-credentials-from-secret", sprintf("%sspec.%s[%d].envFrom[%d].prefix", [runners_pod.prefix, list_field, i, j]), text(c, "name"), sprintf("container %q of %s (requested by %s) loads ConfigMap %s with prefix %s, which can name an Attic credential that the pod spec does not show; Attic credentials must come from a Secret: load it from a Secret (envFrom.secretRef), or set Attic's other settings as env values", [text(c, "name"), object_ref, who, text(from.configMapRef, "name"), from.prefix])) if {
-	some [list_field, i, c] in containers_of(runners_pod.spec)
+	some [list_field, i, c] in judged_containers
 	some j, from in list(c, "envFrom")
 	is_object(from.configMapRef)
 	could_start_attic_name(text(from, "prefix"))

@@ -42,7 +42,7 @@ profile_fix := "use RuntimeDefault or Localhost"
 
 # The containers to judge: [list field, index, container, path].
 dind_containers contains [field, i, c, sprintf("%sspec.%s[%d]", [runners_pod.prefix, field, i])] if {
-	some [field, i, c] in containers_of(runners_pod.spec)
+	some [field, i, c] in judged_containers
 	not container_exempt(c, field)
 }
 
@@ -133,9 +133,15 @@ selinux_bad("role", r) if r != ""
 
 # Pod-level settings reach every container, the runner's own included, which stay at baseline
 # unless every container may relax it.
-pod_level_judged if not privileged_runner
+pod_level_judged if {
+	not narrowed
+	not privileged_runner
+}
 
-pod_level_judged if dind_privileged_containers == "services"
+pod_level_judged if {
+	not narrowed
+	dind_privileged_containers == "services"
+}
 
 pod_sc_at := sprintf("%sspec.securityContext", [runners_pod.prefix])
 

@@ -65,7 +65,7 @@ path_parts(mount_path, sub_path) := [p |
 
 no_push_credentials contains deny("no-push-credentials", sprintf("%sspec.volumes[%d]", [runners_pod.prefix, i]), sprintf("volume %q of %s mounts Secret %s, which holds registry credentials; %s", [text(volume, "name"), object_ref, secret, push_fix])) if {
 	not push_allowed
-	some i, volume in list(runners_pod.spec, "volumes")
+	some i, volume in judged_volumes
 	listed := [s | some s in volume_secret_names(volume); s in registry_credential_secrets]
 	count(listed) > 0
 	secret := listed[0]
@@ -73,7 +73,7 @@ no_push_credentials contains deny("no-push-credentials", sprintf("%sspec.volumes
 
 no_push_credentials contains deny_in("no-push-credentials", sprintf("%s.volumeMounts[%d].mountPath", [at, j]), text(c, "name"), sprintf("container %q of %s mounts %s at %s, where registry clients read push credentials; %s", [text(c, "name"), object_ref, source, text(mount, "mountPath"), push_fix])) if {
 	not push_allowed
-	some [field, i, c] in containers_of(runners_pod.spec)
+	some [field, i, c] in judged_containers
 	at := sprintf("%sspec.%s[%d]", [runners_pod.prefix, field, i])
 	some j, mount in list(c, "volumeMounts")
 	sources := [s | some volume in list(runners_pod.spec, "volumes"); text(volume, "name") == text(mount, "name"); s := credential_source(volume)]
@@ -84,7 +84,7 @@ no_push_credentials contains deny_in("no-push-credentials", sprintf("%s.volumeMo
 
 no_push_credentials contains deny_in("no-push-credentials", sprintf("%s.env[%d].valueFrom.secretKeyRef", [at, j]), text(c, "name"), sprintf("container %q of %s reads %s from Secret %s, which holds registry credentials; %s", [text(c, "name"), object_ref, text(env, "name"), secret, push_fix])) if {
 	not push_allowed
-	some [field, i, c] in containers_of(runners_pod.spec)
+	some [field, i, c] in judged_containers
 	at := sprintf("%sspec.%s[%d]", [runners_pod.prefix, field, i])
 	some j, env in list(c, "env")
 	secret := env.valueFrom.secretKeyRef.name
@@ -93,7 +93,7 @@ no_push_credentials contains deny_in("no-push-credentials", sprintf("%s.env[%d].
 
 no_push_credentials contains deny_in("no-push-credentials", sprintf("%s.envFrom[%d].secretRef", [at, j]), text(c, "name"), sprintf("container %q of %s loads every key of Secret %s, which holds registry credentials; %s", [text(c, "name"), object_ref, secret, push_fix])) if {
 	not push_allowed
-	some [field, i, c] in containers_of(runners_pod.spec)
+	some [field, i, c] in judged_containers
 	at := sprintf("%sspec.%s[%d]", [runners_pod.prefix, field, i])
 	some j, from in list(c, "envFrom")
 	secret := from.secretRef.name

@@ -7,7 +7,7 @@ package k8srunnersecurity
 allowed_registries_normalised := {normalise_registry(r) | some r in allowed_registries}
 
 public_registries contains deny_in("public-registries", sprintf("%sspec.%s[%d].image", [runners_pod.prefix, field, i]), text(c, "name"), sprintf("container %q of %s: image `%s` %s; use an image from an allowed registry (an image without a registry is docker.io) or add the registry to allowedRegistries (%s), and write it as [registry/]repository[:tag][@digest]", [text(c, "name"), object_ref, image, image_problem(image), concat(", ", sort([r | some r in allowed_registries_normalised]))])) if {
-	some [field, i, c] in containers_of(runners_pod.spec)
+	some [field, i, c] in judged_containers
 	image := text(c, "image")
 	image != ""
 	not image_registry(image) in allowed_registries_normalised
@@ -15,7 +15,7 @@ public_registries contains deny_in("public-registries", sprintf("%sspec.%s[%d].i
 
 # An image volume (volumes[].image) pulls its image like a container does.
 public_registries contains deny("public-registries", sprintf("%sspec.volumes[%d].image.reference", [runners_pod.prefix, i]), sprintf("volume %q of %s: image `%s` %s; use an image from an allowed registry (an image without a registry is docker.io) or add the registry to allowedRegistries (%s), and write it as [registry/]repository[:tag][@digest]", [text(v, "name"), object_ref, image, image_problem(image), concat(", ", sort([r | some r in allowed_registries_normalised]))])) if {
-	some i, v in list(runners_pod.spec, "volumes")
+	some i, v in judged_volumes
 	image := text(get(v, "image", {}), "reference")
 	image != ""
 	not image_registry(image) in allowed_registries_normalised

@@ -30,7 +30,7 @@ runner_token_secret contains deny("runner-token-secret", sprintf("%s[\"%s\"]", [
 }
 
 runner_token_secret contains deny_in("runner-token-secret", sprintf("%sspec.%s[%d].env[%d].value", [runners_pod.prefix, field, i, j]), text(c, "name"), sprintf("container %q of %s (requested by %s) sets the runner token %s as a literal value; read it from the runner Secret instead: valueFrom.secretKeyRef {name: <runner secret>, key: runner-token}", [text(c, "name"), object_ref, who, text(env, "name")])) if {
-	some [field, i, c] in containers_of(runners_pod.spec)
+	some [field, i, c] in judged_containers
 	some j, env in list(c, "env")
 	text(env, "value") != ""
 	ascii_upper(text(env, "name")) in token_env

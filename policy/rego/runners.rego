@@ -18,11 +18,16 @@ details(v) := {"rule": v.rule, "path": v.path, "container": v.container} if {
 	v.container
 } else := {"rule": v.rule, "path": v.path}
 
-# What the module decides, in its order: settings first, then identity, then the rules.
-verdict := settings_errors if {
+# What the module decides, in its order: an unreadable request, settings, identity, an unreadable
+# object, then the rules.
+verdict := {invalid(input_problem[0], input_problem[1])} if {
+	input_problem
+} else := settings_errors if {
 	count(settings_errors) > 0
 } else := {invalid("request.userInfo.username", "the request has no userInfo.username: identity comes from userInfo only, so it cannot be judged (admission requests always carry it; background audits cannot judge identity rules)")} if {
 	username == ""
+} else := {invalid("request.object", object_problem)} if {
+	object_problem
 } else := {invalid("request.object", sprintf("this %s carries no object (request.object is missing or null), so it cannot be judged; the API server always sends the object a CREATE or UPDATE writes", [operation]))} if {
 	writes
 	obj == null
@@ -251,6 +256,41 @@ pod := {"prefix": "", "meta": object_meta, "spec": get(obj, "spec", {})} if {
 }
 
 runners_pod := pod if in_runners_namespace
+
+# An UPDATE of a Pod that changes containers only (kubectl debug, in-place resize, a new image)
+# is judged by the containers it adds or changes: everything else of the spec is as it was, and
+# the old object is a Pod the rules could read.
+narrowed if {
+	operation == "UPDATE"
+	[kind.group, kind.kind] == ["", "Pod"]
+	is_object(review.oldObject)
+	count(type_problems(review.oldObject, pod_types)) == 0
+	new := review.object.spec
+	old := review.oldObject.spec
+	is_object(new)
+	is_object(old)
+	object.remove(new, ["initContainers", "containers", "ephemeralContainers", "resources"]) == object.remove(old, ["initContainers", "containers", "ephemeralContainers", "resources"])
+}
+
+# A container such an UPDATE leaves as it was, but for its resources (which no rule reads); as
+# the module, only the first 64 of a list.
+unchanged_container(field, i) if {
+	narrowed
+	i < 64
+	a := review.object.spec[field][i]
+	b := review.oldObject.spec[field][i]
+	is_object(a)
+	is_object(b)
+	object.remove(a, ["resources", "resizePolicy"]) == object.remove(b, ["resources", "resizePolicy"])
+}
+
+# The containers to judge, and the volumes (none when such an UPDATE left them as they were).
+judged_containers := [[field, i, c] |
+	some [field, i, c] in containers_of(runners_pod.spec)
+	not unchanged_container(field, i)
+]
+
+judged_volumes := [] if narrowed else := list(runners_pod.spec, "volumes")
 
 # Every container of every list with the list and index (PSA's visiting order).
 containers_of(spec) := [[field, i, c] |
