@@ -22,6 +22,9 @@ use super::objects::{
 };
 use super::pod::{APP, JobPod, RELEASE, container, edited, mount, pod_security, security, spec};
 use super::review::{Object, PodExecOptions, Request};
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use serde_json::{Value, json};
 
 /// The settings' registry credential Secret (`registryCredentialSecrets`).
 const PUSH_SECRET: &str = "registry-push-credentials";
@@ -989,6 +992,182 @@ fn network() -> Vec<Case> {
     ]
 }
 
+const VALID: &[&str] = &["valid-request"];
+
+/// `kubectl debug --profile=<profile>`'s ephemeral container, targeting the build container.
+fn debugger(image: &str, security_context: SecurityContext) -> EphemeralContainer {
+    EphemeralContainer {
+        name: "debugger-q8n4d".into(),
+        image: Some(image.into()),
+        stdin: Some(true),
+        tty: Some(true),
+        target_container_name: Some("build".into()),
+        security_context: Some(security_context),
+        image_pull_policy: Some("IfNotPresent".into()),
+        termination_message_path: Some("/dev/termination-log".into()),
+        termination_message_policy: Some("File".into()),
+        ..EphemeralContainer::default()
+    }
+}
+
+/// What `kubectl debug --profile=restricted` asks of its container.
+fn restricted() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        run_as_non_root: Some(true),
+        capabilities: Some(Capabilities {
+            add: None,
+            drop: Some(vec!["ALL".into()]),
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            localhost_profile: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// UPDATEs of a running dind job pod by someone else than the dind runner: judged by what they
+/// add or change, not by the privileged containers the dind runner was allowed to create.
+fn pod_updates() -> Vec<Case> {
+    let running = stored(dind_job(Runner::Dind).build(), "Running");
+    let admin = Identity::Admin;
+    let debug = |c: EphemeralContainer| {
+        let new = edited(running.clone(), |pod| {
+            spec(pod).ephemeral_containers = Some(vec![c])
+        });
+        Request::update(admin, Object::of(&running), Object::of(&new))
+            .subresource("ephemeralcontainers")
+            .field_manager("kubectl-debug")
+    };
+    let change = |edit: fn(&mut Pod)| {
+        Request::update(
+            admin,
+            Object::of(&running),
+            Object::of(&edited(running.clone(), edit)),
+        )
+    };
+    let busybox = "docker.io/library/busybox:1.36";
+    vec![
+        allow(
+            "admin-debugs-dind-job-pod",
+            "updates/admin-debugs-dind-job-pod.json",
+            debug(debugger(busybox, restricted())),
+        ),
+        allow(
+            "admin-resizes-dind-job-pod",
+            "updates/admin-resizes-dind-job-pod.json",
+            change(|pod| {
+                let limits = [("cpu", "2"), ("memory", "4Gi")]
+                    .map(|(k, v)| (k.to_owned(), Quantity(v.into())));
+                container(pod, "build").resources = Some(ResourceRequirements {
+                    limits: Some(limits.into_iter().collect()),
+                    ..Default::default()
+                });
+            })
+            .subresource("resize")
+            .field_manager("kubectl-patch"),
+        ),
+        deny(
+            "admin-debugs-dind-job-pod-privileged",
+            "updates/admin-debugs-dind-job-pod-privileged.json",
+            PRIVILEGE,
+            debug(debugger(
+                busybox,
+                SecurityContext {
+                    privileged: Some(true),
+                    ..Default::default()
+                },
+            )),
+        ),
+        deny(
+            "admin-debugs-dind-job-pod-from-quay",
+            "updates/admin-debugs-dind-job-pod-from-quay.json",
+            REGISTRIES,
+            debug(debugger("quay.io/podman/stable", restricted())),
+        ),
+        // A new image in a privileged container is a new privileged program.
+        deny(
+            "admin-changes-dind-service-image",
+            "updates/admin-changes-dind-service-image.json",
+            PRIVILEGE,
+            change(|pod| container(pod, "svc-0").image = Some("docker:28-dind".into())),
+        ),
+        // Anything else changed: the whole pod is judged, as for a CREATE.
+        deny(
+            "admin-debugs-dind-job-pod-adding-host-path",
+            "updates/admin-debugs-dind-job-pod-adding-host-path.json",
+            &["dind-only-privilege", "no-host-access"],
+            change(|pod| {
+                spec(pod).ephemeral_containers = Some(vec![debugger(
+                    "docker.io/library/busybox:1.36",
+                    restricted(),
+                )]);
+                spec(pod).volumes.get_or_insert_default().push(Volume {
+                    name: "node-root".into(),
+                    host_path: Some(HostPathVolumeSource {
+                        path: "/".into(),
+                        type_: None,
+                    }),
+                    ..Volume::default()
+                });
+            }),
+        ),
+    ]
+}
+
+/// Requests whose object the rules cannot read: a wrong type where the rules read, or no pod
+/// spec. Each is a valid-request denial, never judged as empty.
+fn unreadable() -> Vec<Case> {
+    let docker = Identity::Runner(Runner::Docker);
+    let with = |edit: fn(&mut Value)| {
+        let mut request = create(docker, &kaniko_job().build());
+        if let Some(object) = request.object.as_mut() {
+            edit(object);
+        }
+        request
+    };
+    let mut deployment = Request::create(Identity::Admin, runner_manager_deployment(Runner::Dind));
+    if let Some(object) = deployment.object.as_mut() {
+        object["spec"]["template"] = Value::Null;
+    }
+    vec![
+        deny(
+            "object-is-a-string",
+            "unreadable/object-is-a-string.json",
+            VALID,
+            with(|o| *o = json!("kind: Pod")),
+        ),
+        deny(
+            "containers-not-a-list",
+            "unreadable/containers-not-a-list.json",
+            VALID,
+            with(|o| {
+                let build = o["spec"]["containers"][0].take();
+                o["spec"]["containers"] = json!({"build": build});
+            }),
+        ),
+        deny(
+            "privileged-as-a-string",
+            "unreadable/privileged-as-a-string.json",
+            VALID,
+            with(|o| o["spec"]["containers"][0]["securityContext"] = json!({"privileged": "true"})),
+        ),
+        deny(
+            "pod-spec-null",
+            "unreadable/pod-spec-null.json",
+            VALID,
+            with(|o| o["spec"] = Value::Null),
+        ),
+        deny(
+            "deployment-template-null",
+            "unreadable/deployment-template-null.json",
+            VALID,
+            deployment,
+        ),
+    ]
+}
+
 /// Every case, sorted by request path.
 pub fn all() -> Vec<Case> {
     let mut cases: Vec<Case> = [
@@ -1002,6 +1181,8 @@ pub fn all() -> Vec<Case> {
         attic(),
         registries(),
         network(),
+        pod_updates(),
+        unreadable(),
     ]
     .into_iter()
     .flatten()
