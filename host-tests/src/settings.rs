@@ -124,6 +124,43 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
+/// The report on invalid settings that every command gives: `NAME: invalid, N problems` and
+/// one `  - problem` line each.
+pub fn report(name: &str, problems: &[String]) -> String {
+    let mut out = match problems.len() {
+        1 => format!("{name}: invalid, 1 problem\n"),
+        n => format!("{name}: invalid, {n} problems\n"),
+    };
+    for problem in problems {
+        out.push_str(&format!("  - {problem}\n"));
+    }
+    out
+}
+
+/// [`load`], then [`validate`]: the settings as JSON and as the module reads them.
+///
+/// # Errors
+/// When the file cannot be read or parsed, or the settings are invalid (the error is the
+/// [`report`]).
+///
+/// # Examples
+/// ```
+/// let (value, settings) = host_tests::settings::load_valid(None)?;
+/// assert_eq!(settings.runners_namespace, "example-runners");
+/// assert_eq!(value["org"], "example");
+/// # anyhow::Ok(())
+/// ```
+pub fn load_valid(path: Option<&Path>) -> Result<(Value, Settings)> {
+    let value = load(path)?;
+    match validate(&value) {
+        Ok(settings) => Ok((value, settings)),
+        Err(problems) => Err(anyhow::anyhow!(
+            "{}",
+            report(&name(path), &problems).trim_end()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{closest, edit_distance, validate};
@@ -173,42 +210,5 @@ mod tests {
             problems.iter().all(|p| p.starts_with("settings.")),
             "{joined}"
         );
-    }
-}
-
-/// The report on invalid settings that every command gives: `NAME: invalid, N problems` and
-/// one `  - problem` line each.
-pub fn report(name: &str, problems: &[String]) -> String {
-    let mut out = match problems.len() {
-        1 => format!("{name}: invalid, 1 problem\n"),
-        n => format!("{name}: invalid, {n} problems\n"),
-    };
-    for problem in problems {
-        out.push_str(&format!("  - {problem}\n"));
-    }
-    out
-}
-
-/// [`load`], then [`validate`]: the settings as JSON and as the module reads them.
-///
-/// # Errors
-/// When the file cannot be read or parsed, or the settings are invalid (the error is the
-/// [`report`]).
-///
-/// # Examples
-/// ```
-/// let (value, settings) = host_tests::settings::load_valid(None)?;
-/// assert_eq!(settings.runners_namespace, "example-runners");
-/// assert_eq!(value["org"], "example");
-/// # anyhow::Ok(())
-/// ```
-pub fn load_valid(path: Option<&Path>) -> Result<(Value, Settings)> {
-    let value = load(path)?;
-    match validate(&value) {
-        Ok(settings) => Ok((value, settings)),
-        Err(problems) => Err(anyhow::anyhow!(
-            "{}",
-            report(&name(path), &problems).trim_end()
-        )),
     }
 }
