@@ -30,8 +30,9 @@ pub struct Cli {
     /// current directory or the workspace root].
     #[arg(long, global = true, value_name = "PATH")]
     pub module: Option<PathBuf>,
-    /// Settings (the data document), YAML or JSON [default: the bundled
-    /// bundles/settings.example.yaml].
+    /// Settings (the data document), YAML or JSON, checked before anything is judged: invalid
+    /// settings stop the command (exit 2) with the report of `runner-policy settings`
+    /// [default: the bundled bundles/settings.example.yaml].
     #[arg(long, global = true, value_name = "FILE")]
     pub settings: Option<PathBuf>,
     #[command(subcommand)]

@@ -377,7 +377,9 @@ impl Replay {
                 name: if origin.object {
                     format!("{kind} {target}")
                 } else {
-                    format!("{operation} {kind} {target} by {user}{note}")
+                    format!("{operation} {kind} {target} by {user} {}", note.trim())
+                        .trim_end()
+                        .to_owned()
                 },
                 failure: (!decision.allowed).then(|| Failure {
                     message: format!(
