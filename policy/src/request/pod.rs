@@ -306,9 +306,19 @@ from_json!(HostPath<'a> { path: "path" });
 #[derive(Debug, Clone, Default)]
 pub struct SecretVolume<'a> {
     pub secret_name: Option<Str<'a>>,
+    /// The keys it places, each at its own path; none: every key, at its name.
+    pub items: List<KeyToPath<'a>>,
 }
 
-from_json!(SecretVolume<'a> { secret_name: "secretName" });
+from_json!(SecretVolume<'a> { secret_name: "secretName", items: "items" });
+
+/// A Secret key placed as a file: only where matters.
+#[derive(Debug, Clone, Default)]
+pub struct KeyToPath<'a> {
+    pub path: Str<'a>,
+}
+
+from_json!(KeyToPath<'a> { path: "path" });
 
 #[derive(Debug, Clone, Default)]
 pub struct Projected<'a> {
@@ -319,10 +329,18 @@ from_json!(Projected<'a> { sources: "sources" });
 
 #[derive(Debug, Clone, Default)]
 pub struct ProjectedSource<'a> {
-    pub secret: Option<NameRef<'a>>,
+    pub secret: Option<SecretProjection<'a>>,
 }
 
 from_json!(ProjectedSource<'a> { secret: "secret" });
+
+#[derive(Debug, Clone, Default)]
+pub struct SecretProjection<'a> {
+    pub name: Option<Str<'a>>,
+    pub items: List<KeyToPath<'a>>,
+}
+
+from_json!(SecretProjection<'a> { name: "name", items: "items" });
 
 /// A probe or lifecycle handler: only the `host` fields matter (PSA baseline since 1.34).
 #[derive(Debug, Clone, Default)]
@@ -358,6 +376,20 @@ impl Volume<'_> {
             .flat_map(|p| p.sources.0.iter())
             .filter_map(|s| s.secret.as_ref().and_then(|r| r.name.as_deref()));
         direct.into_iter().chain(projected)
+    }
+
+    /// The Secret items it places: the Secret's, then each projected Secret's.
+    pub fn secret_items(&self) -> Vec<&KeyToPath<'_>> {
+        let mut items: Vec<&KeyToPath<'_>> = Vec::new();
+        if let Some(s) = &self.secret {
+            items.extend(s.items.iter());
+        }
+        for source in self.projected.iter().flat_map(|p| p.sources.iter()) {
+            if let Some(s) = &source.secret {
+                items.extend(s.items.iter());
+            }
+        }
+        items
     }
 
     /// What may bring credentials into the pod through this volume, for messages: a Secret, or

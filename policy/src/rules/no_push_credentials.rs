@@ -13,40 +13,55 @@ const RULE: RuleName = RuleName::NoPushCredentials;
 /// `runner.gitlab.com` cannot).
 pub const PROJECT_LABEL: &str = "project.runner.gitlab.com/id";
 
-/// Where docker, kaniko, buildah, podman and skopeo look for registry credentials: a `.docker`
-/// directory anywhere, a credential file by name, or the `containers` directory that holds
-/// podman's `auth.json` (`/run/containers/<uid>`, `/run/user/<uid>/containers`,
-/// `~/.config/containers`). Not the image storage under `lib/containers` or
-/// `share/containers`, nor the CA certificates in `containers/certs.d`, which hold no login.
-pub fn is_registry_auth_path(mount_path: &str, sub_path: Option<&str>) -> bool {
-    let parts: Vec<&str> = mount_path
-        .split('/')
-        .chain(sub_path.unwrap_or("").split('/'))
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
-    let (last, before) = match parts.as_slice() {
-        [.., a, b] => (*b, Some(*a)),
-        [b] => (*b, None),
-        [] => ("", None),
+/// Where docker, kaniko, buildah, podman, skopeo and helm look for registry credentials, as path
+/// parts: a `.docker` directory anywhere, a credential file by name, the `containers` directory
+/// that holds podman's `auth.json` (`/run/containers/<uid>`, `/run/user/<uid>/containers`,
+/// `~/.config/containers`) and helm's `registry` directory. Also the directories above them that
+/// a Secret's keys (`~/.dockercfg`) or a CSI driver's files can fill: a home directory, `.config`,
+/// `/run/user/<uid>`. Not the image storage under `lib/containers` or `share/containers`, nor the
+/// CA certificates in `containers/certs.d`, which hold no login. A `..` cannot be judged by its
+/// text, so it counts.
+pub fn is_registry_auth_path(parts: &[&str]) -> bool {
+    // The part `i` places from the end (1: the last), or "" before the first.
+    let at = |i: usize| {
+        let n = parts.len().checked_sub(i);
+        n.and_then(|n| parts.get(n)).copied().unwrap_or("")
     };
-    let auth_dir = |dir: Option<&str>, at: usize| {
-        dir == Some("containers")
-            && !matches!(
-                at.checked_sub(1).and_then(|i| parts.get(i)),
-                Some(&"lib" | &"share")
-            )
-    };
-    let n = parts.len();
-    parts.contains(&".docker")
+    let auth_dir = |i: usize| at(i) == "containers" && !matches!(at(i + 1), "lib" | "share");
+    let last = at(1);
+    parts.iter().any(|p| matches!(*p, ".docker" | ".."))
         || matches!(
             last,
-            "auth.json" | "config.json" | ".dockercfg" | ".dockerconfigjson"
+            "auth.json" | "config.json" | ".dockercfg" | ".dockerconfigjson" | ".config"
         )
-        || auth_dir(Some(last), n.saturating_sub(1))
-        || (!last.is_empty()
-            && last.bytes().all(|b| b.is_ascii_digit())
-            && auth_dir(before, n.saturating_sub(2)))
+        || auth_dir(1)
+        || (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) && auth_dir(2))
+        || (last == "registry" && at(2) == "helm")
+        || matches!(parts, ["root"] | ["home", _] | ["run", "user", _])
 }
+
+/// The parts of a path as the kubelet and the runtime resolve them: no empty or `.` parts.
+pub fn path_parts(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|c| !c.is_empty() && *c != ".")
+}
+
+/// Variables that name where registry clients read credentials, each with the location under
+/// its value: `DOCKER_CONFIG` (docker, buildx, kaniko, crane, oras, helm; kaniko also reads it as
+/// the file itself), `REGISTRY_AUTH_FILE` (podman, buildah, skopeo), `HELM_REGISTRY_CONFIG`, and
+/// the directories those tools start from.
+const AUTH_VARS: [(&str, &str); 11] = [
+    ("DOCKER_CONFIG", ""),
+    ("REGISTRY_AUTH_FILE", ""),
+    ("HELM_REGISTRY_CONFIG", ""),
+    ("HELM_CONFIG_HOME", "registry"),
+    ("XDG_RUNTIME_DIR", "containers"),
+    ("XDG_CONFIG_HOME", "containers"),
+    ("XDG_CONFIG_HOME", "helm/registry"),
+    ("HOME", ".docker"),
+    ("HOME", ".dockercfg"),
+    ("HOME", ".config/containers"),
+    ("HOME", ".config/helm/registry"),
+];
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
@@ -88,30 +103,93 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     }
     for (list, i, c) in pod.containers() {
         let at = || format!("{p}spec.{}[{i}]", list.field());
-        for (j, mount) in c.volume_mounts.iter().enumerate() {
-            let source = pod
-                .spec
-                .volumes
-                .iter()
-                // The cheap test first: most volumes of a job pod hold no Secret.
-                .find_map(|v| v.credential_source().filter(|_| v.name == mount.name));
-            if let Some(source) = source
-                && is_registry_auth_path(&mount.mount_path, mount.sub_path.as_deref())
-            {
-                out.push(
-                    Violation::new(
-                        RULE,
-                        format!("{}.volumeMounts[{j}].mountPath", at()),
-                        format!(
-                            "container \"{}\" of {subject} mounts {source} at {}, where registry clients read push credentials; {}",
-                            c.name,
-                            mount.mount_path,
-                            fix()
-                        ),
-                    )
-                    .in_container(&c.name),
-                );
+        // The auth locations the container's env gives: its literal absolute value, or none (no
+        // parts: anywhere) when the pod spec does not show one (`valueFrom`, `$(VAR)`, relative).
+        let mut declared: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
+        for env in c.env.iter() {
+            for (var, under) in AUTH_VARS {
+                if env.name != var {
+                    continue;
+                }
+                let (value, location) = match env.value.as_deref().filter(|v| !v.is_empty()) {
+                    Some(v) => {
+                        let loc: Vec<&str> = path_parts(v).chain(path_parts(under)).collect();
+                        if v.starts_with('/') && !v.contains('$') && !loc.contains(&"..") {
+                            (Some(v), loc)
+                        } else {
+                            (None, Vec::new())
+                        }
+                    }
+                    None if env.value_from.is_some() => (None, Vec::new()),
+                    None => continue,
+                };
+                declared.push((var, value, location));
             }
+        }
+        for (j, mount) in c.volume_mounts.iter().enumerate() {
+            let Some((volume, source)) = pod.spec.volumes.iter().find_map(|v| {
+                // The cheap test first: most volumes of a job pod hold no Secret.
+                v.credential_source()
+                    .filter(|_| v.name == mount.name)
+                    .map(|s| (v, s))
+            }) else {
+                continue;
+            };
+            // Where the mount puts files: at the mount path (whatever its subPath selects, and
+            // with any backstep of the subPath, which counts), and each Secret item the subPath
+            // selects, below it.
+            let m: Vec<&str> = path_parts(&mount.mount_path).collect();
+            let sub: Vec<&str> = path_parts(mount.sub_path.as_deref().unwrap_or("")).collect();
+            let at_mount = m.iter().chain(sub.iter().filter(|p| **p == ".."));
+            let mut placed = vec![(None, at_mount.copied().collect::<Vec<_>>())];
+            for item in volume.secret_items() {
+                let r: Vec<&str> = path_parts(&item.path).collect();
+                if let Some(rest) = r
+                    .strip_prefix(&sub[..])
+                    .or(r.contains(&"..").then_some(&r[..]))
+                {
+                    placed.push((Some(item.path.as_ref()), [&m[..], rest].concat()));
+                }
+            }
+            // Why, for the message: the first place at an auth path, else the first variable
+            // whose location holds a place or lies in one.
+            let note = match placed.iter().find(|(_, f)| is_registry_auth_path(f)) {
+                Some((None, _)) => [""; 5],
+                Some((Some(item), _)) => [" (item ", item, ")", "", ""],
+                None => {
+                    let Some((var, value, _)) = declared.iter().find(|(_, _, loc)| {
+                        placed
+                            .iter()
+                            .any(|(_, f)| f.starts_with(loc) || loc.starts_with(f))
+                    }) else {
+                        continue;
+                    };
+                    match value {
+                        Some(v) => [" (", var, "=", v, ")"],
+                        None => [
+                            " (",
+                            var,
+                            " has no literal absolute value, so it may name any mount: give it one)",
+                            "",
+                            "",
+                        ],
+                    }
+                }
+            }
+            .concat();
+            out.push(
+                Violation::new(
+                    RULE,
+                    format!("{}.volumeMounts[{j}].mountPath", at()),
+                    format!(
+                        "container \"{}\" of {subject} mounts {source} at {}, where registry clients read push credentials{note}; {}",
+                        c.name,
+                        mount.mount_path,
+                        fix()
+                    ),
+                )
+                .in_container(&c.name),
+            );
         }
         for (j, env) in c.env.iter().enumerate() {
             let secret = env
@@ -207,25 +285,228 @@ mod tests {
         assert!(rules(&create_pod(&runner("docker"), p)).is_empty());
     }
 
+    /// A Secret volume placing `items` (`[key, path]`), mounted by a `build` container with
+    /// this env at `mount_path` (and `subPath`).
+    fn items_pod(items: Value, mount_path: &str, sub: Option<&str>, env: Value) -> Value {
+        let items: Vec<Value> = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| json!({"key": i[0], "path": i[1]}))
+            .collect();
+        let mut mount = json!({"name": "s", "mountPath": mount_path});
+        if let Some(sub) = sub {
+            mount["subPath"] = json!(sub);
+        }
+        with(
+            json!([{"name": "s", "secret": {"secretName": "ci-files", "items": items}}]),
+            json!({"volumeMounts": [mount], "env": env}),
+        )
+    }
+
+    /// The message of the one violation of `pod`, if any.
+    fn message(pod: Value) -> Option<String> {
+        let d = decide(&create_pod(&runner("docker"), pod));
+        assert!(d.violations.len() <= 1, "{:?}", d.violations);
+        d.violations.into_iter().next().map(|v| v.msg)
+    }
+
     #[rstest]
-    #[case("/kaniko/.docker", None, true)]
-    #[case("/root/.docker/", None, true)]
-    #[case("/home/user/.config/containers", None, true)]
-    #[case("/run/user/1000/containers/auth.json", None, true)]
-    #[case("/secrets", Some("config.json"), true)]
-    #[case("/builds", None, false)]
-    #[case("/etc/ssl/certs", None, false)]
-    #[case("/docker", None, false)]
-    #[case("/run/containers/0", None, true)]
-    #[case("/run/user/1000/containers", None, true)]
-    #[case("/run", Some("containers/0"), true)]
+    // The files the items place, wherever the mount path is.
+    #[case::docker_config_in_root_home(json!([[".dockerconfigjson", ".docker/config.json"]]), "/root", None, Some(""))]
+    #[case::docker_config_under_a_mount(json!([[".dockerconfigjson", ".docker/config.json"]]), "/opt/ci", None, Some(" (item .docker/config.json)"))]
+    #[case::legacy_dockercfg(json!([[".dockercfg", ".dockercfg"]]), "/home/user", None, Some(""))]
+    #[case::podman_user_auth(json!([[".dockerconfigjson", "containers/auth.json"]]), "/run/user/1000", None, Some(""))]
+    #[case::spelled_with_dots(json!([["ca.crt", "ca.crt"], ["c", "./.docker//config.json"]]), "/kaniko/", None, Some(" (item ./.docker//config.json)"))]
+    #[case::second_item(json!([["ca.crt", "certs/ca.crt"], ["c", "cfg/auth.json"]]), "/etc/job", None, Some(" (item cfg/auth.json)"))]
+    #[case::backstep_fails_closed(json!([["c", "x/../y"]]), "/etc/job", None, Some(" (item x/../y)"))]
+    #[case::backstep_outside_the_sub_path(json!([["c", "../y"]]), "/etc/job", Some("certs"), Some(" (item ../y)"))]
+    // The subPath selects what the mount shows: a directory of items, or one item.
+    #[case::sub_path_directory(json!([["c", "cfg/.docker/config.json"]]), "/opt/ci", Some("cfg"), Some(" (item cfg/.docker/config.json)"))]
+    #[case::sub_path_file_at_auth_path(json!([["c", "cfg"]]), "/root/.docker/config.json", Some("cfg"), Some(""))]
+    // Certificates and other files in their own places hold no login.
+    #[case::buildah_ca(json!([["ca.crt", "ca.crt"]]), "/etc/containers/certs.d/registry.example.com:5000", None, None)]
+    #[case::sub_path_selects_a_certificate(json!([["ca.crt", "certs/ca.crt"], ["c", "docker/config.json"]]), "/etc/ssl/job", Some("certs"), None)]
+    #[case::sub_path_file_elsewhere(json!([["c", "config.json"]]), "/etc/job/settings", Some("config.json"), None)]
+    #[case::signature_policy(json!([["c", "default.yaml"]]), "/etc/containers/registries.d", None, None)]
+    #[case::sub_path_backstep(json!([["c", "config"]]), "/etc/job", Some("../x"), Some(""))]
+    fn items_are_judged_where_they_land(
+        #[case] items: Value,
+        #[case] mount_path: &str,
+        #[case] sub: Option<&str>,
+        #[case] note: Option<&str>,
+    ) {
+        let got = message(items_pod(items, mount_path, sub, json!([])));
+        let want = note.map(|n| format!("where registry clients read push credentials{n};"));
+        match (got, want) {
+            (Some(got), Some(want)) => assert!(got.contains(&want), "{got}"),
+            (got, want) => assert_eq!(got, want),
+        }
+    }
+
+    #[test]
+    fn projected_secret_items_are_judged_but_config_map_items_are_not() {
+        let volumes = |source: &str| {
+            json!([{"name": "s", "projected": {"sources": [
+                {"configMap": {"name": "c", "items": [{"key": "a", "path": "ca.crt"}]}},
+                {source: {"name": "x", "items": [{"key": "k", "path": "containers/auth.json"}]}},
+            ]}}])
+        };
+        let mount = json!({"volumeMounts": [{"name": "s", "mountPath": "/opt/run"}]});
+        let denied = paths(&create_pod(
+            &runner("docker"),
+            with(volumes("secret"), mount.clone()),
+        ));
+        assert_eq!(
+            denied,
+            vec![(P, "spec.containers[0].volumeMounts[0].mountPath".to_owned())]
+        );
+        let allowed = rules(&create_pod(
+            &runner("docker"),
+            with(volumes("configMap"), mount),
+        ));
+        assert!(allowed.is_empty());
+    }
+
+    #[rstest]
+    // Each variable that names an auth location, at its own value or under it.
+    #[case::docker_config("DOCKER_CONFIG", "/creds/docker", "/creds/docker", true)]
+    #[case::docker_config_file("DOCKER_CONFIG", "/creds/docker", "/creds", true)]
+    #[case::docker_config_trailing("DOCKER_CONFIG", "/creds/docker/", "/creds/docker/sub", true)]
+    #[case::registry_auth_file("REGISTRY_AUTH_FILE", "/creds/podman.json", "/creds", true)]
+    #[case::helm_registry_config("HELM_REGISTRY_CONFIG", "/opt/helm/creds.json", "/opt/helm", true)]
+    #[case::helm_config_home("HELM_CONFIG_HOME", "/opt/helm", "/opt/helm", true)]
+    // `lib/containers` is image storage, unless the variable says otherwise.
+    #[case::xdg_runtime_dir("XDG_RUNTIME_DIR", "/var/lib", "/var/lib/containers", true)]
+    #[case::xdg_config_home("XDG_CONFIG_HOME", "/opt/cfg", "/opt/cfg", true)]
+    #[case::xdg_config_home_helm("XDG_CONFIG_HOME", "/opt/cfg", "/opt/cfg/helm", true)]
+    #[case::home("HOME", "/builds/home", "/builds/home", true)]
+    #[case::home_config("HOME", "/builds/home", "/builds/home/.config/helm", true)]
+    // The same mount elsewhere, or the variable pointing elsewhere.
+    #[case::beside("DOCKER_CONFIG", "/creds/docker", "/creds/other", false)]
+    #[case::prefix_of_a_name("DOCKER_CONFIG", "/creds/docker", "/creds/docker-ca", false)]
+    #[case::home_ssh("HOME", "/builds/home", "/builds/home/.ssh", false)]
+    #[case::xdg_runtime_other("XDG_RUNTIME_DIR", "/var/run/xdg", "/var/run/xdg/sockets", false)]
+    #[case::unrelated_variable("DOCKER_HOST", "/creds/docker", "/creds/docker", false)]
+    fn variables_name_auth_locations(
+        #[case] var: &str,
+        #[case] value: &str,
+        #[case] mount_path: &str,
+        #[case] denied: bool,
+    ) {
+        let env = json!([{"name": "CI", "value": "true"}, {"name": var, "value": value}]);
+        let p = with(
+            json!([{"name": "s", "secret": {"secretName": "other"}}]),
+            json!({"volumeMounts": [{"name": "s", "mountPath": mount_path}], "env": env}),
+        );
+        let got = message(p);
+        assert_eq!(got.is_some(), denied, "{got:?}");
+        if let Some(got) = got {
+            let note = format!("where registry clients read push credentials ({var}={value});");
+            assert!(got.contains(&note), "{got}");
+        }
+    }
+
+    #[rstest]
+    #[case::value_from(json!({"name": "DOCKER_CONFIG", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}))]
+    #[case::field_ref(json!({"name": "REGISTRY_AUTH_FILE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['a']"}}}))]
+    #[case::expanded(json!({"name": "DOCKER_CONFIG", "value": "$(BASE)/docker"}))]
+    #[case::escaped(json!({"name": "DOCKER_CONFIG", "value": "/cr$$eds"}))]
+    #[case::relative(json!({"name": "HOME", "value": "creds"}))]
+    #[case::backstep(json!({"name": "DOCKER_CONFIG", "value": "/x/../creds"}))]
+    fn a_location_the_spec_does_not_show_fails_closed(#[case] env: Value) {
+        let var = env["name"].as_str().unwrap().to_owned();
+        let p = with(
+            json!([{"name": "s", "secret": {"secretName": "other"}}, {"name": "e", "emptyDir": {}}]),
+            json!({
+                "env": [{"name": "BASE", "value": "/creds"}, env],
+                "volumeMounts": [{"name": "e", "mountPath": "/cache"}, {"name": "s", "mountPath": "/creds"}],
+            }),
+        );
+        let got = message(p.clone()).unwrap();
+        let note = format!(
+            "({var} has no literal absolute value, so it may name any mount: give it one);"
+        );
+        assert!(got.contains(&note), "{got}");
+        // Without a Secret or CSI volume it names nothing to read.
+        let mut no_secret = p;
+        no_secret["spec"]["containers"][0]["volumeMounts"] =
+            json!([{"name": "e", "mountPath": "/cache"}]);
+        assert_eq!(message(no_secret), None);
+    }
+
+    #[test]
+    fn a_variable_counts_for_its_own_container_only() {
+        let mut p = pod(json!([
+            container(
+                "build",
+                json!({"env": [{"name": "DOCKER_CONFIG", "value": "/creds"}]})
+            ),
+            container(
+                "helper",
+                json!({"volumeMounts": [{"name": "s", "mountPath": "/creds"}]})
+            ),
+        ]));
+        p["spec"]["volumes"] = json!([{"name": "s", "secret": {"secretName": "other"}}]);
+        assert!(rules(&create_pod(&runner("docker"), p.clone())).is_empty());
+        p["spec"]["containers"][0]["volumeMounts"] = json!([{"name": "s", "mountPath": "/creds"}]);
+        assert_eq!(
+            paths(&create_pod(&runner("docker"), p)),
+            vec![(P, "spec.containers[0].volumeMounts[0].mountPath".to_owned())]
+        );
+    }
+
+    #[rstest]
+    // An emptyDir or a ConfigMap at DOCKER_CONFIG holds no Secret; an empty value is unset.
+    #[case::empty_dir(json!([{"name": "v", "emptyDir": {}}]), json!([{"name": "DOCKER_CONFIG", "value": "/creds"}]))]
+    #[case::config_map(json!([{"name": "v", "configMap": {"name": "docker-settings"}}]), json!([{"name": "DOCKER_CONFIG", "value": "/creds"}]))]
+    #[case::empty_value(json!([{"name": "v", "secret": {"secretName": "other"}}]), json!([{"name": "DOCKER_CONFIG", "value": ""}]))]
+    fn declared_locations_without_a_secret_are_allowed(#[case] volumes: Value, #[case] env: Value) {
+        let p = with(
+            volumes,
+            json!({"env": env, "volumeMounts": [{"name": "v", "mountPath": "/creds"}]}),
+        );
+        assert!(rules(&create_pod(&runner("docker"), p)).is_empty());
+    }
+
+    fn parts(path: &str) -> Vec<&str> {
+        super::path_parts(path).collect()
+    }
+
+    #[rstest]
+    #[case("/kaniko/.docker", true)]
+    #[case("/root/.docker/", true)]
+    #[case("/home/user/.config/containers", true)]
+    #[case("/run/user/1000/containers/auth.json", true)]
+    #[case("/secrets/config.json", true)]
+    #[case("/builds", false)]
+    #[case("/etc/ssl/certs", false)]
+    #[case("/docker", false)]
+    #[case("/run/containers/0", true)]
+    #[case("/run/user/1000/containers", true)]
+    #[case("/run/containers/0", true)]
+    #[case("/etc/containers", true)]
+    #[case("/home/user/.config/helm/registry", true)]
+    #[case("/etc/helm/registry/config.json", true)]
+    #[case("/etc/registry", false)]
+    // Directories above an auth location, which a Secret's keys or a CSI driver's files fill.
+    #[case("/root", true)]
+    #[case("/home/user", true)]
+    #[case("/home/user/.config", true)]
+    #[case("/run/user/1000", true)]
+    #[case("/home", false)]
+    #[case("/home/user/.ssh", false)]
+    #[case("/run/secrets", false)]
     // CA certificates and image storage hold no login.
-    #[case("/etc/containers/certs.d/registry.example.com:5000", None, false)]
-    #[case("/var/lib/containers", None, false)]
-    #[case("/var/lib/containers/storage", None, false)]
-    #[case("/home/user/.local/share/containers", None, false)]
-    #[case("/containers", None, true)]
-    fn auth_paths(#[case] path: &str, #[case] sub: Option<&str>, #[case] expected: bool) {
-        assert_eq!(is_registry_auth_path(path, sub), expected);
+    #[case("/etc/containers/certs.d/registry.example.com:5000", false)]
+    #[case("/var/lib/containers", false)]
+    #[case("/var/lib/containers/storage", false)]
+    #[case("/home/user/.local/share/containers", false)]
+    #[case("/containers", true)]
+    // A backstep is not resolved by its text.
+    #[case("/run/user/1000/containers/x/..", true)]
+    #[case("/etc/../root/x", true)]
+    fn auth_paths(#[case] path: &str, #[case] expected: bool) {
+        assert_eq!(is_registry_auth_path(&parts(path)), expected, "{path}");
     }
 }
