@@ -2,11 +2,11 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
-    AppArmorProfile, CSIVolumeSource, Capabilities, ConfigMapEnvSource, Container, ContainerPort,
-    EnvFromSource, EnvVar, EphemeralContainer, HostPathVolumeSource, ImageVolumeSource, KeyToPath,
-    Pod, ProjectedVolumeSource, SELinuxOptions, SeccompProfile, SecretEnvSource, SecretProjection,
-    SecretVolumeSource, SecurityContext, Sysctl, Volume, VolumeMount, VolumeProjection,
-    WindowsSecurityContextOptions,
+    AppArmorProfile, CSIVolumeSource, Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource,
+    Container, ContainerPort, EnvFromSource, EnvVar, EphemeralContainer, HostPathVolumeSource,
+    ImageVolumeSource, KeyToPath, Pod, ProjectedVolumeSource, SELinuxOptions, SeccompProfile,
+    SecretEnvSource, SecretProjection, SecretVolumeSource, SecurityContext, Sysctl, Volume,
+    VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
 };
 
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
@@ -752,6 +752,238 @@ fn push_credentials() -> Vec<Case> {
     ]
 }
 
+/// A Secret with these `items` (`[key, path]`), named `volume`.
+fn secret_items(volume: &str, secret: &str, items: &[(&str, &str)]) -> Volume {
+    let mut v = secret_volume(volume, secret);
+    if let Some(s) = v.secret.as_mut() {
+        s.items = Some(
+            items
+                .iter()
+                .map(|(key, path)| KeyToPath {
+                    key: (*key).into(),
+                    path: (*path).into(),
+                    mode: None,
+                    user: None,
+                })
+                .collect(),
+        );
+    }
+    v
+}
+
+/// Push credentials placed by Secret items, or at a location the pod's env names, and their
+/// legitimate neighbours. None of these Secrets is in `registryCredentialSecrets`.
+fn push_locations() -> Vec<Case> {
+    let docker = || JobPod::new(Runner::Docker).image("docker:27");
+    let buildah =
+        || JobPod::new(Runner::Docker).image("registry.gitlab.com/example/mirrors/buildah:v1.37");
+    let dockerconfig = |volume: &str| {
+        secret_items(
+            volume,
+            "ci-docker-config",
+            &[(".dockerconfigjson", ".docker/config.json")],
+        )
+    };
+    vec![
+        deny(
+            "push-items-docker-config-in-home",
+            "push/items-docker-config-in-home.json",
+            PUSH,
+            // The item puts the config at /root/.docker/config.json.
+            job(
+                Runner::Docker,
+                &docker().volume(dockerconfig("cfg"), mount("cfg", "/root")),
+            ),
+        ),
+        deny(
+            "push-items-docker-config-under-mount",
+            "push/items-docker-config-under-mount.json",
+            PUSH,
+            job(
+                Runner::Docker,
+                &docker()
+                    .env(&[("HOME", "/builds/home")])
+                    .volume(dockerconfig("cfg"), mount("cfg", "/builds/home")),
+            ),
+        ),
+        deny(
+            "push-items-podman-auth-for-user",
+            "push/items-podman-auth-for-user.json",
+            PUSH,
+            // A projected Secret item where podman, buildah and skopeo look for uid 1000.
+            job(
+                Runner::Docker,
+                &buildah()
+                    .volume(
+                        Volume {
+                            name: "auth".into(),
+                            projected: Some(ProjectedVolumeSource {
+                                sources: Some(vec![VolumeProjection {
+                                    secret: Some(SecretProjection {
+                                        name: "ci-docker-config".into(),
+                                        items: Some(vec![KeyToPath {
+                                            key: ".dockerconfigjson".into(),
+                                            path: "containers/auth.json".into(),
+                                            mode: None,
+                                            user: None,
+                                        }]),
+                                        optional: None,
+                                    }),
+                                    ..VolumeProjection::default()
+                                }]),
+                                ..Default::default()
+                            }),
+                            ..Volume::default()
+                        },
+                        mount("auth", "/opt/user-1000"),
+                    )
+                    .env(&[("XDG_RUNTIME_DIR", "/opt/user-1000")]),
+            ),
+        ),
+        allow(
+            "push-items-registry-ca-for-buildah",
+            "push/items-registry-ca-for-buildah.json",
+            // Only the CA certificate of the Secret, where buildah looks for it.
+            job(
+                Runner::Docker,
+                &buildah().volume(
+                    secret_items("registry-ca", "registry-tls", &[("ca.crt", "ca.crt")]),
+                    mount(
+                        "registry-ca",
+                        "/etc/containers/certs.d/registry.example.com:5000",
+                    ),
+                ),
+            ),
+        ),
+        allow(
+            "push-items-sub-path-selects-a-certificate",
+            "push/items-sub-path-selects-a-certificate.json",
+            // The Secret holds a docker config too, but the subPath shows only the certificate.
+            job(
+                Runner::Docker,
+                &docker().volume(
+                    secret_items(
+                        "tls",
+                        "ci-files",
+                        &[
+                            ("ca.crt", "certs/ca.crt"),
+                            (".dockerconfigjson", "docker/config.json"),
+                        ],
+                    ),
+                    VolumeMount {
+                        sub_path: Some("certs/ca.crt".into()),
+                        ..mount("tls", "/usr/local/share/ca-certificates/registry.crt")
+                    },
+                ),
+            ),
+        ),
+        deny(
+            "push-env-docker-config",
+            "push/env-docker-config.json",
+            PUSH,
+            // crane, docker and kaniko read /creds/docker/config.json.
+            job(
+                Runner::Docker,
+                &docker().env(&[("DOCKER_CONFIG", "/creds/docker")]).volume(
+                    secret_volume("creds", "ci-docker-config"),
+                    mount("creds", "/creds/docker"),
+                ),
+            ),
+        ),
+        deny(
+            "push-env-registry-auth-file",
+            "push/env-registry-auth-file.json",
+            PUSH,
+            job(
+                Runner::Docker,
+                &buildah()
+                    .env(&[("REGISTRY_AUTH_FILE", "/creds/auth.json")])
+                    .volume(
+                        secret_volume("creds", "ci-docker-config"),
+                        mount("creds", "/creds"),
+                    ),
+            ),
+        ),
+        deny(
+            "push-env-docker-config-expanded",
+            "push/env-docker-config-expanded.json",
+            PUSH,
+            // Kubernetes expands $(CREDS); the rule does not, so the location is unknown.
+            job(
+                Runner::Docker,
+                &docker()
+                    .env(&[("CREDS", "/creds"), ("DOCKER_CONFIG", "$(CREDS)/docker")])
+                    .volume(
+                        secret_volume("creds", "ci-docker-config"),
+                        mount("creds", "/creds"),
+                    ),
+            ),
+        ),
+        deny(
+            "push-env-docker-config-from-secret",
+            "push/env-docker-config-from-secret.json",
+            PUSH,
+            // The value comes from a Secret the pod spec does not show.
+            job(
+                Runner::Docker,
+                &docker()
+                    .env_from_secret("DOCKER_CONFIG", "ci-settings", "docker-config")
+                    .volume(
+                        secret_volume("creds", "ci-docker-config"),
+                        mount("creds", "/creds"),
+                    ),
+            ),
+        ),
+        allow(
+            "push-env-docker-config-empty-dir",
+            "push/env-docker-config-empty-dir.json",
+            // The job logs in at run time with CI/CD credentials, into an emptyDir.
+            job(
+                Runner::Docker,
+                &docker().env(&[("DOCKER_CONFIG", "/creds/docker")]).volume(
+                    Volume {
+                        name: "creds".into(),
+                        empty_dir: Some(Default::default()),
+                        ..Volume::default()
+                    },
+                    mount("creds", "/creds/docker"),
+                ),
+            ),
+        ),
+        allow(
+            "push-env-home-config-map-docker",
+            "push/env-home-config-map-docker.json",
+            // A ConfigMap (credential helpers, proxies) holds no Secret.
+            job(
+                Runner::Docker,
+                &docker().env(&[("HOME", "/home/ci")]).volume(
+                    Volume {
+                        name: "docker-settings".into(),
+                        config_map: Some(ConfigMapVolumeSource {
+                            name: "docker-settings".into(),
+                            ..Default::default()
+                        }),
+                        ..Volume::default()
+                    },
+                    mount("docker-settings", "/home/ci/.docker"),
+                ),
+            ),
+        ),
+        allow(
+            "push-env-kaniko-with-registry-ca",
+            "push/env-kaniko-with-registry-ca.json",
+            // DOCKER_CONFIG names /kaniko/.docker; the CA Secret sits elsewhere.
+            job(
+                Runner::Docker,
+                &kaniko_job().volume(
+                    secret_volume("registry-ca", "registry-tls"),
+                    mount("registry-ca", "/kaniko/ssl/certs/registry"),
+                ),
+            ),
+        ),
+    ]
+}
+
 fn rbac() -> Vec<Case> {
     use Runner::Docker;
     let admin = Identity::Admin;
@@ -1176,6 +1408,7 @@ pub fn all() -> Vec<Case> {
         host_access(),
         namespaces(),
         push_credentials(),
+        push_locations(),
         rbac(),
         tokens(),
         attic(),
