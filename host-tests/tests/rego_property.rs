@@ -23,8 +23,8 @@ use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplat
 use k8s_openapi::api::core::v1::{
     AppArmorProfile, CSIVolumeSource, Capabilities, ConfigMap, ConfigMapEnvSource, Container,
     ContainerPort, EnvFromSource, EnvVar, EnvVarSource, EphemeralContainer, HTTPGetAction,
-    HostPathVolumeSource, ImageVolumeSource, Namespace, Pod, PodSecurityContext, PodSpec,
-    PodTemplate, PodTemplateSpec, Probe, ProjectedVolumeSource, ReplicationController,
+    HostPathVolumeSource, ImageVolumeSource, KeyToPath, Namespace, Pod, PodSecurityContext,
+    PodSpec, PodTemplate, PodTemplateSpec, Probe, ProjectedVolumeSource, ReplicationController,
     ReplicationControllerSpec, SELinuxOptions, SeccompProfile, Secret, SecretEnvSource,
     SecretKeySelector, SecretProjection, SecretVolumeSource, SecurityContext, Sysctl, Volume,
     VolumeMount, VolumeProjection, WindowsSecurityContextOptions,
@@ -148,9 +148,26 @@ fn env_var() -> impl Strategy<Value = EnvVar> {
             "CI_SERVER_TOKEN",
             "FOO",
             "DOCKER_AUTH_CONFIG",
+            "DOCKER_CONFIG",
+            "REGISTRY_AUTH_FILE",
+            "HOME",
+            "XDG_RUNTIME_DIR",
         ]),
         prop_oneof![
             Just((Some(s("literal")), None)),
+            // Where a registry auth variable may point: literal, relative, expanded, empty.
+            pick(&[
+                "/data",
+                "/data/",
+                "/run",
+                "/creds/x",
+                "data",
+                "/x/../data",
+                "$(FOO)/d",
+                "",
+                "/"
+            ])
+            .prop_map(|v| (Some(v), None)),
             pick(&["registry-push-credentials", "attic-credentials", "other"])
                 .prop_map(|name| (None, Some(name))),
         ],
@@ -196,8 +213,21 @@ fn container() -> impl Strategy<Value = Container> {
                     "/run/containers/0",
                     "/var/lib/containers",
                     "/etc/containers/certs.d/r:5000",
+                    "/root",
+                    "/run/user/1000",
+                    "/creds",
+                    "/data/x",
                 ]),
-                opt_pick(&["auth.json", "x", "./config.json", "containers/0", "12"]),
+                opt_pick(&[
+                    "auth.json",
+                    "x",
+                    "./config.json",
+                    "containers/0",
+                    "12",
+                    "certs",
+                    "certs/ca.crt",
+                    "../x",
+                ]),
             ),
             0..3,
         ),
@@ -283,13 +313,18 @@ fn volume() -> impl Strategy<Value = Option<Volume>> {
                 ..Default::default()
             }
         )),
-        opt_pick(&["registry-push-credentials", "other"]).prop_map(|secret_name| Some(Volume {
-            secret: Some(SecretVolumeSource {
-                secret_name,
+        (
+            opt_pick(&["registry-push-credentials", "other"]),
+            key_to_paths()
+        )
+            .prop_map(|(secret_name, items)| Some(Volume {
+                secret: Some(SecretVolumeSource {
+                    secret_name,
+                    items,
+                    ..Default::default()
+                }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        })),
+            })),
         opt_pick(&["quay.io/x/tools:1", "registry.gitlab.com/g/tools:1", ""]).prop_map(
             |reference| Some(Volume {
                 image: Some(ImageVolumeSource {
@@ -306,20 +341,46 @@ fn volume() -> impl Strategy<Value = Option<Volume>> {
             }),
             ..Default::default()
         })),
-        pick(&["registry-push-credentials", "other"]).prop_map(|name| Some(Volume {
-            projected: Some(ProjectedVolumeSource {
-                sources: Some(vec![VolumeProjection {
-                    secret: Some(SecretProjection {
-                        name,
+        (
+            pick(&["registry-push-credentials", "other"]),
+            key_to_paths()
+        )
+            .prop_map(|(name, items)| Some(Volume {
+                projected: Some(ProjectedVolumeSource {
+                    sources: Some(vec![VolumeProjection {
+                        secret: Some(SecretProjection {
+                            name,
+                            items,
+                            ..Default::default()
+                        }),
                         ..Default::default()
-                    }),
+                    }]),
                     ..Default::default()
-                }]),
+                }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        })),
+            })),
     ]
+}
+
+/// Secret items (absent: every key at its name), at auth paths, beside them, or with a backstep.
+fn key_to_paths() -> impl Strategy<Value = Option<Vec<KeyToPath>>> {
+    option::of(vec(
+        pick(&[
+            ".docker/config.json",
+            "containers/auth.json",
+            "ca.crt",
+            "certs/ca.crt",
+            "x/../y",
+            "./.dockercfg",
+            "certs",
+        ])
+        .prop_map(|path| KeyToPath {
+            key: s("k"),
+            path,
+            ..Default::default()
+        }),
+        0..3,
+    ))
 }
 
 fn pod_meta() -> impl Strategy<Value = ObjectMeta> {
