@@ -27,7 +27,8 @@ pub fn is_registry_auth_path(parts: &[&str]) -> bool {
         let n = parts.len().checked_sub(i);
         n.and_then(|n| parts.get(n)).copied().unwrap_or("")
     };
-    let auth_dir = |i: usize| at(i) == "containers" && !matches!(at(i + 1), "lib" | "share");
+    let auth_dir =
+        |i: usize| at(i) == "containers" && !matches!(at(i.saturating_add(1)), "lib" | "share");
     let last = at(1);
     parts.iter().any(|p| matches!(*p, ".docker" | ".."))
         || matches!(
