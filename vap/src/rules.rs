@@ -187,20 +187,61 @@ impl<'s> Builder<'s> {
         self.variable("labels", get("variables.podMeta", "labels", "{}"));
         self.variable("annotations", get("variables.podMeta", "annotations", "{}"));
         let sp = "variables.spec";
-        self.variable(
-            "regular",
+        // An UPDATE of a Pod that changes containers only (kubectl debug, an in-place resize,
+        // a new image) is judged by the containers it adds or changes: not the pod-level fields
+        // nor the volumes, nor a container equal to one it had (resources aside). The API
+        // server keeps containers in place, so "equal to one it had" is "equal to the one it
+        // had at that index" for every update it accepts.
+        let same_but = |a: &str, b: &str, ignored: &[&str]| {
+            let ignored = list(ignored);
             format!(
-                "{} + {}",
-                get(sp, "initContainers", "[]"),
-                get(sp, "containers", "[]")
+                "({a}.all(k, k in {ignored} || (k in {b} && {a}[k] == {b}[k])) && {b}.all(k, k in {ignored} || k in {a}))"
+            )
+        };
+        self.variable(
+            "wholePod",
+            format!(
+                "!(variables.podKind == 'pod' && request.operation == 'UPDATE' && oldObject != null && {} && {} && {})",
+                present("object", "spec"),
+                present("oldObject", "spec"),
+                same_but(
+                    "object.spec",
+                    "oldObject.spec",
+                    &["initContainers", "containers", "ephemeralContainers", "resources"]
+                )
             ),
         );
-        self.variable("ephemeral", get(sp, "ephemeralContainers", "[]"));
+        let changed = |field: &str| {
+            let new = get(sp, field, "[]");
+            format!(
+                "(variables.wholePod ? {new} : {new}.filter(c, !{}.exists(o, {})))",
+                get("oldObject.spec", field, "[]"),
+                same_but("c", "o", &["resources", "resizePolicy"])
+            )
+        };
+        self.variable(
+            "allContainers",
+            format!(
+                "{} + {} + {}",
+                get(sp, "initContainers", "[]"),
+                get(sp, "containers", "[]"),
+                get(sp, "ephemeralContainers", "[]")
+            ),
+        );
+        self.variable(
+            "regular",
+            format!("{} + {}", changed("initContainers"), changed("containers")),
+        );
+        self.variable("ephemeral", changed("ephemeralContainers"));
         self.variable(
             "containers",
             "variables.regular + variables.ephemeral".to_owned(),
         );
-        self.variable("volumes", get(sp, "volumes", "[]"));
+        self.variable("allVolumes", get(sp, "volumes", "[]"));
+        self.variable(
+            "volumes",
+            "variables.wholePod ? variables.allVolumes : []".to_owned(),
+        );
         self.variable(
             "runnersPod",
             "variables.judgePod && variables.inRunners".to_owned(),
@@ -386,15 +427,20 @@ impl<'s> Builder<'s> {
 
         // Pod-level settings reach every container.
         let aa = lit(&self.private.apparmor_annotation);
+        self.variable(
+            "containerAnnotations",
+            format!(
+                "variables.allContainers.map(c, {aa} + {})",
+                get("c", "name", "''")
+            ),
+        );
         let mut pod_checks = vec![(
             format!(
-                "variables.annotations.exists(k, k.startsWith({aa}) && !(k in variables.containers.map(c, {aa} + {})) && !{})",
-                get("c", "name", "''"),
+                "variables.annotations.exists(k, k.startsWith({aa}) && !(k in variables.containerAnnotations) && !{})",
                 Self::apparmor_allowed("variables.annotations[k]")
             ),
             format!(
-                "'AppArmor profile annotation is `' + variables.annotations[variables.annotations.filter(k, k.startsWith({aa}) && !(k in variables.containers.map(c, {aa} + {})) && !{})[0]] + '`'",
-                get("c", "name", "''"),
+                "'AppArmor profile annotation is `' + variables.annotations[variables.annotations.filter(k, k.startsWith({aa}) && !(k in variables.containerAnnotations) && !{})[0]] + '`'",
                 Self::apparmor_allowed("variables.annotations[k]")
             ),
             "use runtime/default or localhost/<profile>",
@@ -425,7 +471,7 @@ impl<'s> Builder<'s> {
             rule,
             "pod",
             format!(
-                "!variables.runnersPod || !({pod_level}) || !{}",
+                "!variables.runnersPod || !variables.wholePod || !({pod_level}) || !{}",
                 bind(psc, &psc_value, &any(&pod_conds))
             ),
             format!(
@@ -479,7 +525,7 @@ impl<'s> Builder<'s> {
         self.validation(
             rule,
             "host namespaces",
-            format!("!variables.runnersPod || !{}", any(&conds)),
+            format!("!variables.runnersPod || !variables.wholePod || !{}", any(&conds)),
             format!(
                 "variables.subject + ' (requested by ' + variables.who + ') ' + {}",
                 first_of(&branches)
@@ -712,91 +758,139 @@ impl<'s> Builder<'s> {
             .iter()
             .map(|(v, _)| v.as_str())
             .collect();
-        let loc = parts("(e.value + '/' + w[1])");
+        let loc = parts("(ae.value + '/' + w[1])");
         // Per container: for each env var naming an auth location, the keys of the locations
-        // (`''`: anywhere, when the spec shows no literal absolute path).
+        // (`''`: anywhere, when the spec shows no literal absolute path). `ae` and `w` name
+        // the filtered env vars and pairs (the cost estimate sizes them as such).
         let declared = format!(
-            "{}.filter(e, {} in {} && ({} != '' || {})).map(e, [[{}]].map(pv, pv.filter(w, w[0] == e.name).map(w, {} != '' && e.value.startsWith('/') && !e.value.contains('$') && !('..' in {loc}) ? {} : ''))[0])",
+            "{}.filter(ae, {} in {} && ({} != '' || {})).map(ae, [[{}]].map(pv, pv.filter(w, w[0] == ae.name).map(w, {} != '' && ae.value.startsWith('/') && !ae.value.contains('$') ? {} : ''))[0])",
             get("c", "env", "[]"),
-            get("e", "name", "''"),
+            get("ae", "name", "''"),
             list(&var_names),
-            get("e", "value", "''"),
-            present("e", "valueFrom"),
+            get("ae", "value", "''"),
+            present("ae", "valueFrom"),
             vars.join(", "),
-            get("e", "value", "''"),
-            key(&loc),
+            get("ae", "value", "''"),
+            bind_value("loc", &loc, &format!("'..' in loc ? '' : {}", key("loc"))),
         );
-        // `f`: where files land (a parts list).
-        let lands_bad = format!(
-            "({} || dl.exists(ks, ks.exists(k, {kf}.startsWith(k) || k.startsWith({kf}))))",
-            self.auth_parts("f"),
-            kf = key("f")
+        // `f`: where files land (a parts list); at an auth path, or (the second validation)
+        // under or above a location an env var names.
+        let at_auth = self.auth_parts("f");
+        let declared_loc = bind(
+            "kf",
+            &key("f"),
+            "dl.exists(ks, ks.exists(k, kf.startsWith(k) || k.startsWith(kf)))",
         );
         let item_parts = parts(&get("i", "path", "''"));
         let placed_item = format!(
-            "{kr}.startsWith({ks}) ? mp + {rest} : mp + ir",
-            kr = key("ir"),
-            ks = key("sp"),
-            rest = parts(&format!("{}.replace({}, '', 1)", key("ir"), key("sp")))
+            "kir.startsWith(ksp) ? mp + {} : mp + ir",
+            parts("kir.replace(ksp, '', 1)")
         );
-        let item_bad = bind(
-            "ir",
-            &item_parts,
-            &format!(
-                "({}.startsWith({}) || '..' in ir) && {}",
-                key("ir"),
-                key("sp"),
-                bind("f", &placed_item, &lands_bad)
-            ),
+        self.variable(
+            "credentialVolumes",
+            format!("variables.allVolumes.filter(v, {source})"),
         );
-        let vol_bad = format!(
-            "{} || {}.exists(i, {item_bad}) || {}.exists(x, {} && {}.exists(i, {item_bad}))",
-            bind("f", "mp + sp.filter(q, q == '..')", &lands_bad),
-            get_path("vs[0]", &["secret", "items"], "[]"),
-            get_path("vs[0]", &["projected", "sources"], "[]"),
-            present("x", "secret"),
-            get("x.secret", "items", "[]"),
-        );
-        let bad_mount = bind(
-            "vs",
-            &format!(
-                "variables.volumes.filter(v, {} == {} && {source})",
-                get("v", "name", "''"),
-                get("m", "name", "''")
-            ),
-            &format!(
-                "size(vs) > 0 && {}",
-                bind(
-                    "mp",
-                    &parts(&get("m", "mountPath", "''")),
-                    &bind("sp", &parts(&get("m", "subPath", "''")), &vol_bad)
-                )
+        self.variable(
+            "credentialVolumeNames",
+            format!(
+                "variables.credentialVolumes.map(v, {})",
+                get("v", "name", "''")
             ),
         );
         let mounts = get("c", "volumeMounts", "[]");
-        let bad_container = bind("dl", &declared, &format!("{mounts}.exists(m, {bad_mount})"));
-        self.validation(
-            rule,
-            "auth path mounts",
-            format!("!variables.pushJudged || !variables.containers.exists(c, {bad_container})"),
-            bind_value(
-                "c",
-                &format!("variables.containers.filter(c, {bad_container})[0]"),
-                &bind_value(
-                    "dl",
-                    &declared,
-                    &bind_value(
-                        "m",
-                        &format!("{mounts}.filter(m, {bad_mount})[0]"),
-                        &format!(
-                            "'container \"' + {} + '\" of ' + variables.subject + ' mounts ' + (variables.volumes.exists(v, {} == {} && {secret_source}) ? 'a Secret' : 'a CSI volume, whose driver can mount any stored credential,') + ' at ' + m.mountPath + ', where registry clients read push credentials; ' + variables.pushFix",
-                            get("c", "name", "''"),
-                            get("v", "name", "''"),
-                            get("m", "name", "''"),
-                        ),
+        let sources_of = get_path("vs[0]", &["projected", "sources"], "[]");
+        let direct_items = get_path("vs[0]", &["secret", "items"], "[]");
+        let mount_check = |lands_bad: &str, with_env: bool| {
+            let item_bad = bind(
+                "ir",
+                &item_parts,
+                &bind(
+                    "kir",
+                    &key("ir"),
+                    &format!(
+                        "(kir.startsWith(ksp) || '..' in ir) && {}",
+                        bind("f", &placed_item, lands_bad)
                     ),
                 ),
-            ),
+            );
+            let vol_bad = format!(
+                "{} || {direct_items}.exists(i, {item_bad}) || {sources_of}.exists(x, {} && {}.exists(i, {item_bad}))",
+                bind("f", "mp + sp.filter(q, q == '..')", lands_bad),
+                present("x", "secret"),
+                get("x.secret", "items", "[]"),
+            );
+            let bad_mount = bind(
+                "vs",
+                &format!(
+                    "variables.credentialVolumes.filter(v, {} == {})",
+                    get("v", "name", "''"),
+                    get("m", "name", "''")
+                ),
+                &format!(
+                    "size(vs) > 0 && {}",
+                    bind(
+                        "mp",
+                        &parts(&get("m", "mountPath", "''")),
+                        &bind(
+                            "sp",
+                            &parts(&get("m", "subPath", "''")),
+                            &bind("ksp", &key("sp"), &vol_bad)
+                        )
+                    )
+                ),
+            );
+            // Only mounts of Secret and CSI volumes can bring credentials (`cm`: the cost
+            // estimate sizes them as such).
+            let credential_mounts = format!(
+                "{mounts}.filter(cm, {} in variables.credentialVolumeNames)",
+                get("cm", "name", "''"),
+            );
+            let any_mount = format!("{credential_mounts}.exists(m, {bad_mount})");
+            let bad_container = if with_env {
+                bind("dl", &declared, &format!("size(dl) > 0 && {any_mount}"))
+            } else {
+                any_mount
+            };
+            let message = format!(
+                "'container \"' + {} + '\" of ' + variables.subject + ' mounts ' + (variables.volumes.exists(v, {} == {} && {secret_source}) ? 'a Secret' : 'a CSI volume, whose driver can mount any stored credential,') + ' at ' + m.mountPath + ', where registry clients read push credentials{}; ' + variables.pushFix",
+                get("c", "name", "''"),
+                get("v", "name", "''"),
+                get("m", "name", "''"),
+                if with_env {
+                    " (an env var of the container names it)"
+                } else {
+                    ""
+                },
+            );
+            let first_mount = bind_value(
+                "m",
+                &format!("{credential_mounts}.filter(m, {bad_mount})[0]"),
+                &message,
+            );
+            let message = if with_env {
+                bind_value("dl", &declared, &first_mount)
+            } else {
+                first_mount
+            };
+            (
+                format!(
+                    "!variables.pushJudged || !variables.containers.exists(c, {bad_container})"
+                ),
+                bind_value(
+                    "c",
+                    &format!("variables.containers.filter(c, {bad_container})[0]"),
+                    &message,
+                ),
+            )
+        };
+        let (ok, message) = mount_check(&at_auth, false);
+        self.validation(rule, "auth path mounts", ok, message);
+        let (ok, message) = mount_check(&declared_loc, true);
+        self.validation(
+            rule,
+            "mounts where an env var reads credentials",
+            ok,
+            message,
         );
         if has_listed {
             let env_bad = format!(
@@ -1235,8 +1329,9 @@ impl<'s> Builder<'s> {
             Self::pins("p.namespaceSelector", name, &p.dns_namespace),
             Self::pins("p.podSelector", &p.dns_label.0, &p.dns_label.1),
         );
+        let to = get("r", "to", "[]");
         let rule_bad = format!(
-            "(!{} || size(r.to) == 0 || r.to.exists(p, {peer_bad}))",
+            "(!{} || size({to}) == 0 || r.to.exists(p, {peer_bad}))",
             present("r", "to")
         );
         let egress = get_path("object", &["spec", "egress"], "[]");
@@ -1258,7 +1353,7 @@ impl<'s> Builder<'s> {
                 "r",
                 &format!("{egress}.filter(r, {rule_bad})[0]"),
                 &format!(
-                    "variables.subject + ' (requested by ' + variables.who + '): spec.egress[' + string({egress}.indexOf(r)) + ']' + (!{} ? ' has no `to`, so it allows every destination' : size(r.to) == 0 ? ' has an empty `to`, so it allows every destination' : '.to[' + string(r.to.indexOf(r.to.filter(p, {peer_bad})[0])) + '] selects namespaces other than the Attic cache and cluster DNS') + {}",
+                    "variables.subject + ' (requested by ' + variables.who + '): spec.egress[' + string({egress}.indexOf(r)) + ']' + (!{} ? ' has no `to`, so it allows every destination' : size({to}) == 0 ? ' has an empty `to`, so it allows every destination' : '.to[' + string(r.to.indexOf(r.to.filter(p, {peer_bad})[0])) + '] selects namespaces other than the Attic cache and cluster DNS') + {}",
                     present("r", "to"),
                     lit(&format!("; {fix}"))
                 ),

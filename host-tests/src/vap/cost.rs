@@ -6,7 +6,7 @@
 //! operations one unit per 10 characters of the longest string they may read; `matches` that
 //! times a quarter of the pattern's length; equality of whole objects one unit per value in
 //! them; `in` over a literal list one unit per element. Every comprehension runs over its
-//! range's largest size ([`Sizes`]), and both branches of a conditional are paid, so the
+//! range's largest size ([`Sizes`]), and a conditional costs its costlier branch, so the
 //! figures bound what an evaluation of a pod of that size can cost.
 
 use kube_cel::cel::Program;
@@ -24,22 +24,37 @@ pub struct Sizes {
     pub mounts: u64,
     pub volumes: u64,
     /// Entries of any other list or map (ports, envFrom, labels, annotations, capabilities,
-    /// Role rules, subjects, egress rules and peers, Secret keys).
+    /// Secret items, Role rules, subjects, egress rules and peers, Secret keys).
     pub other: u64,
+    /// Parts of a path (`/run/user/1000/containers`: 4).
+    pub path_parts: u64,
+    /// Items of a Secret volume, and Secret sources of a projected volume.
+    pub secret_items: u64,
+    /// Env vars of a container that name where credentials are read (`DOCKER_CONFIG`, ...).
+    pub auth_env: u64,
+    /// Mounts of a container whose volume is a Secret, a projected Secret or a CSI volume.
+    pub credential_mounts: u64,
     /// The longest string read (names, images, paths, label values).
     pub string: u64,
 }
 
 impl Sizes {
-    /// The largest pod the README promises the policy stays within budget for: 20 containers
-    /// with 50 env vars and 20 mounts each, 50 volumes, 32 of anything else, strings up to
+    /// The largest pod the README promises the policy stays within budget for: 10 containers
+    /// with 50 env vars and 20 mounts each (2 of them of Secret or CSI volumes, with one Secret
+    /// item or projected source each; 2 env vars naming credential locations), 50 volumes,
+    /// 8 of anything else (ports, labels, annotations... per container or pod; a Role of 8
+    /// rules, a NetworkPolicy of 8 egress rules of 8 peers), paths of 8 parts, strings up to
     /// 256 characters.
     pub const PROMISED: Sizes = Sizes {
-        containers: 20,
+        containers: 10,
         env: 50,
         mounts: 20,
         volumes: 50,
-        other: 32,
+        other: 8,
+        path_parts: 8,
+        secret_items: 1,
+        auth_env: 2,
+        credential_mounts: 2,
         string: 256,
     };
 
@@ -153,6 +168,12 @@ impl Walk<'_> {
     }
 
     fn call_cost(&self, call: &CallExpr) -> u64 {
+        // A conditional evaluates one branch: the costlier bounds it.
+        if call.func_name == "_?_:_"
+            && let [cond, then, otherwise] = call.args.as_slice()
+        {
+            return 1 + self.cost(cond) + self.cost(then).max(self.cost(otherwise));
+        }
         let args: u64 = call.target.iter().map(|t| self.cost(t)).sum::<u64>()
             + call.args.iter().map(|a| self.cost(a)).sum::<u64>();
         let own = match call.func_name.as_str() {
@@ -167,10 +188,13 @@ impl Walk<'_> {
             | "string" | "_+_" => self.string_cost(),
             "_==_" | "_!=_" => {
                 // Comparing whole objects (an UPDATE's pod spec with the old one).
-                let whole = call
-                    .args
-                    .iter()
-                    .any(|a| matches!(&a.expr, Expr::Call(c) if c.func_name == "_[_]"));
+                let whole = call.args.iter().any(|a| match &a.expr {
+                    Expr::Call(c) if c.func_name == "_[_]" => matches!(
+                        c.args.first().map(|x| &x.expr),
+                        Some(Expr::Ident(n)) if n == "object" || n == "oldObject"
+                    ),
+                    _ => false,
+                });
                 if whole {
                     self.sizes.object_values()
                 } else {
@@ -179,7 +203,8 @@ impl Walk<'_> {
             }
             "@in" => match call.args.get(1).map(|a| &a.expr) {
                 Some(Expr::List(l)) => l.elements.len() as u64 * self.string_cost(),
-                _ => self.sizes.other,
+                Some(_) => call.args.get(1).map_or(0, |a| self.range_size(a)) * self.string_cost(),
+                None => 1,
             },
             _ => 1,
         };
@@ -199,18 +224,25 @@ impl Walk<'_> {
                 "volumeMounts" => s.mounts,
                 "volumes" => s.volumes,
                 "images" => s.containers + s.volumes,
+                "credentialVolumes" | "credentialVolumeNames" => s.volumes,
+                "items" | "sources" => s.secret_items,
                 _ => s.other,
             },
             Expr::Call(c) => match c.func_name.as_str() {
                 // `present ? field : default`: the field's size.
                 "_?_:_" => c.args.get(1).map_or(s.other, |a| self.range_size(a)),
                 "_+_" => c.args.iter().map(|a| self.range_size(a)).sum(),
-                "split" => s.string / 2,
+                "split" => s.path_parts,
                 _ => s.other,
             },
+            // The env vars, and their pairs, that name credential locations (`ae`, `w`).
+            Expr::Comprehension(c) if c.iter_var == "ae" || c.iter_var == "w" => s.auth_env,
+            Expr::Comprehension(c) if c.iter_var == "cm" => s.credential_mounts,
             // A list built by map() or filter() of another range.
             Expr::Comprehension(c) => self.range_size(&c.iter_range),
-            Expr::Ident(_) => s.string / 2,
+            // A bound list: auth locations from env vars, or path parts.
+            Expr::Ident(name) if name == "dl" || name == "ks" => s.auth_env,
+            Expr::Ident(_) => s.path_parts,
             _ => s.other,
         }
     }

@@ -215,7 +215,11 @@ impl Lint {
                 Some(Expr::Literal(LiteralValue::String(s))) => {
                     let s: &str = s.inner();
                     for bad in REGEX_REFUSED {
-                        if s.contains(bad) {
+                        // `\[[` is an escaped bracket before a class, not a nested class.
+                        let found = s.match_indices(bad).any(|(i, _)| {
+                            !(bad == "[[" && i > 0 && s.as_bytes().get(i - 1) == Some(&b'\\'))
+                        });
+                        if found {
                             self.out.push(format!(
                                 "regex `{s}` uses `{bad}`, which RE2 and Rust's regex read differently (or not at all)"
                             ));
