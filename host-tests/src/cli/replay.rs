@@ -26,6 +26,9 @@ pub enum Engine {
     /// The Rego twin embedded in the Gatekeeper ConstraintTemplate, through regorus: what
     /// Gatekeeper runs (`runner` is not reported).
     Rego,
+    /// The ValidatingAdmissionPolicy generated for the settings (`runner-policy vap`), through
+    /// kube-rs's CEL: what the API server runs (the first failing validation only).
+    Cel,
 }
 
 /// What `replay` and `check` share: the engine, the output and the inputs.
@@ -104,6 +107,7 @@ pub(super) fn judge_all(
             )?),
             settings,
         ),
+        Engine::Cel => Judge::Cel(Box::new(crate::vap::Engine::from_settings(&settings)?)),
     };
     let files = walk(&args.paths)?;
     let name = if objects.is_some() {
@@ -245,6 +249,7 @@ fn file_name(file: &Path) -> String {
 enum Judge {
     Module(Box<Policy>),
     Rego(Box<RegoPolicy>, Value),
+    Cel(Box<crate::vap::Engine>),
 }
 
 /// A replay under way: the engine and the tallies.
@@ -337,6 +342,7 @@ impl Replay {
                 policy.evaluate("runners/decision", &serde_json::to_vec(review)?)?
             }
             Judge::Rego(twin, settings) => twin.decide(review, settings)?,
+            Judge::Cel(vap) => vap.decision(review),
         };
         let decision = Decision::from_value(decision)?;
         let rules = decision.rules();

@@ -212,6 +212,27 @@ impl Engine {
         Verdict::Allowed
     }
 
+    /// [`Self::judge`] as a `runners/decision` value (`{"allowed", "runner", "violations"}`),
+    /// for `replay --engine cel`: a denial is the first failing validation only (all the API
+    /// server reports); an evaluation error is a denial (`failurePolicy: Fail`).
+    pub fn decision(&self, input: &Json) -> Json {
+        let violation =
+            |rule: &str, msg: String| serde_json::json!({"rule": rule, "msg": msg, "path": ""});
+        let violations = match self.judge(input) {
+            Verdict::Allowed => Vec::new(),
+            Verdict::Denied { rule, message, .. } => vec![violation(rule.as_str(), message)],
+            Verdict::Error { rule, what } => vec![violation(
+                rule.unwrap_or(RuleName::ValidRequest).as_str(),
+                format!("the policy failed to evaluate ({what}); failurePolicy Fail denies it"),
+            )],
+        };
+        serde_json::json!({
+            "allowed": violations.is_empty(),
+            "runner": null,
+            "violations": violations,
+        })
+    }
+
     /// Evaluates every validation's messageExpression that fails on this request, for tests
     /// of the messages: `(rule, message or the evaluation error)`.
     pub fn messages(&self, request: &Json) -> Vec<(RuleName, Result<String, String>)> {
