@@ -323,7 +323,7 @@ fn pod_template() -> impl Strategy<Value = Value> {
             let (net, pid, ipc, users) = host;
             json!({
                 "metadata": obj(vec![
-                    ("labels", (!labels.is_empty()).then(|| Value::Object(labels))),
+                    ("labels", (!labels.is_empty()).then_some(Value::Object(labels))),
                     ("annotations", (!annotations.is_empty()).then(|| json!(annotations))),
                 ]),
                 "spec": obj(vec![
@@ -536,10 +536,10 @@ fn request() -> impl Strategy<Value = (usize, Value)> {
         pick(&["gitlab-runner-docker", "gitlab-runner-dind"]),
     )
         .prop_map(|(ns, user, op, variant, (group, kind, mut o), (_, other_kind, other), old, name)| {
-            if let (Some(ns), Some(meta)) = (ns, o.get_mut("metadata").and_then(Value::as_object_mut)) {
-                if kind != "Namespace" {
-                    meta.insert("namespace".to_owned(), json!(ns));
-                }
+            if let (Some(ns), Some(meta)) = (ns, o.get_mut("metadata").and_then(Value::as_object_mut))
+                && kind != "Namespace"
+            {
+                meta.insert("namespace".to_owned(), json!(ns));
             }
             let old_object = match old {
                 0 => o.clone(),
@@ -585,7 +585,7 @@ fn request() -> impl Strategy<Value = (usize, Value)> {
 
 fn settings(variant: usize) -> Value {
     let mut settings = host_tests::settings::example().unwrap();
-    settings["dindPrivilegedContainers"] = json!(if variant % 2 == 0 { "all" } else { "services" });
+    settings["dindPrivilegedContainers"] = json!(if variant.is_multiple_of(2) { "all" } else { "services" });
     if variant >= 2 {
         settings["exemptUsers"] = json!([EXEMPT]);
     }
