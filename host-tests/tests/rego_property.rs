@@ -947,9 +947,9 @@ fn gatekeeper_input() -> impl Strategy<Value = Value> {
     (namespace, select(USERS), select(&["CREATE", "UPDATE", "DELETE", "CONNECT"][..]), select(&["all", "services"][..]), any::<bool>())
         .prop_flat_map(|(ns, user, op, mode, exempt)| {
             let ns = ns.map(str::to_owned);
-            (Just((ns.clone(), user, op, mode, exempt)), object(ns.clone()), object(ns), 0..3u8)
+            (Just((ns.clone(), user, op, mode, exempt)), object(ns.clone()), object(ns), 0..6u8, (0..10u8, any::<usize>(), select(WRONG_TYPED)))
         })
-        .prop_map(|((ns, user, op, mode, exempt), (group, kind, mut obj), (_, old_kind, other), old_choice)| {
+        .prop_map(|((ns, user, op, mode, exempt), (group, kind, mut obj), (_, old_kind, other), old_choice, (wrong_at, node, wrong))| {
             let mut settings = host_tests::settings::example().unwrap();
             settings["dindPrivilegedContainers"] = json!(mode);
             if exempt {
@@ -963,9 +963,28 @@ fn gatekeeper_input() -> impl Strategy<Value = Value> {
             }
             // UPDATE: the object as it was (pod spec unchanged), another of the same kind, or
             // the same with a label added (metadata change only).
+            // For a Pod also: the same without its ephemeral containers (kubectl debug added
+            // them), with other resources in its first container (a resize) or another image.
+            let first = |edit: fn(&mut serde_json::Map<String, Value>)| {
+                let mut o = obj.clone();
+                let c = o.pointer_mut("/spec/containers/0").and_then(Value::as_object_mut);
+                c.map(edit);
+                o
+            };
             let old = match old_choice {
                 0 => obj.clone(),
                 1 if old_kind == kind => other,
+                3 => {
+                    let mut o = obj.clone();
+                    o.get_mut("spec").and_then(Value::as_object_mut).map(|s| s.remove("ephemeralContainers"));
+                    o
+                }
+                4 => first(|c| {
+                    c.insert(s("resources"), json!({"limits": {"cpu": "3"}}));
+                }),
+                5 => first(|c| {
+                    c.insert(s("image"), json!("alpine:3.19"));
+                }),
                 _ => {
                     let mut o = obj.clone();
                     o["metadata"]["labels"] = json!({"changed": "yes"});
@@ -1004,8 +1023,61 @@ fn gatekeeper_input() -> impl Strategy<Value = Value> {
                     request["object"] = json!({"apiVersion": "v1", "kind": "PodExecOptions", "command": ["sh"]});
                 }
             }
+            // Sometimes a value of another type somewhere in the object, the old object or the
+            // request: both must refuse what the module's reader refuses.
+            let wrong: Value = serde_json::from_str(wrong).unwrap();
+            match wrong_at {
+                0 | 2 => {
+                    let at = if wrong_at == 0 { "object" } else { "oldObject" };
+                    if let Some(o) = request.get_mut(at) {
+                        replace_node(o, node, &wrong);
+                    }
+                }
+                1 => replace_node(&mut request, node, &wrong),
+                _ => {}
+            }
             RegoPolicy::gatekeeper_input(&request, &settings)
         })
+}
+
+/// Values put in place of a generated one, of every JSON type.
+const WRONG_TYPED: &[&str] = &[
+    "\"x\"",
+    "7",
+    "1.5",
+    "true",
+    "null",
+    "{}",
+    "[]",
+    "[\"x\"]",
+    "[1]",
+    "[null]",
+    "{\"a\": 1}",
+];
+
+/// Replaces the `n`-th value of `v` in document order (counted modulo the number of values).
+fn replace_node(v: &mut Value, n: usize, with: &Value) {
+    fn count(v: &Value) -> usize {
+        1 + match v {
+            Value::Array(a) => a.iter().map(count).sum(),
+            Value::Object(o) => o.values().map(count).sum(),
+            _ => 0,
+        }
+    }
+    fn go(v: &mut Value, n: &mut usize, with: &Value) -> bool {
+        if *n == 0 {
+            *v = with.clone();
+            return true;
+        }
+        *n -= 1;
+        match v {
+            Value::Array(a) => a.iter_mut().any(|x| go(x, n, with)),
+            Value::Object(o) => o.values_mut().any(|x| go(x, n, with)),
+            _ => false,
+        }
+    }
+    let mut n = n % count(v);
+    go(v, &mut n, with);
 }
 
 fn module_rule_paths(input: &str) -> Vec<(String, String)> {

@@ -18,6 +18,8 @@ input_problem := ["input", "input is not one of the three dialects: a top-level 
 	some f in ["kind", "apiVersion"]
 	not get(input, f, "") == ""
 	not is_string(input[f])
+} else := ["input", "unsupported input: expected {\"review\": AdmissionRequest} (Gatekeeper), {\"request\": AdmissionRequest} (Kubewarden opa mode) or an AdmissionReview"] if {
+	get(input, "review", null) == null
 } else := ["input.review", "input.review is not a valid AdmissionRequest: not an object"] if {
 	not is_object(review)
 } else := ["input.review", sprintf("input.review is not a valid AdmissionRequest: input.review.%s is not %s", [k, type_names[t]])] if {
@@ -58,8 +60,8 @@ container_own_types := {
 
 container_types := object.union(object.union(
 	container_own_types,
-	{at(["securityContext", k]): t | some k, t in profile_types},
-), {at([h, k]): t | some h in ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle.postStart", "lifecycle.preStop"]; some k, t in handler_types})
+	{dotted(["securityContext", k]): t | some k, t in profile_types},
+), {dotted([h, k]): t | some h in ["livenessProbe", "readinessProbe", "startupProbe", "lifecycle.postStart", "lifecycle.preStop"]; some k, t in handler_types})
 
 pod_spec_own_types := {
 	"": "o", "hostNetwork": "b", "hostPID": "b", "hostIPC": "b", "hostUsers": "b",
@@ -75,10 +77,10 @@ pod_spec_own_types := {
 
 pod_spec_types := object.union(object.union(
 	pod_spec_own_types,
-	{at(["securityContext", k]): t | some k, t in profile_types},
-), {at([l, k]): t | some l in container_lists; some k, t in container_list_types})
+	{dotted(["securityContext", k]): t | some k, t in profile_types},
+), {dotted([l, k]): t | some l in container_lists; some k, t in container_list_types})
 
-container_list_types := object.union({"": "a"}, {at(["#", k]): t | some k, t in container_types})
+container_list_types := object.union({"": "a"}, {dotted(["#", k]): t | some k, t in container_types})
 
 container_lists := ["initContainers", "containers", "ephemeralContainers"]
 
@@ -87,11 +89,11 @@ selector_types := {"": "o", "matchLabels": "m", "matchExpressions": "a", "matchE
 # The types of a pod-bearing object whose pod template sits at `root` ("" for a Pod): the
 # objects on the way, the template's metadata and spec.
 pod_object_types(root) := object.union(object.union(
-	{at(array.slice(parts, 0, n)): "o" | root != ""; parts := split(root, "."); some n in numbers.range(1, count(parts))},
-	{at([root, "metadata", k]): t | some k, t in meta_types},
-), {at([root, "spec", k]): t | some k, t in pod_spec_types})
+	{dotted(array.slice(parts, 0, n)): "o" | root != ""; parts := split(root, "."); some n in numbers.range(1, count(parts))},
+	{dotted([root, "metadata", k]): t | some k, t in meta_types},
+), {dotted([root, "spec", k]): t | some k, t in pod_spec_types})
 
-role_types := {at(["rules", k]): t | some k, t in object.union({"": "a", "#": "o"}, {sprintf("#.%s%s", [f, x]): t2 | some f in ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"]; some [x, t2] in [["", "a"], [".#", "s"]]})}
+role_types := {dotted(["rules", k]): t | some k, t in object.union({"": "a", "#": "o"}, {sprintf("#.%s%s", [f, x]): t2 | some f in ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"]; some [x, t2] in [["", "a"], [".#", "s"]]})}
 
 binding_types := {"roleRef": "o", "roleRef.apiGroup": "s", "roleRef.kind": "s", "roleRef.name": "s", "subjects": "a", "subjects.#": "o", "subjects.#.kind": "s", "subjects.#.name": "s", "subjects.#.namespace": "s"}
 
@@ -99,11 +101,11 @@ data_types := {"type": "s", "data": "m", "stringData": "m", "binaryData": "m"}
 
 network_policy_types := object.union(
 	{"spec": "o", "spec.egress": "a", "spec.egress.#": "o", "spec.egress.#.to": "a", "spec.egress.#.to.#": "o"},
-	{at(["spec.egress.#.to.#", s, k]): t | some s in ["namespaceSelector", "podSelector"]; some k, t in selector_types},
+	{dotted(["spec.egress.#.to.#", s, k]): t | some s in ["namespaceSelector", "podSelector"]; some k, t in selector_types},
 )
 
 # The types of an object of this kind (the module's `shape`), as path arrays.
-object_types(group, kind) := types_of(object.union(object_types_text(group, kind), {at(["metadata", k]): t | some k, t in meta_types}))
+object_types(group, kind) := types_of(object.union(object_types_text(group, kind), {dotted(["metadata", k]): t | some k, t in meta_types}))
 
 object_types_text(group, kind) := pod_object_types(pod_root(group, kind)) if {
 	pod_root(group, kind)
@@ -131,20 +133,80 @@ pod_root(group, kind) := "" if {
 	[group, kind] == ["", "PodTemplate"]
 }
 
-types_of(text_types) := {split(k, "."): t | some k, t in text_types; k != ""}
+types_of(text_types) := {k: t | some k, t in text_types; k != ""}
 
 pod_types := object_types("", "Pod")
 
 # Dotted paths, skipping empty parts ("" stands for "here").
-at(parts) := concat(".", [p | some p in parts; p != ""])
+dotted(parts) := concat(".", [p | some p in parts; p != ""])
 
-# The paths of `o` whose value breaks `types` (which keys them as arrays of keys and "#").
-type_problems(o, types) := {path |
-	walk(o, [path, v])
-	t := types[[step(p) | some p in path]]
+# The paths of the object, and of the old object of a Pod, whose value breaks the types of its
+# kind. Each typed path is followed through the lists its "#" stand for (at most four).
+object_type_problems contains path if {
+	some key, t in kind_types
+	some [path, v] in values_at(obj, key)
 	not null_allowed(path, v)
 	not type_ok(t, v)
 }
+
+old_pod_type_problems contains path if {
+	some key, t in pod_types
+	some [path, v] in values_at(review.oldObject, key)
+	not null_allowed(path, v)
+	not type_ok(t, v)
+}
+
+# [path, value] of each value at the dotted path `key` of `o`.
+values_at(o, key) := {[s0, v] |
+	[s0] := segments(key)
+	v := value_at(o, s0)
+} if {
+	count(segments(key)) == 1
+} else := {[array.concat(array.concat(s0, [i1]), s1), v] |
+	[s0, s1] := segments(key)
+	some i1, x1 in list_at(o, s0)
+	v := value_at(x1, s1)
+} if {
+	count(segments(key)) == 2
+} else := {[array.concat(array.concat(array.concat(array.concat(s0, [i1]), s1), [i2]), s2), v] |
+	[s0, s1, s2] := segments(key)
+	some i1, x1 in list_at(o, s0)
+	some i2, x2 in list_at(x1, s1)
+	v := value_at(x2, s2)
+} if {
+	count(segments(key)) == 3
+} else := {[array.concat(array.concat(array.concat(array.concat(array.concat(array.concat(s0, [i1]), s1), [i2]), s2), [i3]), s3), v] |
+	[s0, s1, s2, s3] := segments(key)
+	some i1, x1 in list_at(o, s0)
+	some i2, x2 in list_at(x1, s1)
+	some i3, x3 in list_at(x2, s2)
+	v := value_at(x3, s3)
+} if {
+	count(segments(key)) == 4
+} else := {[array.concat(array.concat(array.concat(array.concat(array.concat(array.concat(array.concat(array.concat(s0, [i1]), s1), [i2]), s2), [i3]), s3), [i4]), s4), v] |
+	[s0, s1, s2, s3, s4] := segments(key)
+	some i1, x1 in list_at(o, s0)
+	some i2, x2 in list_at(x1, s1)
+	some i3, x3 in list_at(x2, s2)
+	some i4, x4 in list_at(x3, s3)
+	v := value_at(x4, s4)
+}
+
+# A dotted path cut at its "#": the keys between them.
+segments(key) := [[k | some k in split(part, "."); k != ""] | some part in split(key, "#")]
+
+value_at(o, keys) := o if {
+	count(keys) == 0
+} else := object.get(o, keys, null) if {
+	is_object(o)
+} else := null
+
+list_at(o, keys) := l if {
+	l := value_at(o, keys)
+	is_array(l)
+} else := []
+
+kind_types := object_types(kind.group, kind.kind)
 
 step(p) := "#" if is_number(p) else := p
 
@@ -180,11 +242,11 @@ path_step_text(p) := sprintf("[%d]", [p]) if is_number(p) else := sprintf(".%s",
 object_problem := sprintf("request.object is not a valid %s: object is not an object", [kind.kind]) if {
 	obj != null
 	not is_object(obj)
-} else := sprintf("request.object is not a valid %s: object%s is not %s", [kind.kind, path_text(p), type_names[object_types(kind.group, kind.kind)[[step(x) | some x in p]]]]) if {
+} else := sprintf("request.object is not a valid %s: object%s is not %s", [kind.kind, path_text(p), type_names[kind_types[concat(".", [step(x) | some x in p])]]]) if {
 	obj != null
-	p := min(type_problems(obj, object_types(kind.group, kind.kind)))
+	p := min(object_type_problems)
 } else := sprintf("request.object is not a valid %s: object: %s is missing or null, so there is no pod spec to judge", [kind.kind, spec_at]) if {
 	obj != null
-	spec_at := at([pod_root(kind.group, kind.kind), "spec"])
+	spec_at := dotted([pod_root(kind.group, kind.kind), "spec"])
 	object.get(obj, split(spec_at, "."), null) == null
 }

@@ -264,7 +264,7 @@ narrowed if {
 	operation == "UPDATE"
 	[kind.group, kind.kind] == ["", "Pod"]
 	is_object(review.oldObject)
-	count(type_problems(review.oldObject, pod_types)) == 0
+	count(old_pod_type_problems) == 0
 	new := review.object.spec
 	old := review.oldObject.spec
 	is_object(new)
