@@ -18,7 +18,7 @@ fn vap_and_module_agree_on_every_recorded_request() {
     let engine = Engine::from_settings(&settings).unwrap_or_else(|e| panic!("{e:#}"));
     let runtime = Runtime::load(&default_module_path()).unwrap_or_else(|e| panic!("{e:#}"));
     let mut module = runtime.instantiate(&settings).unwrap();
-    let (mut compared, mut excluded, mut denied) = (0, 0, 0);
+    let (mut compared, mut excluded, mut denied, mut same_text) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for case in &suite.cases {
         let doc: Value = serde_json::from_slice(&std::fs::read(&case.request).unwrap()).unwrap();
@@ -44,9 +44,34 @@ fn vap_and_module_agree_on_every_recorded_request() {
         let verdict = engine.judge_request(request);
         let agree = match &verdict {
             Verdict::Allowed => rules.is_empty(),
-            Verdict::Denied { rule, .. } => {
+            Verdict::Denied { rule, message, .. } => {
                 denied += 1;
-                rules.contains(&rule.as_str())
+                // The message starts with the rule and, when every violation of that rule the
+                // module reports is a container's, names one of those containers.
+                let of_rule: Vec<&Value> = decision["violations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|v| v["rule"] == rule.as_str())
+                    .collect();
+                let containers: Vec<&str> = of_rule
+                    .iter()
+                    .filter_map(|v| v["container"].as_str())
+                    .collect();
+                if of_rule.iter().any(|v| v["msg"] == message.as_str()) {
+                    same_text += 1;
+                }
+                let names_container = containers.len() < of_rule.len()
+                    || containers
+                        .iter()
+                        .any(|c| message.contains(&format!("container \"{c}\"")));
+                if !names_container {
+                    failures.push(format!(
+                        "{}: the message names none of the containers {containers:?}: {message}",
+                        case.name
+                    ));
+                }
+                rules.contains(&rule.as_str()) && message.starts_with(&format!("{rule}: "))
             }
             Verdict::Error { .. } => false,
         };
@@ -55,7 +80,7 @@ fn vap_and_module_agree_on_every_recorded_request() {
         }
     }
     eprintln!(
-        "recorded requests: {compared} compared ({denied} denied), {excluded} valid-request denials left out"
+        "recorded requests: {compared} compared ({denied} denied, {same_text} with the module's very message), {excluded} valid-request denials left out"
     );
     assert!(denied > 10, "too few denials ({denied}) to prove anything");
     assert!(

@@ -525,7 +525,10 @@ impl<'s> Builder<'s> {
         self.validation(
             rule,
             "host namespaces",
-            format!("!variables.runnersPod || !variables.wholePod || !{}", any(&conds)),
+            format!(
+                "!variables.runnersPod || !variables.wholePod || !{}",
+                any(&conds)
+            ),
             format!(
                 "variables.subject + ' (requested by ' + variables.who + ') ' + {}",
                 first_of(&branches)
@@ -1275,30 +1278,46 @@ impl<'s> Builder<'s> {
             re(&length),
             re(&id)
         );
-        self.variable(
-            "images",
-            format!(
-                "variables.containers.map(c, {}).filter(i, i != '') + variables.volumes.map(v, {}).filter(i, i != '')",
-                get("c", "image", "''"),
-                get_path("v", &["image", "reference"], "''")
-            ),
-        );
         let bad = format!("!({valid} && {registry} in {})", list(&allowed));
-        self.validation(
-            rule,
-            "images",
-            format!("!variables.runnersPod || !variables.images.exists(i, {bad})"),
-            bind_value(
-                "i",
-                &format!("variables.images.filter(i, {bad})[0]"),
-                &format!(
-                    "'an image of ' + variables.subject + ': ' + ({valid} ? 'image `' + i + '` comes from registry ' + {registry} + {} : 'image `' + i + '` is not a valid image reference, so its registry cannot be checked against allowedRegistries ({listed}); write it as [registry/]repository[:tag][@digest]')",
-                    lit(&format!(
-                        ", which is not in allowedRegistries ({listed}); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries"
-                    ))
-                ),
-            ),
+        let what = format!(
+            "({valid} ? 'image `' + i + '` comes from registry ' + {registry} + {} : 'image `' + i + '` is not a valid image reference, so its registry cannot be checked against allowedRegistries ({listed}); write it as [registry/]repository[:tag][@digest]')",
+            lit(&format!(
+                ", which is not in allowedRegistries ({listed}); use an image from an allowed registry (an image without a registry is docker.io), or add the registry to allowedRegistries"
+            ))
         );
+        // Containers, then image volumes (Kubernetes 1.31+), as the module reports them.
+        for (part, items, var, image, place) in [
+            (
+                "container images",
+                "variables.containers",
+                "c",
+                get("c", "image", "''"),
+                "'container \"' + (has(c.name) ? c.name : '') + '\" of '",
+            ),
+            (
+                "volume images",
+                "variables.volumes",
+                "v",
+                get_path("v", &["image", "reference"], "''"),
+                "'volume \"' + (has(v.name) ? v.name : '') + '\" of '",
+            ),
+        ] {
+            let bad_item = bind("i", &image, &format!("i != '' && {bad}"));
+            self.validation(
+                rule,
+                part,
+                format!("!variables.runnersPod || !{items}.exists({var}, {bad_item})"),
+                bind_value(
+                    var,
+                    &format!("{items}.filter({var}, {bad_item})[0]"),
+                    &bind_value(
+                        "i",
+                        &image,
+                        &format!("{place} + variables.subject + ': ' + {what}"),
+                    ),
+                ),
+            );
+        }
     }
 
     // ------------------------------------------------------------ runner-egress
