@@ -9,7 +9,11 @@ use host_tests::host::{Runtime, default_module_path};
 use host_tests::rego::{RegoPolicy, admission_request};
 use host_tests::suite::{Suite, default_suite_path};
 use host_tests::vap::{Engine, Verdict};
-use serde_json::Value;
+use kube_cel::KubeCelExt;
+use kube_cel::cel::{Context, Program, Value as Cel};
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Value, json};
 
 #[test]
 fn vap_and_module_agree_on_every_recorded_request() {
@@ -89,4 +93,51 @@ fn vap_and_module_agree_on_every_recorded_request() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The CEL of a registry auth path (partly written in the generator: `..`, `.docker`, helm's
+/// `registry`, home directories) says what the rule's own test says, on generated paths.
+#[test]
+fn the_auth_path_predicate_is_the_rules() {
+    let settings =
+        host_tests::vap::settings_from_json(&host_tests::settings::example().unwrap()).unwrap();
+    let program =
+        Program::compile(&policy_vap::registry_auth_path(&settings, "f").unwrap()).unwrap();
+    let mut root = Context::default();
+    root.register_all();
+    let parts = prop::collection::vec(
+        select(
+            &[
+                "run",
+                "user",
+                "1000",
+                "0",
+                "containers",
+                "lib",
+                "share",
+                "home",
+                "root",
+                "alice",
+                ".docker",
+                "..",
+                "config.json",
+                "auth.json",
+                ".dockercfg",
+                ".config",
+                "helm",
+                "registry",
+                "certs.d",
+                "kaniko",
+                "x",
+            ][..],
+        ),
+        0..6,
+    );
+    proptest!(ProptestConfig::with_cases(3000), |(parts in parts)| {
+        let mut ctx = root.new_inner_scope();
+        ctx.add_variable_from_value("f", host_tests::vap::to_cel(&json!(parts)));
+        let cel = program.execute(&ctx);
+        let rule = policy::rules::no_push_credentials::is_registry_auth_path(&parts);
+        prop_assert_eq!(cel, Ok(Cel::Bool(rule)), "{:?}", parts);
+    });
 }

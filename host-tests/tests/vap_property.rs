@@ -134,6 +134,14 @@ fn env_var() -> impl Strategy<Value = Value> {
         prop_oneof![
             Just(json!({"value": ""})),
             Just(json!({"value": "x"})),
+            pick(&[
+                "/kaniko/.docker",
+                "/home/user",
+                "$(HOME)/x",
+                "/cache/a/../b",
+                "/builds/cfg"
+            ])
+            .prop_map(|v| json!({ "value": v })),
             Just(json!({})),
             pick(&["registry-push-credentials", "attic", "other"])
                 .prop_map(|s| json!({"valueFrom": {"secretKeyRef": {"name": s, "key": "k"}}})),
@@ -157,6 +165,8 @@ const MOUNT_PATHS: &[&str] = &[
     "/builds",
     "/secrets/auth.json",
     "/cache",
+    "/builds/cfg",
+    "/home/user",
 ];
 
 fn handler() -> impl Strategy<Value = Option<Value>> {
@@ -187,7 +197,7 @@ fn container() -> impl Strategy<Value = Value> {
             (
                 pick(&["v0", "v1", "v2", "v3"]),
                 pick(MOUNT_PATHS),
-                option::of(pick(&["", ".docker", "auth.json", "sub"])),
+                option::of(pick(&["", ".docker", "auth.json", "sub", ".."])),
             ),
             0..3,
         ),
@@ -247,6 +257,11 @@ fn volume() -> impl Strategy<Value = Value> {
                 .prop_map(|p| json!({"hostPath": {"path": p}})),
             pick(&["registry-push-credentials", "other"])
                 .prop_map(|s| json!({"secret": {"secretName": s}})),
+            (
+                pick(&["registry-push-credentials", "other"]),
+                pick(&[".dockerconfigjson", "config.json", "a/../b", "x", "sub/auth.json"])
+            )
+                .prop_map(|(s, p)| json!({"secret": {"secretName": s, "items": [{"key": "k", "path": p}]}})),
             pick(&["registry-push-credentials", "other"]).prop_map(
                 |s| json!({"projected": {"sources": [{"configMap": {"name": "c"}}, {"secret": {"name": s}}]}})
             ),
@@ -585,7 +600,11 @@ fn request() -> impl Strategy<Value = (usize, Value)> {
 
 fn settings(variant: usize) -> Value {
     let mut settings = host_tests::settings::example().unwrap();
-    settings["dindPrivilegedContainers"] = json!(if variant.is_multiple_of(2) { "all" } else { "services" });
+    settings["dindPrivilegedContainers"] = json!(if variant.is_multiple_of(2) {
+        "all"
+    } else {
+        "services"
+    });
     if variant >= 2 {
         settings["exemptUsers"] = json!([EXEMPT]);
     }

@@ -116,6 +116,16 @@ pub fn generate(settings: &Settings, name: &str) -> Result<Vap> {
     })
 }
 
+/// The CEL that says whether the parts list `parts` (a CEL expression) is a registry auth path
+/// (`policy::rules::no_push_credentials::is_registry_auth_path`), for tests of that piece.
+///
+/// # Errors
+/// When a constant of the policy crate can no longer be read.
+pub fn registry_auth_path(settings: &Settings, parts: &str) -> Result<String> {
+    let private = source::Private::read()?;
+    Ok(rules::Builder::new(settings, &private).auth_parts(parts))
+}
+
 impl Vap {
     /// The ValidatingAdmissionPolicy object.
     pub fn policy(&self) -> Value {

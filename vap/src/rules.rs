@@ -659,7 +659,7 @@ impl<'s> Builder<'s> {
     // ------------------------------------------------------------ no-push-credentials
 
     /// `is_registry_auth_path` of the parts list `ps`.
-    fn auth_parts(&self, ps: &str) -> String {
+    pub fn auth_parts(&self, ps: &str) -> String {
         let files = list(&self.private.auth_files);
         let storage = list(&self.private.storage_parents);
         let at = |i: usize| format!("(size({ps}) >= {i} ? {ps}[size({ps}) - {i}] : '')");
