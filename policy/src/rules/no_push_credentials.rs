@@ -6,6 +6,7 @@
 
 use super::Context;
 use crate::decision::{RuleName, Violation};
+use crate::request::pod::{Container, Volume, VolumeMount};
 
 const RULE: RuleName = RuleName::NoPushCredentials;
 
@@ -104,29 +105,6 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     }
     for (list, i, c) in pod.containers() {
         let at = || format!("{p}spec.{}[{i}]", list.field());
-        // The auth locations the container's env gives: its literal absolute value, or none (no
-        // parts: anywhere) when the pod spec does not show one (`valueFrom`, `$(VAR)`, relative).
-        let mut declared: Vec<(&str, Option<&str>, Vec<&str>)> = Vec::new();
-        for env in c.env.iter() {
-            for (var, under) in AUTH_VARS {
-                if env.name != var {
-                    continue;
-                }
-                let (value, location) = match env.value.as_deref().filter(|v| !v.is_empty()) {
-                    Some(v) => {
-                        let loc: Vec<&str> = path_parts(v).chain(path_parts(under)).collect();
-                        if v.starts_with('/') && !v.contains('$') && !loc.contains(&"..") {
-                            (Some(v), loc)
-                        } else {
-                            (None, Vec::new())
-                        }
-                    }
-                    None if env.value_from.is_some() => (None, Vec::new()),
-                    None => continue,
-                };
-                declared.push((var, value, location));
-            }
-        }
         for (j, mount) in c.volume_mounts.iter().enumerate() {
             let Some((volume, source)) = pod.spec.volumes.iter().find_map(|v| {
                 // The cheap test first: most volumes of a job pod hold no Secret.
@@ -136,48 +114,9 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             }) else {
                 continue;
             };
-            // Where the mount puts files: at the mount path (whatever its subPath selects, and
-            // with any backstep of the subPath, which counts), and each Secret item the subPath
-            // selects, below it.
-            let m: Vec<&str> = path_parts(&mount.mount_path).collect();
-            let sub: Vec<&str> = path_parts(mount.sub_path.as_deref().unwrap_or("")).collect();
-            let at_mount = m.iter().chain(sub.iter().filter(|p| **p == ".."));
-            let mut placed = vec![(None, at_mount.copied().collect::<Vec<_>>())];
-            for item in volume.secret_items() {
-                let r: Vec<&str> = path_parts(&item.path).collect();
-                if let Some(rest) = r
-                    .strip_prefix(&sub[..])
-                    .or(r.contains(&"..").then_some(&r[..]))
-                {
-                    placed.push((Some(item.path.as_ref()), [&m[..], rest].concat()));
-                }
-            }
-            // Why, for the message: the first place at an auth path, else the first variable
-            // whose location holds a place or lies in one.
-            let note = match placed.iter().find(|(_, f)| is_registry_auth_path(f)) {
-                Some((None, _)) => [""; 5],
-                Some((Some(item), _)) => [" (item ", item, ")", "", ""],
-                None => {
-                    let Some((var, value, _)) = declared.iter().find(|(_, _, loc)| {
-                        placed
-                            .iter()
-                            .any(|(_, f)| f.starts_with(loc) || loc.starts_with(f))
-                    }) else {
-                        continue;
-                    };
-                    match value {
-                        Some(v) => [" (", var, "=", v, ")"],
-                        None => [
-                            " (",
-                            var,
-                            " has no literal absolute value, so it may name any mount: give it one)",
-                            "",
-                            "",
-                        ],
-                    }
-                }
-            }
-            .concat();
+            let Some(note) = auth_note(c, mount, volume) else {
+                continue;
+            };
             out.push(
                 Violation::new(
                     RULE,
@@ -232,6 +171,92 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             }
         }
     }
+}
+
+/// Why a mount of a credential `volume` in `c` places files where registry clients read push
+/// credentials, as the message's note: "" (the mount path), the first Secret item at an auth
+/// path, else the first variable of the container's env whose location holds a place or lies in
+/// one; `None` when the mount places nothing there. One plain function (no closures or
+/// iterator chains) keeps the module small, and the env is read only for such mounts.
+fn auth_note(c: &Container<'_>, mount: &VolumeMount<'_>, volume: &Volume<'_>) -> Option<String> {
+    // Where the mount puts files: at the mount path (whatever its subPath selects, and with any
+    // backstep of the subPath, which counts), and each Secret item the subPath selects, below it.
+    let m: Vec<&str> = path_parts(&mount.mount_path).collect();
+    let sub: Vec<&str> = path_parts(mount.sub_path.as_deref().unwrap_or("")).collect();
+    let mut at_mount = m.clone();
+    for part in &sub {
+        if *part == ".." {
+            at_mount.push(part);
+        }
+    }
+    let mut placed: Vec<(Option<&str>, Vec<&str>)> = vec![(None, at_mount)];
+    for item in volume.secret_items() {
+        let r: Vec<&str> = path_parts(&item.path).collect();
+        let rest = if r.starts_with(&sub) {
+            r.get(sub.len()..).unwrap_or_default()
+        } else if r.contains(&"..") {
+            &r[..]
+        } else {
+            continue;
+        };
+        let mut f = m.clone();
+        f.extend_from_slice(rest);
+        placed.push((Some(item.path.as_ref()), f));
+    }
+    let mut note = String::new();
+    for (item, f) in &placed {
+        if is_registry_auth_path(f) {
+            if let Some(item) = item {
+                note.push_str(" (item ");
+                note.push_str(item);
+                note.push(')');
+            }
+            return Some(note);
+        }
+    }
+    // The auth locations the env gives: its literal absolute value, or none (no parts:
+    // anywhere) when the pod spec does not show one (`valueFrom`, `$(VAR)`, relative).
+    for env in c.env.iter() {
+        for (var, under) in AUTH_VARS {
+            if env.name != var {
+                continue;
+            }
+            let mut value = None;
+            let mut loc: Vec<&str> = Vec::new();
+            match env.value.as_deref().filter(|v| !v.is_empty()) {
+                Some(v) => {
+                    let parts: Vec<&str> = path_parts(v).chain(path_parts(under)).collect();
+                    if v.starts_with('/') && !v.contains('$') && !parts.contains(&"..") {
+                        value = Some(v);
+                        loc = parts;
+                    }
+                }
+                None if env.value_from.is_some() => {}
+                None => continue,
+            }
+            let mut hit = false;
+            for (_, f) in &placed {
+                hit |= f.starts_with(&loc) || loc.starts_with(f);
+            }
+            if !hit {
+                continue;
+            }
+            note.push_str(" (");
+            note.push_str(var);
+            match value {
+                Some(v) => {
+                    note.push('=');
+                    note.push_str(v);
+                    note.push(')');
+                }
+                None => note.push_str(
+                    " has no literal absolute value, so it may name any mount: give it one)",
+                ),
+            }
+            return Some(note);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
