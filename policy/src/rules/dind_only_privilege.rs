@@ -147,96 +147,88 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 "use runtime/default or localhost/<profile>",
             );
         }
-        let Some(sc) = c.security_context.as_ref() else {
-            probe_hosts(c, &at, &mut |path, what| {
+        // Probes and hooks are judged after the security context, when there is one.
+        if let Some(sc) = c.security_context.as_ref() {
+            if sc.privileged == Some(true) {
                 deny(
-                    path,
+                    format!("{at}.securityContext.privileged"),
                     name,
-                    what,
-                    "remove the host field; probes and hooks must target the pod itself",
-                )
-            });
-            continue;
-        };
-        if sc.privileged == Some(true) {
-            deny(
-                format!("{at}.securityContext.privileged"),
-                name,
-                "privileged: true".to_owned(),
-                "run the job on the dind runner or remove securityContext.privileged",
-            );
-        }
-        if let Some(caps) = &sc.capabilities {
-            for (j, cap) in caps.add.iter().enumerate() {
-                if BASELINE_CAPABILITIES.contains(&cap.as_ref()) {
-                    continue;
-                }
-                let normal = normalise_capability(cap);
-                let what = if normal == "ALL" {
-                    format!("adds capability `{cap}` (every capability)")
-                } else if BASELINE_CAPABILITIES.contains(&normal.as_str()) {
-                    format!(
-                        "adds capability `{cap}`, spelt differently from the baseline name `{normal}`"
-                    )
-                } else {
-                    format!(
-                        "adds capability `{cap}` ({normal}), which Pod Security baseline does not allow"
-                    )
-                };
-                deny(
-                    format!("{at}.securityContext.capabilities.add[{j}]"),
-                    name,
-                    what,
-                    "add only baseline capabilities, spelt as Kubernetes spells them (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)",
+                    "privileged: true".to_owned(),
+                    "run the job on the dind runner or remove securityContext.privileged",
                 );
             }
-        }
-        if let Some(proc_mount) = sc.proc_mount.as_deref()
-            && proc_mount != "Default"
-            && pod.spec.host_users != Some(false)
-        {
-            deny(
-                format!("{at}.securityContext.procMount"),
-                name,
-                format!("procMount is `{proc_mount}`"),
-                "use procMount Default (Unmasked needs a user namespace: hostUsers: false)",
-            );
-        }
-        profile(&sc.seccomp_profile, &mut |t| {
-            deny(
-                format!("{at}.securityContext.seccompProfile.type"),
-                name,
-                format!("seccomp profile is `{t}`"),
-                "use RuntimeDefault or Localhost",
-            )
-        });
-        profile(&sc.app_armor_profile, &mut |t| {
-            deny(
-                format!("{at}.securityContext.appArmorProfile.type"),
-                name,
-                format!("AppArmor profile is `{t}`"),
-                "use RuntimeDefault or Localhost",
-            )
-        });
-        selinux(
-            &sc.se_linux_options,
-            &format!("{at}.securityContext.seLinuxOptions"),
-            &mut |path, what| {
+            if let Some(caps) = &sc.capabilities {
+                for (j, cap) in caps.add.iter().enumerate() {
+                    if BASELINE_CAPABILITIES.contains(&cap.as_ref()) {
+                        continue;
+                    }
+                    let normal = normalise_capability(cap);
+                    let what = if normal == "ALL" {
+                        format!("adds capability `{cap}` (every capability)")
+                    } else if BASELINE_CAPABILITIES.contains(&normal.as_str()) {
+                        format!(
+                            "adds capability `{cap}`, spelt differently from the baseline name `{normal}`"
+                        )
+                    } else {
+                        format!(
+                            "adds capability `{cap}` ({normal}), which Pod Security baseline does not allow"
+                        )
+                    };
+                    deny(
+                        format!("{at}.securityContext.capabilities.add[{j}]"),
+                        name,
+                        what,
+                        "add only baseline capabilities, spelt as Kubernetes spells them (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT)",
+                    );
+                }
+            }
+            if let Some(proc_mount) = sc.proc_mount.as_deref()
+                && proc_mount != "Default"
+                && pod.spec.host_users != Some(false)
+            {
                 deny(
-                    path,
+                    format!("{at}.securityContext.procMount"),
                     name,
-                    what,
-                    "leave user and role unset and use type container_t (or unset)",
+                    format!("procMount is `{proc_mount}`"),
+                    "use procMount Default (Unmasked needs a user namespace: hostUsers: false)",
+                );
+            }
+            profile(&sc.seccomp_profile, &mut |t| {
+                deny(
+                    format!("{at}.securityContext.seccompProfile.type"),
+                    name,
+                    format!("seccomp profile is `{t}`"),
+                    "use RuntimeDefault or Localhost",
                 )
-            },
-        );
-        if sc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true) {
-            deny(
-                format!("{at}.securityContext.windowsOptions.hostProcess"),
-                name,
-                "hostProcess: true runs the container on the Windows host".to_owned(),
-                "remove windowsOptions.hostProcess",
+            });
+            profile(&sc.app_armor_profile, &mut |t| {
+                deny(
+                    format!("{at}.securityContext.appArmorProfile.type"),
+                    name,
+                    format!("AppArmor profile is `{t}`"),
+                    "use RuntimeDefault or Localhost",
+                )
+            });
+            selinux(
+                &sc.se_linux_options,
+                &format!("{at}.securityContext.seLinuxOptions"),
+                &mut |path, what| {
+                    deny(
+                        path,
+                        name,
+                        what,
+                        "leave user and role unset and use type container_t (or unset)",
+                    )
+                },
             );
+            if sc.windows_options.as_ref().and_then(|w| w.host_process) == Some(true) {
+                deny(
+                    format!("{at}.securityContext.windowsOptions.hostProcess"),
+                    name,
+                    "hostProcess: true runs the container on the Windows host".to_owned(),
+                    "remove windowsOptions.hostProcess",
+                );
+            }
         }
         probe_hosts(c, &at, &mut |path, what| {
             deny(
@@ -253,7 +245,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 fn pod_level(
     ctx: &Context<'_, '_>,
     pod: &crate::request::PodView<'_, '_>,
-    deny: &mut impl FnMut(String, Option<&str>, String, &str),
+    deny: &mut dyn FnMut(String, Option<&str>, String, &str),
 ) {
     let p = pod.prefix;
     // AppArmor annotations naming no container of the pod still say "unconfined".
@@ -332,7 +324,7 @@ fn pod_level(
 }
 
 /// A seccomp or AppArmor profile must be RuntimeDefault or Localhost when set.
-fn profile(profile: &Option<ProfileRef<'_>>, deny: &mut impl FnMut(&str)) {
+fn profile(profile: &Option<ProfileRef<'_>>, deny: &mut dyn FnMut(&str)) {
     if let Some(p) = profile {
         let t = p.profile_type.as_ref();
         if t != "RuntimeDefault" && t != "Localhost" {
@@ -341,7 +333,7 @@ fn profile(profile: &Option<ProfileRef<'_>>, deny: &mut impl FnMut(&str)) {
     }
 }
 
-fn selinux(options: &Option<SeLinuxOptions<'_>>, at: &str, deny: &mut impl FnMut(String, String)) {
+fn selinux(options: &Option<SeLinuxOptions<'_>>, at: &str, deny: &mut dyn FnMut(String, String)) {
     let Some(o) = options else {
         return;
     };
@@ -369,7 +361,7 @@ fn apparmor_annotation_allowed(value: &str) -> bool {
 }
 
 /// Probes and lifecycle hooks that point the kubelet at another host (baseline since 1.34).
-fn probe_hosts(c: &Container<'_>, at: &str, deny: &mut impl FnMut(String, String)) {
+fn probe_hosts(c: &Container<'_>, at: &str, deny: &mut dyn FnMut(String, String)) {
     let lifecycle = c.lifecycle.as_ref();
     let handlers: [(&str, Option<&Handler<'_>>); 5] = [
         ("livenessProbe", c.liveness_probe.as_ref()),
