@@ -139,22 +139,28 @@ impl Settings {
             ));
         }
         let runners = runners(obj, &mut errors);
-        let privileged_runner_types = match obj.get("privilegedRunnerTypes").filter(|v| !v.is_null()) {
+        let privileged_runner_types = match obj
+            .get("privilegedRunnerTypes")
+            .filter(|v| !v.is_null())
+        {
             None => vec![RunnerType::Dind],
-            Some(v) => string_list(v, "privilegedRunnerTypes", &mut errors)
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, name)| {
-                    let t = RunnerType::from_name(&name);
-                    if t.is_none() {
-                        errors.push(format!(
+            Some(v) => {
+                // A plain loop: iterator adapters are not inlined at opt-level "z".
+                let mut types = Vec::new();
+                for (i, name) in string_list(v, "privilegedRunnerTypes", &mut errors)
+                    .iter()
+                    .enumerate()
+                {
+                    match RunnerType::from_name(name) {
+                        Some(t) => types.push(t),
+                        None => errors.push(format!(
                             "settings.privilegedRunnerTypes[{i}]: `{name}` is not a runner type ({})",
                             runner_type_names()
-                        ));
+                        )),
                     }
-                    t
-                })
-                .collect(),
+                }
+                types
+            }
         };
         let dind_privileged_containers =
             match opt_string(obj, "dindPrivilegedContainers", &mut errors).as_deref() {
@@ -176,10 +182,13 @@ impl Settings {
         }
         let allowed_registries = match obj.get("allowedRegistries").filter(|v| !v.is_null()) {
             None => vec!["docker.io".to_owned(), "registry.gitlab.com".to_owned()],
-            Some(v) => string_list(v, "allowedRegistries", &mut errors)
-                .into_iter()
-                .map(|r| r.to_ascii_lowercase())
-                .collect(),
+            Some(v) => {
+                let mut registries = string_list(v, "allowedRegistries", &mut errors);
+                for r in &mut registries {
+                    r.make_ascii_lowercase();
+                }
+                registries
+            }
         };
         let list = |key: &str, errors: &mut Vec<String>| match obj.get(key).filter(|v| !v.is_null())
         {
