@@ -380,13 +380,20 @@ impl Volume<'_> {
 
     /// The Secret items it places: the Secret's, then each projected Secret's.
     pub fn secret_items(&self) -> Vec<&KeyToPath<'_>> {
+        // Plain loops: adapter chains are separate functions at opt-level "z".
         let mut items: Vec<&KeyToPath<'_>> = Vec::new();
         if let Some(s) = &self.secret {
-            items.extend(s.items.iter());
+            for item in s.items.iter() {
+                items.push(item);
+            }
         }
-        for source in self.projected.iter().flat_map(|p| p.sources.iter()) {
-            if let Some(s) = &source.secret {
-                items.extend(s.items.iter());
+        if let Some(p) = &self.projected {
+            for source in p.sources.iter() {
+                if let Some(s) = &source.secret {
+                    for item in s.items.iter() {
+                        items.push(item);
+                    }
+                }
             }
         }
         items
