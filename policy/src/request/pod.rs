@@ -368,14 +368,20 @@ from_json!(Lifecycle<'a> { post_start: "postStart", pre_stop: "preStop" });
 
 impl Volume<'_> {
     /// The Secrets a volume projects into the pod.
-    pub fn secret_names(&self) -> impl Iterator<Item = &str> {
-        let direct = self.secret.as_ref().and_then(|s| s.secret_name.as_deref());
-        let projected = self
-            .projected
-            .iter()
-            .flat_map(|p| p.sources.0.iter())
-            .filter_map(|s| s.secret.as_ref().and_then(|r| r.name.as_deref()));
-        direct.into_iter().chain(projected)
+    pub fn secret_names(&self) -> Vec<&str> {
+        // Plain loops, as in `secret_items`.
+        let mut names = Vec::new();
+        if let Some(name) = self.secret.as_ref().and_then(|s| s.secret_name.as_deref()) {
+            names.push(name);
+        }
+        if let Some(p) = &self.projected {
+            for source in p.sources.iter() {
+                if let Some(name) = source.secret.as_ref().and_then(|r| r.name.as_deref()) {
+                    names.push(name);
+                }
+            }
+        }
+        names
     }
 
     /// The Secret items it places: the Secret's, then each projected Secret's.

@@ -107,7 +107,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             .any(|s| s == name)
     };
     for (i, volume) in pod.volumes().iter().enumerate() {
-        if let Some(secret) = volume.secret_names().find(|s| listed(s)) {
+        if let Some(secret) = volume.secret_names().into_iter().find(|s| listed(s)) {
             out.push(Violation::new(
                 RULE,
                 format!("{p}spec.volumes[{i}]"),
