@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real OPA (the Go engine Gatekeeper embeds, from PyPI as opa-golib-python-bindings) on the Rego
 # twin: creates .venv at the workspace root when it lacks the engine, then runs
-# opa_equivalence.py with the given arguments (see its --help). CI: `bash host-tests/python/run.sh`
+# opa_equivalence.py with the given arguments (see its --help; --inputs FILE for JSON lines of
+# input documents). CI: `bash host-tests/python/run.sh`
 # through `cargo test -p host-tests --test opa_real`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

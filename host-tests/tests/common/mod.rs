@@ -1,8 +1,10 @@
 //! Shared by the tests that drive the module's exports the way another host does
 //! (`go_sdk_sequence`, `burrego_sequence`): a bare wasmtime instance with that host's memory,
-//! and the recorded requests.
+//! and the recorded requests; `reviews` generates AdmissionReviews (`rego_property`, `opa_real`).
 
 #![allow(dead_code)] // each test crate uses a part
+
+pub mod reviews;
 
 use host_tests::host::Runtime;
 use host_tests::suite::{Suite, default_suite_path};
