@@ -241,12 +241,11 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     }
 }
 
+/// A denial's path, container, what and fix. A `dyn` callback: one copy of each helper.
+type Deny<'d> = dyn FnMut(String, Option<&str>, String, &str) + 'd;
+
 /// Pod-level relaxations (judged for non-privileged runners only).
-fn pod_level(
-    ctx: &Context<'_, '_>,
-    pod: &crate::request::PodView<'_, '_>,
-    deny: &mut dyn FnMut(String, Option<&str>, String, &str),
-) {
+fn pod_level(ctx: &Context<'_, '_>, pod: &crate::request::PodView<'_, '_>, deny: &mut Deny<'_>) {
     let p = pod.prefix;
     // AppArmor annotations naming no container of the pod still say "unconfined".
     let names: Vec<&str> = pod
