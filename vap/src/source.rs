@@ -153,7 +153,10 @@ fn strings_after(text: &str, marker: &str, end: char) -> Result<Vec<String>> {
 }
 
 /// Every `"..."` literal of a piece of Rust source.
-fn literals(body: &str) -> Result<Vec<String>> {
+///
+/// # Errors
+/// An unterminated string or escape.
+pub fn literals(body: &str) -> Result<Vec<String>> {
     let mut values = Vec::new();
     let mut chars = body.chars();
     while let Some(ch) = chars.next() {

@@ -239,25 +239,8 @@ fn rust_const(text: &str, name: &str) -> Result<Vec<String>> {
         bail!("no `;`")
     };
     let body = &rest[eq + 1..eq + end];
-    let mut values = Vec::new();
-    let mut chars = body.chars();
-    while let Some(ch) = chars.next() {
-        if ch == '"' {
-            let mut s = String::new();
-            loop {
-                match chars.next() {
-                    Some('"') => break,
-                    Some('\\') => match chars.next() {
-                        Some(c) => s.push(c),
-                        None => bail!("unterminated escape"),
-                    },
-                    Some(c) => s.push(c),
-                    None => bail!("unterminated string"),
-                }
-            }
-            values.push(s);
-        }
-    }
+    // Read as the VAP generator reads its constants: one reader of Rust string literals.
+    let values = policy_vap::source::literals(body)?;
     if values.is_empty() {
         bail!("no string values");
     }
