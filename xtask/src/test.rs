@@ -163,7 +163,7 @@ const STEPS: &[Step] = &[
     step(
         "benchmark (figures, not a pass/fail gate)",
         RUNNER_POLICY,
-        &["bench", "--full", "--rego", "--iterations", "100"],
+        &["bench", "--full", "--rego", "--iterations", "30"],
     ),
 ];
 
