@@ -12,6 +12,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use host_tests::rego::RegoPolicy;
 use host_tests::vap::{Engine, Verdict};
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -632,7 +633,7 @@ fn vap_and_policy_agree_on_generated_requests() {
     });
     let result = runner.run(&request(), |(variant, request)| {
         let (settings, engine) = &engines[variant];
-        let input = json!({"review": request, "parameters": settings}).to_string();
+        let input = RegoPolicy::gatekeeper_input(&request, settings).to_string();
         let decision = policy::eval::decide(input.as_bytes(), None).decision;
         let rules: Vec<&str> = decision
             .violations
