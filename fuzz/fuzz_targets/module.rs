@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use host_tests::fuzzing::{ModuleChecker, must_hold};
-use host_tests::host::default_module_path;
+use runner_policy::host::default_module_path;
 
 thread_local! {
     static CHECKER: RefCell<ModuleChecker> = RefCell::new(

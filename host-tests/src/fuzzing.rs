@@ -15,8 +15,8 @@ use policy::request::json::{Doc, Json, Kind};
 use policy::settings::ENGINE_KEYS;
 use serde_json::Value;
 
-use crate::decision::Decision;
-use crate::host::{EntrypointId, Policy, Runtime};
+use runner_policy::decision::Decision;
+use runner_policy::host::{EntrypointId, Policy, Runtime};
 
 /// serde_json's recursion limit: deeper texts are JSON it cannot judge.
 const SERDE_DEPTH: usize = 127;
@@ -59,7 +59,7 @@ impl Checker {
     /// # Errors
     /// When either bundled file does not parse (a broken checkout).
     pub fn new() -> anyhow::Result<Self> {
-        let settings = serde_json::to_vec(&crate::settings::example()?)?;
+        let settings = serde_json::to_vec(&runner_policy::settings::example()?)?;
         let review: Value = serde_json::from_slice(DIND_POD)?;
         let dind_request = review
             .get("request")
@@ -180,8 +180,9 @@ impl Checker {
 pub struct ModuleChecker {
     policy: Policy,
     entrypoints: Vec<(Entrypoint, EntrypointId)>,
-    /// The example settings as the native build reads them, read once.
-    native_settings: policy::eval::DataSettings,
+    /// The example settings as the native build's data document, and their settings kept.
+    native_data: Vec<u8>,
+    native: policy::SettingsCache,
     out: Vec<u8>,
 }
 
@@ -199,7 +200,7 @@ impl ModuleChecker {
     /// # Errors
     /// When the module cannot be loaded or lacks an entrypoint.
     pub fn new(module: &Path) -> anyhow::Result<Self> {
-        let settings = crate::settings::example()?;
+        let settings = runner_policy::settings::example()?;
         let mut policy = Runtime::load(module)?.instantiate(&settings)?;
         let entrypoints = Entrypoint::ALL
             .into_iter()
@@ -210,7 +211,8 @@ impl ModuleChecker {
         Ok(ModuleChecker {
             policy,
             entrypoints,
-            native_settings: policy::eval::data_settings(Some(&serde_json::to_vec(&settings)?)),
+            native_data: serde_json::to_vec(&settings)?,
+            native: policy::SettingsCache::new(),
             out: Vec::new(),
         })
     }
@@ -231,11 +233,13 @@ impl ModuleChecker {
             self.policy
                 .eval_raw(id, input, &mut self.out)
                 .map_err(|e| broken(&format!("{name}: the module failed: {e:#}"), input))?;
-            let answer = crate::host::result_of(&self.out)
+            let answer = runner_policy::host::result_of(&self.out)
                 .map_err(|e| broken(&format!("{name}: the module's answer: {e:#}"), input))?;
             if is_json {
-                let data = policy::Data::Read(&self.native_settings);
-                let native = policy::evaluate_or(entrypoint, input, data, || None);
+                let native = self
+                    .native
+                    .decide(input, Some(&self.native_data))
+                    .render(entrypoint);
                 let native: Value = serde_json::from_str(&native).map_err(|e| e.to_string())?;
                 if answer != native {
                     return Err(broken(
@@ -266,7 +270,7 @@ impl ModuleChecker {
         self.policy
             .eval_raw(id, &value_text, &mut self.out)
             .map_err(failed)?;
-        let from_text = crate::host::result_of(&self.out).map_err(failed)?;
+        let from_text = runner_policy::host::result_of(&self.out).map_err(failed)?;
         if from_value != from_text {
             return Err(broken(
                 &format!(
@@ -456,7 +460,7 @@ fn invalid() -> &'static str {
 
 /// Evaluates at `entrypoint` natively and reads the answer as JSON.
 fn answer(entrypoint: Entrypoint, input: &[u8], data: &[u8]) -> Result<Value, String> {
-    let text = policy::evaluate(entrypoint, input, Some(data));
+    let text = policy::decide(input, Some(data)).render(entrypoint);
     serde_json::from_str(&text).map_err(|e| {
         broken(
             &format!(

@@ -1,32 +1,6 @@
-//! A wasmtime host of the OPA Wasm ABI for the runner-policy module, and the `runner-policy`
-//! CLI built on it.
+//! The test kit of runner-policy's end-to-end tests (the tests themselves are in `tests/`).
 //!
-//! - [`host`]: the ABI host ([`host::Runtime`], [`host::Policy`]).
-//! - [`settings`]: settings files (YAML or JSON) and the bundled example settings.
-//! - [`documents`]: reading JSON, multi-document YAML and JSON lines; finding AdmissionReviews
-//!   and audit events.
-//! - [`audit`]: Kubernetes audit events rebuilt as the admission requests they were.
-//! - [`manifest`]: plain Kubernetes objects as the CREATE requests that apply them.
-//! - [`k8s`]: kinds, resources and scopes, and AdmissionReviews built from their parts.
-//! - [`decision`]: the typed `runners/decision` result.
-//! - [`suite`]: the golden-case suite format of `host-tests/requests/suite.yaml`.
-//! - [`junit`]: JUnit XML reports for CI (GitLab's `artifacts:reports:junit`).
-//! - [`fuzzing`]: the properties every input must keep, for the fuzz targets and their replays.
-//! - [`conformance`]: agreement with the Pod Security Admission and gatekeeper-library corpora.
-//! - [`vap`]: the rules as a Kubernetes ValidatingAdmissionPolicy (CEL), evaluated in-process.
-//! - [`cli`]: the `runner-policy` commands.
+//! - [`fuzzing`]: the properties every input must keep, checked by the fuzz targets in `fuzz/`
+//!   and by `tests/fuzz_regressions.rs`, which replays their saved inputs on stable.
 
-pub mod audit;
-pub mod cli;
-pub mod conformance;
-pub mod decision;
-pub mod documents;
 pub mod fuzzing;
-pub mod host;
-pub mod junit;
-pub mod k8s;
-pub mod manifest;
-pub mod rego;
-pub mod settings;
-pub mod suite;
-pub mod vap;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 
-use host_tests::host::workspace_root;
+use runner_policy::host::workspace_root;
 use serde_json::{Value, json};
 use wasmparser::{Parser, Payload};
 

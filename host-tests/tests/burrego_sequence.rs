@@ -23,8 +23,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use host_tests::decision::Decision;
-use host_tests::host::{Runtime, default_module_path};
+use runner_policy::decision::Decision;
+use runner_policy::host::{Runtime, default_module_path};
 use serde_json::{Value, json};
 use wasmtime::{Instance, Memory, Store, TypedFunc};
 
@@ -147,7 +147,7 @@ fn host_decisions(runtime: &Runtime, settings: &Value) -> Vec<(String, Value, De
 
 fn setup() -> (Runtime, Value, Burrego) {
     let runtime = Runtime::load(&default_module_path()).unwrap();
-    let settings = host_tests::settings::example().unwrap();
+    let settings = runner_policy::settings::example().unwrap();
     let vm = Burrego::new(&runtime);
     (runtime, settings, vm)
 }

@@ -1,14 +1,14 @@
 //! The policy agrees with the external corpora (Pod Security Admission baseline v1.37
 //! fixtures, gatekeeper-library pod-security-policy samples): no disagreement beyond the
-//! documented deliberate differences. See `host_tests::conformance`.
+//! documented deliberate differences. See `runner_policy::conformance`.
 //!
 //! Run `cargo xtask dist` first; `RUNNER_POLICY_MODULE=path` tests another build and
 //! `RUNNER_POLICY_CORPORA=dir` names the corpora. The corpora are not part of the repository:
 //! without them this test passes having checked nothing, and `cargo xtask test` says so in its
 //! output (its conformance step prints the skip).
 
-use host_tests::conformance::{self, Part, Status};
-use host_tests::host::default_module_path;
+use runner_policy::conformance::{self, Part, Status};
+use runner_policy::host::default_module_path;
 
 #[test]
 fn the_policy_agrees_with_the_pod_security_and_gatekeeper_corpora() {

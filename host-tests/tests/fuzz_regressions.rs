@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use host_tests::fuzzing::{Checker, ModuleChecker, json_readers_agree};
-use host_tests::host::{default_module_path, workspace_root};
+use runner_policy::host::{default_module_path, workspace_root};
 
 /// Every file below `dir` (none when it does not exist), sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -84,7 +84,7 @@ fn kept_evaluation_inputs_keep_every_property() {
 fn kept_settings_keep_every_property() {
     let checker = Checker::new().unwrap();
     replay(&regressions("settings"), |bytes| checker.settings(bytes));
-    let example = serde_json::to_vec(&host_tests::settings::example().unwrap()).unwrap();
+    let example = serde_json::to_vec(&runner_policy::settings::example().unwrap()).unwrap();
     checker.settings(&example).unwrap();
 }
 

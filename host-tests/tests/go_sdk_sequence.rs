@@ -20,7 +20,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use host_tests::host::{Runtime, default_module_path};
+use runner_policy::host::{Runtime, default_module_path};
 use serde_json::{Map, Value, json};
 use wasmtime::{Instance, Memory, Store, Val};
 
@@ -524,7 +524,7 @@ fn recorded(name: &str) -> Value {
 
 fn load() -> (Runtime, Value) {
     let runtime = Runtime::load(&default_module_path()).unwrap();
-    let settings = host_tests::settings::example().unwrap();
+    let settings = runner_policy::settings::example().unwrap();
     (runtime, settings)
 }
 

@@ -5,8 +5,8 @@
 
 use std::sync::OnceLock;
 
-use host_tests::decision::Decision;
-use host_tests::host::{Policy, Runtime, default_module_path};
+use runner_policy::decision::Decision;
+use runner_policy::host::{Policy, Runtime, default_module_path};
 use serde_json::{Value, json};
 
 const ORG_NS: &str = "example-runners";
@@ -18,7 +18,7 @@ fn runtime() -> &'static Runtime {
 }
 
 fn settings() -> Value {
-    host_tests::settings::example().unwrap()
+    runner_policy::settings::example().unwrap()
 }
 
 fn policy() -> Policy {

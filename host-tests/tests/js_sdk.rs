@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use host_tests::decision::Decision;
-use host_tests::host::{Runtime, default_module_path, workspace_root};
-use host_tests::suite::{Suite, default_suite_path};
+use runner_policy::decision::Decision;
+use runner_policy::host::{Runtime, default_module_path, workspace_root};
+use runner_policy::suite::{Suite, default_suite_path};
 use serde_json::Value;
 
 fn js_dir() -> PathBuf {
@@ -55,7 +55,7 @@ fn canonical(path: &Path) -> PathBuf {
 /// Every decision of `args` equals the wasmtime host's, on `runners/decision` and `runners/main`.
 fn agree(args: &[&str]) {
     let runtime = Runtime::load(&default_module_path()).unwrap();
-    let settings = host_tests::settings::example().unwrap();
+    let settings = runner_policy::settings::example().unwrap();
     let mut host = runtime.instantiate(&settings).unwrap();
     let js = decisions(args);
     let suite = Suite::load(&default_suite_path()).unwrap();

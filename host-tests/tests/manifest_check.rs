@@ -1,13 +1,13 @@
-//! Manifests judged as the CREATEs that apply them (`host_tests::manifest`, `runner-policy
+//! Manifests judged as the CREATEs that apply them (`runner_policy::manifest`, `runner-policy
 //! check`), against the built module: every recorded CREATE, taken apart into its object and
 //! its requester and put back together by `create_review`, gets exactly its recorded decision.
 //!
 //! Run `cargo xtask dist` first; `RUNNER_POLICY_MODULE=path` tests another build.
 
-use host_tests::decision::Decision;
-use host_tests::documents::{Found, read_documents, requests};
-use host_tests::host::{Runtime, default_module_path, workspace_root};
-use host_tests::manifest::{Requester, create_review, is_object};
+use runner_policy::decision::Decision;
+use runner_policy::documents::{Found, read_documents, requests};
+use runner_policy::host::{Runtime, default_module_path, workspace_root};
+use runner_policy::manifest::{Requester, create_review, is_object};
 use serde_json::Value;
 
 #[test]
@@ -19,7 +19,7 @@ fn every_recorded_create_is_the_check_of_its_object() {
     }
     let runtime = Runtime::load(&default_module_path()).unwrap_or_else(|e| panic!("{e:#}"));
     let mut policy = runtime
-        .instantiate(&host_tests::settings::example().unwrap())
+        .instantiate(&runner_policy::settings::example().unwrap())
         .unwrap();
     let mut decide = |review: &Value| {
         let input = serde_json::to_vec(review).unwrap();

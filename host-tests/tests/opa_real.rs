@@ -17,11 +17,11 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use common::reviews::{gatekeeper_input, module_rule_paths};
-use host_tests::host::workspace_root;
-use host_tests::rego::{RegoPolicy, admission_request};
-use host_tests::suite::{Suite, default_suite_path};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
+use runner_policy::host::workspace_root;
+use runner_policy::rego::{RegoPolicy, admission_request};
+use runner_policy::suite::{Suite, default_suite_path};
 use serde_json::Value;
 
 /// Runs `host-tests/python/run.sh` with `args` and returns its standard output, or `None` when
@@ -67,7 +67,7 @@ fn real_opa_agrees_with_the_module_on_every_recorded_request() {
         .collect();
 
     let suite = Suite::load(&default_suite_path()).unwrap();
-    let settings = host_tests::settings::load(suite.settings.as_deref()).unwrap();
+    let settings = runner_policy::settings::load(suite.settings.as_deref()).unwrap();
     assert_eq!(opa.len(), suite.cases.len(), "OPA did not judge every case");
     let mut failures = Vec::new();
     for case in &suite.cases {

@@ -1,10 +1,10 @@
 //! matrix-org's `opa-wasm` crate, the other wasmtime host of this ABI on crates.io, loads the
-//! module and agrees with this project's host (`host_tests::host`) on every recorded request.
+//! module and agrees with this project's host (`runner_policy::host`) on every recorded request.
 //! It drives the module its own way (its own data loading and `opa_eval` calls), so agreement
 //! here is agreement with a host nobody on this team wrote.
 
-use host_tests::host::{Runtime, default_module_path};
-use host_tests::suite::{Suite, default_suite_path};
+use runner_policy::host::{Runtime, default_module_path};
+use runner_policy::suite::{Suite, default_suite_path};
 use serde_json::Value;
 
 /// `opa-wasm` returns the result set; take `X` of `[{"result": X}]`.
@@ -26,7 +26,7 @@ async fn opa_wasm_crate_agrees_with_this_host_on_every_recorded_request() {
     let bytes = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask dist`", path.display()));
     let suite = Suite::load(&default_suite_path()).unwrap();
-    let settings = host_tests::settings::load(suite.settings.as_deref()).unwrap();
+    let settings = runner_policy::settings::load(suite.settings.as_deref()).unwrap();
 
     let engine = opa_wasm::wasmtime::Engine::new(&opa_wasm::wasmtime::Config::new()).unwrap();
     let module = opa_wasm::wasmtime::Module::new(&engine, &bytes).unwrap();

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use host_tests::host::{Policy, Runtime, default_module_path, workspace_root};
-use host_tests::manifest::{Requester, create_review};
+use runner_policy::host::{Policy, Runtime, default_module_path, workspace_root};
+use runner_policy::manifest::{Requester, create_review};
 use serde_json::{Value, json};
 
 /// The limit for the whole browser run (every page): generous, since the machine may be busy.

@@ -4,9 +4,9 @@
 //!
 //! Run `cargo xtask dist` (the module) and `cargo xtask gatekeeper` (the template) first.
 
-use host_tests::host::{Runtime, default_module_path};
-use host_tests::rego::{RegoPolicy, admission_request};
-use host_tests::suite::{Suite, default_suite_path};
+use runner_policy::host::{Runtime, default_module_path};
+use runner_policy::rego::{RegoPolicy, admission_request};
+use runner_policy::suite::{Suite, default_suite_path};
 use serde_json::Value;
 
 type RulePaths = Vec<(String, String)>;
@@ -31,7 +31,7 @@ fn decision_rule_paths(decision: &Value) -> RulePaths {
 #[test]
 fn twin_module_and_library_agree_on_every_recorded_request() {
     let suite = Suite::load(&default_suite_path()).unwrap();
-    let settings = host_tests::settings::load(suite.settings.as_deref()).unwrap();
+    let settings = runner_policy::settings::load(suite.settings.as_deref()).unwrap();
     let mut twin = RegoPolicy::from_template(&RegoPolicy::default_template_path())
         .unwrap_or_else(|e| panic!("{e:#}"));
     let runtime = Runtime::load(&default_module_path()).unwrap_or_else(|e| panic!("{e:#}"));

@@ -17,9 +17,9 @@ mod common;
 use std::cell::RefCell;
 
 use common::reviews::{gatekeeper_input, module_rule_paths};
-use host_tests::rego::RegoPolicy;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use runner_policy::rego::RegoPolicy;
 
 #[test]
 fn twin_and_policy_agree_on_generated_admission_reviews() {

@@ -2,13 +2,13 @@
 //! rules and recorded expectations agree. The same suite runs through the module in `host.rs`
 //! and `cli.rs`.
 
-use host_tests::suite::{Expect, Suite, default_suite_path};
+use runner_policy::suite::{Expect, Suite, default_suite_path};
 use std::collections::BTreeSet;
 
 #[test]
 fn every_recorded_case_decides_as_expected_natively() {
     let suite = Suite::load(&default_suite_path()).unwrap();
-    let settings = host_tests::settings::load(suite.settings.as_deref()).unwrap();
+    let settings = runner_policy::settings::load(suite.settings.as_deref()).unwrap();
     let settings = serde_json::to_vec(&settings).unwrap();
     let mut failures = Vec::new();
     for case in &suite.cases {

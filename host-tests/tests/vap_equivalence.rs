@@ -5,20 +5,20 @@
 //!
 //! Run `cargo xtask dist` (the module) first.
 
-use host_tests::host::{Runtime, default_module_path};
-use host_tests::rego::{RegoPolicy, admission_request};
-use host_tests::suite::{Suite, default_suite_path};
-use host_tests::vap::{Engine, Verdict};
 use kube_cel::KubeCelExt;
 use kube_cel::cel::{Context, Program, Value as Cel};
 use proptest::prelude::*;
 use proptest::sample::select;
+use runner_policy::host::{Runtime, default_module_path};
+use runner_policy::rego::{RegoPolicy, admission_request};
+use runner_policy::suite::{Suite, default_suite_path};
+use runner_policy::vap::{Engine, Verdict};
 use serde_json::{Value, json};
 
 #[test]
 fn vap_and_module_agree_on_every_recorded_request() {
     let suite = Suite::load(&default_suite_path()).unwrap();
-    let settings = host_tests::settings::load(suite.settings.as_deref()).unwrap();
+    let settings = runner_policy::settings::load(suite.settings.as_deref()).unwrap();
     let engine = Engine::from_settings(&settings).unwrap_or_else(|e| panic!("{e:#}"));
     let runtime = Runtime::load(&default_module_path()).unwrap_or_else(|e| panic!("{e:#}"));
     let mut module = runtime.instantiate(&settings).unwrap();
@@ -100,7 +100,8 @@ fn vap_and_module_agree_on_every_recorded_request() {
 #[test]
 fn the_auth_path_predicate_is_the_rules() {
     let settings =
-        host_tests::vap::settings_from_json(&host_tests::settings::example().unwrap()).unwrap();
+        runner_policy::vap::settings_from_json(&runner_policy::settings::example().unwrap())
+            .unwrap();
     let program =
         Program::compile(&policy_vap::registry_auth_path(&settings, "f").unwrap()).unwrap();
     let mut root = Context::default();
@@ -135,7 +136,7 @@ fn the_auth_path_predicate_is_the_rules() {
     );
     proptest!(ProptestConfig::with_cases(3000), |(parts in parts)| {
         let mut ctx = root.new_inner_scope();
-        ctx.add_variable_from_value("f", host_tests::vap::to_cel(&json!(parts)));
+        ctx.add_variable_from_value("f", runner_policy::vap::to_cel(&json!(parts)));
         let cel = program.execute(&ctx);
         let rule = policy::rules::no_push_credentials::is_registry_auth_path(&parts);
         prop_assert_eq!(cel, Ok(Cel::Bool(rule)), "{:?}", parts);

@@ -1,13 +1,13 @@
 //! The generated ValidatingAdmissionPolicy uses no CEL construct on which evaluators disagree
-//! (see `host_tests::vap::lint`), and the largest pod the README promises stays within
-//! Kubernetes' cost budgets (see `host_tests::vap::cost`).
+//! (see `runner_policy::vap::lint`), and the largest pod the README promises stays within
+//! Kubernetes' cost budgets (see `runner_policy::vap::cost`).
 
-use host_tests::vap::cost::{self, Sizes};
-use host_tests::vap::{Engine, lint};
+use runner_policy::vap::cost::{self, Sizes};
+use runner_policy::vap::{Engine, lint};
 use serde_json::json;
 
 fn settings_variants() -> Vec<serde_json::Value> {
-    let example = host_tests::settings::example().unwrap();
+    let example = runner_policy::settings::example().unwrap();
     let mut services = example.clone();
     services["dindPrivilegedContainers"] = json!("services");
     services["exemptUsers"] = json!(["cluster-admin-bob"]);
@@ -50,7 +50,7 @@ fn the_promised_pod_stays_within_the_cost_budgets() {
         assert!(total < 10_000_000, "an evaluation may cost {total}");
     }
     // The estimate grows with the pod: a pod twice as large in every list costs more.
-    let engine = Engine::from_settings(&host_tests::settings::example().unwrap()).unwrap();
+    let engine = Engine::from_settings(&runner_policy::settings::example().unwrap()).unwrap();
     let double = Sizes {
         containers: 20,
         env: 100,

@@ -12,13 +12,13 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use host_tests::rego::RegoPolicy;
-use host_tests::vap::{Engine, Verdict};
 use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestRunner};
+use runner_policy::rego::RegoPolicy;
+use runner_policy::vap::{Engine, Verdict};
 use serde_json::{Map, Value, json};
 
 const RUNNERS_NS: &str = "example-runners";
@@ -600,7 +600,7 @@ fn request() -> impl Strategy<Value = (usize, Value)> {
 }
 
 fn settings(variant: usize) -> Value {
-    let mut settings = host_tests::settings::example().unwrap();
+    let mut settings = runner_policy::settings::example().unwrap();
     settings["dindPrivilegedContainers"] = json!(if variant.is_multiple_of(2) {
         "all"
     } else {

@@ -5,19 +5,19 @@
 
 use std::process::Command;
 
-use host_tests::host::workspace_root;
-use host_tests::rego::{RegoPolicy, admission_request};
-use host_tests::suite::{Suite, default_suite_path};
-use host_tests::vap::Engine;
+use runner_policy::host::workspace_root;
+use runner_policy::rego::{RegoPolicy, admission_request};
+use runner_policy::suite::{Suite, default_suite_path};
+use runner_policy::vap::Engine;
 use serde_json::Value;
 
 #[test]
 fn the_cpp_cel_agrees_with_the_module_on_every_recorded_request() {
-    let settings = host_tests::settings::example().unwrap();
+    let settings = runner_policy::settings::example().unwrap();
     let engine = Engine::from_settings(&settings).unwrap();
     let policy =
         std::env::temp_dir().join(format!("runner-policy-vap-{}.yaml", std::process::id()));
-    std::fs::write(&policy, host_tests::vap::yaml_for(&settings).unwrap()).unwrap();
+    std::fs::write(&policy, runner_policy::vap::yaml_for(&settings).unwrap()).unwrap();
     let script = workspace_root().join("host-tests/python/cel.sh");
     let output = Command::new("bash")
         .arg(&script)

@@ -3,7 +3,7 @@
 //! build (`@open-policy-agent/opa-wasm`) and js-yaml's ES module build (both pinned in
 //! `host-tests/js/package-lock.json`, installed with `npm ci` on first use), and
 //! `examples.json`: the recorded requests, the example settings as their YAML text, and the kind
-//! table that `runner-policy check` builds requests with (`host-tests/src/kinds.rs`, included
+//! table that `runner-policy check` builds requests with (`runner-policy/src/kinds.rs`, included
 //! here so that there is one table).
 //!
 //! Serve the directory over HTTP (browsers do not fetch wasm from `file://`):
@@ -27,7 +27,7 @@ const SETTINGS: &str = "bundles/settings.example.yaml";
 const DEFAULT_EXAMPLE: &str = "docker/privileged-pod.json";
 
 mod kinds {
-    include!("../../host-tests/src/kinds.rs");
+    include!("../../runner-policy/src/kinds.rs");
 }
 
 #[derive(Deserialize)]

@@ -21,13 +21,13 @@ const fn step(name: &'static str, program: &'static str, args: &'static [&'stati
     }
 }
 
-/// Stands for `cargo run -q -p host-tests --bin runner-policy --` in a step.
+/// Stands for `cargo run -q -p runner-policy --bin runner-policy --` in a step.
 const RUNNER_POLICY: &str = "runner-policy";
 const RUNNER_POLICY_CARGO_ARGS: &[&str] = &[
     "run",
     "-q",
     "-p",
-    "host-tests",
+    "runner-policy",
     "--bin",
     "runner-policy",
     "--",
@@ -80,7 +80,7 @@ const STEPS: &[Step] = &[
         ],
     ),
     // The fuzz targets (their own workspace, fuzzed with nightly by `cargo xtask fuzz`) must keep
-    // compiling against the host-tests API they call; checking them needs no nightly.
+    // compiling against the host-tests and runner-policy APIs they call; checking them needs no nightly.
     step(
         "fuzz targets compile",
         "cargo",
@@ -122,7 +122,7 @@ const STEPS: &[Step] = &[
             "run",
             "-q",
             "-p",
-            "host-tests",
+            "runner-policy",
             "--example",
             "evaluate_review",
         ],
@@ -134,7 +134,7 @@ const STEPS: &[Step] = &[
             "run",
             "-q",
             "-p",
-            "host-tests",
+            "runner-policy",
             "--example",
             "custom_settings",
         ],

@@ -6,8 +6,8 @@
 
 pub mod reviews;
 
-use host_tests::host::Runtime;
-use host_tests::suite::{Suite, default_suite_path};
+use runner_policy::host::Runtime;
+use runner_policy::suite::{Suite, default_suite_path};
 use serde_json::Value;
 use wasmtime::{Caller, ExternType, Instance, Linker, Memory, MemoryType, Store};
 

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use host_tests::rego::RegoPolicy;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::{
     DaemonSet, DaemonSetSpec, Deployment, DeploymentSpec, ReplicaSet, ReplicaSetSpec, StatefulSet,
@@ -35,6 +34,7 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
+use runner_policy::rego::RegoPolicy;
 use serde_json::{Value, json};
 
 const RUNNERS_NS: &str = "example-runners";
@@ -943,7 +943,7 @@ pub fn gatekeeper_input() -> impl Strategy<Value = Value> {
             (Just((ns.clone(), user, op, mode, exempt)), object(ns.clone()), object(ns), 0..6u8, (0..10u8, any::<usize>(), select(WRONG_TYPED)))
         })
         .prop_map(|((ns, user, op, mode, exempt), (group, kind, mut obj), (_, old_kind, other), old_choice, (wrong_at, node, wrong))| {
-            let mut settings = host_tests::settings::example().unwrap();
+            let mut settings = runner_policy::settings::example().unwrap();
             settings["dindPrivilegedContainers"] = json!(mode);
             if exempt {
                 // Sometimes the requester too: allowed if an operator, a settings error if a

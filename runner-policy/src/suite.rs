@@ -123,5 +123,5 @@ impl Suite {
 
 /// The suite of recorded requests, `host-tests/requests/suite.yaml`.
 pub fn default_suite_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("requests/suite.yaml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../host-tests/requests/suite.yaml")
 }

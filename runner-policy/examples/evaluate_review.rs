@@ -1,15 +1,15 @@
 //! Evaluate one AdmissionReview with the bundled example settings and print the decision.
 //!
-//! Run: `cargo xtask dist && cargo run -p host-tests --example evaluate_review`
+//! Run: `cargo xtask dist && cargo run -p runner-policy --example evaluate_review`
 
 use anyhow::Result;
-use host_tests::decision::Decision;
-use host_tests::host::{Runtime, default_module_path};
+use runner_policy::decision::Decision;
+use runner_policy::host::{Runtime, default_module_path};
 use serde_json::json;
 
 fn main() -> Result<()> {
     let runtime = Runtime::load(&default_module_path())?;
-    let mut policy = runtime.instantiate(&host_tests::settings::example()?)?;
+    let mut policy = runtime.instantiate(&runner_policy::settings::example()?)?;
 
     // A privileged job pod created by the `docker` runner: only `dind` may run privileged.
     let review = json!({

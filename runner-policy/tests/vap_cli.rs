@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use host_tests::host::workspace_root;
+use runner_policy::host::workspace_root;
 use serde_json::Value;
 
 fn vap(args: &[&str]) -> Output {

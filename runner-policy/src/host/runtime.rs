@@ -105,7 +105,7 @@ impl Runtime {
     ///
     /// # Examples
     /// ```no_run
-    /// let runtime = host_tests::host::Runtime::load(&host_tests::host::default_module_path())?;
+    /// let runtime = runner_policy::host::Runtime::load(&runner_policy::host::default_module_path())?;
     /// println!("{} bytes of wasm", runtime.wasm_len());
     /// # anyhow::Ok(())
     /// ```

@@ -2,7 +2,7 @@
 
 fn main() -> std::process::ExitCode {
     quiet_on_closed_pipe();
-    host_tests::cli::main()
+    runner_policy::cli::main()
 }
 
 /// `runner-policy replay ... | head` must end quietly when the reader goes away, as other

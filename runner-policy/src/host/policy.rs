@@ -112,7 +112,7 @@ impl Policy {
     ///
     /// # Examples
     /// ```no_run
-    /// use host_tests::host::{Policy, Runtime, default_module_path};
+    /// use runner_policy::host::{Policy, Runtime, default_module_path};
     /// let runtime = Runtime::load(&default_module_path())?;
     /// let mut policy = Policy::new(&runtime, &serde_json::json!({"org": "example", "runners": []}))?;
     /// let decision = policy.evaluate("runners/decision", br#"{"request": {}}"#)?;
@@ -498,7 +498,7 @@ impl Policy {
     ///
     /// # Examples
     /// ```no_run
-    /// # let runtime = host_tests::host::Runtime::load(&host_tests::host::default_module_path())?;
+    /// # let runtime = runner_policy::host::Runtime::load(&runner_policy::host::default_module_path())?;
     /// # let mut policy = runtime.instantiate(&serde_json::json!({}))?;
     /// let decision = policy.evaluate("runners/decision", br#"not json"#)?;
     /// assert_eq!(decision["allowed"], false);

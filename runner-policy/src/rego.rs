@@ -4,12 +4,12 @@
 //!
 //! # Examples
 //! ```no_run
-//! use host_tests::rego::RegoPolicy;
+//! use runner_policy::rego::RegoPolicy;
 //! let mut twin = RegoPolicy::from_template(&RegoPolicy::default_template_path())?;
 //! let request = serde_json::json!({"uid": "1", "kind": {"group": "", "version": "v1", "kind": "Pod"},
 //!     "operation": "CREATE", "namespace": "example-runners", "userInfo": {"username": "admin"},
 //!     "object": {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "build"}]}}});
-//! let settings = host_tests::settings::example()?;
+//! let settings = runner_policy::settings::example()?;
 //! let input = RegoPolicy::gatekeeper_input(&request, &settings);
 //! assert!(twin.violations(&input.to_string())?.is_empty());
 //! # Ok::<(), anyhow::Error>(())

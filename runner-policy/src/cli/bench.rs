@@ -37,7 +37,7 @@ pub struct Args {
     /// (`{"review", "parameters"}`), parsed inside the timed region for both.
     #[arg(long)]
     pub rego: bool,
-    /// Also time the same rules compiled into this binary (`policy::evaluate`, same input and
+    /// Also time the same rules compiled into this binary (`policy::decide`, same input and
     /// settings): what the module's engine adds. Meaningful in a `--release` build, whose
     /// optimisation settings are the module's.
     #[arg(long)]
@@ -146,7 +146,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         None
     };
     let id = policy.entrypoint(&args.entrypoint)?;
-    let native = if args.native {
+    let mut native = if args.native {
         if cfg!(debug_assertions) && !args.json {
             eprintln!(
                 "note: this runner-policy is a debug build, so its native figures are not the \
@@ -156,7 +156,8 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         let entrypoint = policy::Entrypoint::from_name(&args.entrypoint)
             .with_context(|| format!("no entrypoint {}", args.entrypoint))?;
         let settings = serde_json::to_vec(&cli.valid_settings(None)?.0)?;
-        Some((entrypoint, policy::eval::data_settings(Some(&settings))))
+        // Settings read once and kept, as the module keeps them.
+        Some((entrypoint, settings, policy::SettingsCache::new()))
     } else {
         None
     };
@@ -179,11 +180,11 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             Some(twin) => Some(time_rego(twin, input, warmup, iterations, &mut samples)?),
             None => None,
         };
-        let native_median_us = match native.as_ref() {
-            Some((entrypoint, settings)) => {
-                let data = policy::Data::Read(settings);
-                let evaluate = || {
-                    std::hint::black_box(policy::evaluate_or(*entrypoint, input, data, || None));
+        let native_median_us = match native.as_mut() {
+            Some((entrypoint, settings, cache)) => {
+                let mut evaluate = || {
+                    let outcome = cache.decide(input, Some(settings));
+                    std::hint::black_box(outcome.render(*entrypoint));
                     Ok(())
                 };
                 for _ in 0..warmup {

@@ -35,7 +35,7 @@ pub fn example() -> Result<Value> {
 ///
 /// # Examples
 /// ```
-/// let settings = host_tests::settings::load(None)?;
+/// let settings = runner_policy::settings::load(None)?;
 /// assert_eq!(settings["org"], "example");
 /// # anyhow::Ok(())
 /// ```
@@ -145,7 +145,7 @@ pub fn report(name: &str, problems: &[String]) -> String {
 ///
 /// # Examples
 /// ```
-/// let (value, settings) = host_tests::settings::load_valid(None)?;
+/// let (value, settings) = runner_policy::settings::load_valid(None)?;
 /// assert_eq!(settings.runners_namespace, "example-runners");
 /// assert_eq!(value["org"], "example");
 /// # anyhow::Ok(())

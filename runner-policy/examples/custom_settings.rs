@@ -1,10 +1,10 @@
 //! Load custom settings (org `acme`, a push-allowed project) and print each violation.
 //!
-//! Run: `cargo xtask dist && cargo run -p host-tests --example custom_settings`
+//! Run: `cargo xtask dist && cargo run -p runner-policy --example custom_settings`
 
 use anyhow::Result;
-use host_tests::decision::Decision;
-use host_tests::host::{Runtime, default_module_path};
+use runner_policy::decision::Decision;
+use runner_policy::host::{Runtime, default_module_path};
 use serde_json::json;
 
 const SETTINGS: &str = "
@@ -17,7 +17,7 @@ pushAllowedProjects: ['7']
 ";
 
 fn main() -> Result<()> {
-    let settings = host_tests::settings::parse(SETTINGS)?;
+    let settings = runner_policy::settings::parse(SETTINGS)?;
     let mut policy = Runtime::load(&default_module_path())?.instantiate(&settings)?;
 
     // A nix job pod in `acme-runners` with a literal Attic token and an image from a private

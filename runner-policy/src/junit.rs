@@ -54,7 +54,7 @@ impl Report {
     ///
     /// # Examples
     /// ```
-    /// use host_tests::junit::{Case, Failure, Report};
+    /// use runner_policy::junit::{Case, Failure, Report};
     /// let mut report = Report::new("runner-policy check");
     /// report.cases.push(Case {
     ///     classname: "chart.yaml".into(),
