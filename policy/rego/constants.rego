@@ -58,14 +58,14 @@ dns_namespace := "kube-system"
 # policy/src/rules/runner_egress.rs DNS_LABEL
 dns_label := ["k8s-app", "kube-dns"]
 
-# policy/src/rules/image.rs DOCKER_HUB
+# policy/src/request/image.rs DOCKER_HUB
 docker_hub := "docker.io"
 
-# policy/src/rules/image.rs DOCKER_HUB_ALIASES
+# policy/src/request/image.rs DOCKER_HUB_ALIASES
 docker_hub_aliases := {"index.docker.io", "registry-1.docker.io"}
 
-# policy/src/rules/image.rs NAME_MAX
+# policy/src/request/image.rs NAME_MAX
 image_name_max := 255
 
-# policy/src/rules/image.rs TAG_MAX
+# policy/src/request/image.rs TAG_MAX
 image_tag_max := 128

@@ -1,7 +1,8 @@
 # public-registries: in the runners namespace, every image of every container list and every
 # image volume comes from a registry in allowedRegistries. References are read with the grammar of
 # github.com/distribution/reference (image_registry); one that cannot be read is denied, since
-# its registry cannot be known. Reference: policy/src/rules/public_registries.rs and image.rs.
+# its registry cannot be known. Reference: policy/src/rules/public_registries.rs and
+# policy/src/request/image.rs.
 package k8srunnersecurity
 
 allowed_registries_normalised := {normalise_registry(r) | some r in allowed_registries}

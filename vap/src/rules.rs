@@ -2,8 +2,9 @@
 //! Each method mirrors its module's `check`; the equivalence tests in host-tests hold them to it.
 
 use policy::decision::RuleName;
+use policy::request::image;
 use policy::rules::{
-    attic_credentials_from_secret as attic, dind_only_privilege as dind, image, namespaced_rbac,
+    attic_credentials_from_secret as attic, dind_only_privilege as dind, namespaced_rbac,
     no_push_credentials as push, runner_egress, runner_namespace, runner_token_secret as token,
 };
 use policy::settings::{DindPrivilegedContainers, Settings};
@@ -1225,7 +1226,7 @@ impl<'s> Builder<'s> {
 
     // ------------------------------------------------------------ public-registries
 
-    /// Whether image reference `i` (a non-empty string) parses as `image::parse` reads it.
+    /// Whether image reference `i` (a non-empty string) parses as `image::ImageRef::parse` reads it.
     fn image_valid(&self) -> (String, String, String) {
         let p = self.private;
         let digest = "(?:@(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}))?";

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 const DIND: &str = include_str!("../../policy/src/rules/dind_only_privilege.rs");
 const RBAC: &str = include_str!("../../policy/src/rules/namespaced_rbac.rs");
 const EGRESS: &str = include_str!("../../policy/src/rules/runner_egress.rs");
-const IMAGE: &str = include_str!("../../policy/src/rules/image.rs");
+const IMAGE: &str = include_str!("../../policy/src/request/image.rs");
 const PUSH: &str = include_str!("../../policy/src/rules/no_push_credentials.rs");
 
 /// The private constants the generated policy needs.

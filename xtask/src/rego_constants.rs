@@ -32,114 +32,129 @@ enum Shape {
     Number,
 }
 
-/// `(rego name, shape, rule file under policy/src/rules, Rust const name)` read from source.
+/// `(rego name, shape, file under policy/src, Rust const name)` read from source.
 const FROM_SOURCE: &[(&str, Shape, &str, &str)] = &[
     (
         "baseline_capabilities",
         Shape::Set,
-        "dind_only_privilege.rs",
+        "rules/dind_only_privilege.rs",
         "BASELINE_CAPABILITIES",
     ),
     (
         "baseline_capabilities_in_order",
         Shape::Array,
-        "dind_only_privilege.rs",
+        "rules/dind_only_privilege.rs",
         "BASELINE_CAPABILITIES",
     ),
     (
         "safe_sysctls",
         Shape::Set,
-        "dind_only_privilege.rs",
+        "rules/dind_only_privilege.rs",
         "SAFE_SYSCTLS",
     ),
     (
         "selinux_types",
         Shape::Set,
-        "dind_only_privilege.rs",
+        "rules/dind_only_privilege.rs",
         "SELINUX_TYPES",
     ),
     (
         "apparmor_annotation",
         Shape::Str,
-        "dind_only_privilege.rs",
+        "rules/dind_only_privilege.rs",
         "APPARMOR_ANNOTATION",
     ),
     (
         "runner_own_containers",
         Shape::Set,
-        "dind_only_privilege.rs",
+        "rules/dind_only_privilege.rs",
         "RUNNER_OWN_CONTAINERS",
     ),
     (
         "project_label",
         Shape::Str,
-        "no_push_credentials.rs",
+        "rules/no_push_credentials.rs",
         "PROJECT_LABEL",
     ),
     (
         "token_keys",
         Shape::Set,
-        "runner_token_secret.rs",
+        "rules/runner_token_secret.rs",
         "TOKEN_KEYS",
     ),
     (
         "token_secret_annotation",
         Shape::Str,
-        "runner_namespace.rs",
+        "rules/runner_namespace.rs",
         "TOKEN_SECRET_ANNOTATION",
     ),
     (
         "token_env",
         Shape::Set,
-        "runner_token_secret.rs",
+        "rules/runner_token_secret.rs",
         "TOKEN_ENV",
     ),
     (
         "attic_credential_words",
         Shape::Set,
-        "attic_credentials_from_secret.rs",
+        "rules/attic_credentials_from_secret.rs",
         "CREDENTIAL_WORDS",
     ),
     (
         "escalating_verbs",
         Shape::Set,
-        "namespaced_rbac.rs",
+        "rules/namespaced_rbac.rs",
         "ESCALATING_VERBS",
     ),
     (
         "bootstrap_discovery_roles",
         Shape::Set,
-        "namespaced_rbac.rs",
+        "rules/namespaced_rbac.rs",
         "BOOTSTRAP_DISCOVERY_ROLES",
     ),
     (
         "bootstrap_service_account_roles",
         Shape::Set,
-        "namespaced_rbac.rs",
+        "rules/namespaced_rbac.rs",
         "BOOTSTRAP_SERVICE_ACCOUNT_ROLES",
     ),
     (
         "namespace_name_label",
         Shape::Str,
-        "runner_egress.rs",
+        "rules/runner_egress.rs",
         "NAMESPACE_NAME_LABEL",
     ),
     (
         "dns_namespace",
         Shape::Str,
-        "runner_egress.rs",
+        "rules/runner_egress.rs",
         "DNS_NAMESPACE",
     ),
-    ("dns_label", Shape::Array, "runner_egress.rs", "DNS_LABEL"),
-    ("docker_hub", Shape::Str, "image.rs", "DOCKER_HUB"),
+    (
+        "dns_label",
+        Shape::Array,
+        "rules/runner_egress.rs",
+        "DNS_LABEL",
+    ),
+    ("docker_hub", Shape::Str, "request/image.rs", "DOCKER_HUB"),
     (
         "docker_hub_aliases",
         Shape::Set,
-        "image.rs",
+        "request/image.rs",
         "DOCKER_HUB_ALIASES",
     ),
-    ("image_name_max", Shape::Number, "image.rs", "NAME_MAX"),
-    ("image_tag_max", Shape::Number, "image.rs", "TAG_MAX"),
+    (
+        "image_name_max",
+        Shape::Number,
+        "request/image.rs",
+        "NAME_MAX",
+    ),
+    (
+        "image_tag_max",
+        Shape::Number,
+        "request/image.rs",
+        "TAG_MAX",
+    ),
 ];
 
 /// The text of `policy/rego/constants.rego`.
@@ -165,7 +180,7 @@ pub fn render(root: &Path) -> Result<String> {
         },
     ];
     for &(rego, shape, file, name) in FROM_SOURCE {
-        let path = root.join("policy/src/rules").join(file);
+        let path = root.join("policy/src").join(file);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let value = match shape {
@@ -177,7 +192,7 @@ pub fn render(root: &Path) -> Result<String> {
             rego,
             shape,
             value,
-            source: format!("policy/src/rules/{file} {name}"),
+            source: format!("policy/src/{file} {name}"),
         });
     }
     let mut out = String::from(

@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod de;
+pub mod image;
 pub mod object;
 pub mod pod;
 

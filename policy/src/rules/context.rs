@@ -163,7 +163,7 @@ impl std::fmt::Display for Deferred<'_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
+    use super::super::testing::{ADMIN, Req, container, create_pod, paths, pod, runner, settings};
     use crate::decision::RuleName;
     use crate::decision::RuleName::{
         AtticCredentialsFromSecret as A, DindOnlyPrivilege as D, NoHostAccess as H,
@@ -220,12 +220,12 @@ mod tests {
     const DEBUGGER: &str = "spec.ephemeralContainers[0]";
 
     fn update(user: &str, sub: &str, old: Option<Value>, new: Value) -> Vec<(RuleName, String)> {
-        let mut input = request("UPDATE", user, NS, "", "Pod", new);
+        let mut input = Req::update(new).by(user);
         if let Some(old) = old {
-            input["review"]["oldObject"] = old;
+            input = input.old(old);
         }
         if !sub.is_empty() {
-            input["review"]["subResource"] = json!(sub);
+            input = input.subresource(sub);
         }
         let mut out = paths(&input);
         out.sort();
@@ -311,7 +311,7 @@ mod tests {
         #[case] object: Value,
     ) {
         for op in ["CREATE", "UPDATE"] {
-            let input = request(op, ADMIN, NS, group, kind, object.clone());
+            let input = Req::op(op, object.clone()).group(group).kind(kind);
             assert_eq!(
                 paths(&input),
                 vec![at(VALID, "request.object")],
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn an_empty_pod_spec_is_a_pod_spec() {
-        let input = request("CREATE", ADMIN, NS, "", "Pod", json!({"spec": {}}));
+        let input = Req::create(json!({"spec": {}}));
         assert_eq!(paths(&input), vec![]);
     }
 

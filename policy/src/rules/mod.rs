@@ -12,7 +12,6 @@ pub mod runner_namespace;
 pub mod runner_token_secret;
 
 pub mod context;
-pub mod image;
 
 pub use context::Context;
 
@@ -47,5 +46,7 @@ pub fn run_all(ctx: &Context<'_, '_>) -> Vec<Violation> {
     out
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 pub(crate) mod testing;

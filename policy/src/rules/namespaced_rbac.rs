@@ -250,7 +250,7 @@ fn subjects(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
+    use super::super::testing::{NS, Req, decide, paths, rules, runner};
     use super::RUNNER_RULES;
     use crate::decision::RuleName::{NamespacedRbac as N, RunnerNamespace};
     use rstest::rstest;
@@ -262,8 +262,8 @@ mod tests {
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "gitlab-runner", "namespace": NS}, "rules": rules})
     }
 
-    fn role_req(op: &str, ns: &str, rules: Value) -> Value {
-        request(op, ADMIN, ns, RBAC, "Role", role(rules))
+    fn role_req(op: &str, ns: &str, rules: Value) -> Req {
+        Req::op(op, role(rules)).ns(ns).group(RBAC).kind("Role")
     }
 
     /// The GitLab Runner Helm chart's default Role.
@@ -349,21 +349,12 @@ mod tests {
         );
         let cluster_role =
             json!({"kind": "ClusterRole", "metadata": {"name": "x"}, "rules": helm_default()});
-        assert_eq!(
-            rules(&request(
-                "CREATE",
-                ADMIN,
-                "",
-                RBAC,
-                "ClusterRole",
-                cluster_role
-            )),
-            vec![]
-        );
-        assert_eq!(
-            rules(&request("DELETE", ADMIN, NS, RBAC, "Role", Value::Null)),
-            vec![]
-        );
+        let cluster_role = Req::create(cluster_role)
+            .ns("")
+            .group(RBAC)
+            .kind("ClusterRole");
+        assert_eq!(rules(&cluster_role), vec![]);
+        assert_eq!(rules(&Req::delete().group(RBAC).kind("Role")), vec![]);
     }
 
     #[rstest]
@@ -386,7 +377,7 @@ mod tests {
         #[case] path: &str,
     ) {
         for op in ["CREATE", "UPDATE"] {
-            let input = request(op, ADMIN, ns, RBAC, kind, object.clone());
+            let input = Req::op(op, object.clone()).ns(ns).group(RBAC).kind(kind);
             assert_eq!(paths(&input), vec![(N, path.to_owned())], "{op}");
         }
     }
@@ -400,10 +391,8 @@ mod tests {
     #[case::bootstrap_issuer_discovery("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "system:service-account-issuer-discovery", json!([group("system:serviceaccounts")])))]
     #[case::users_and_groups("", "ClusterRoleBinding", binding("ClusterRoleBinding", "ClusterRole", "cluster-admin", json!([{"kind": "User", "name": "alice"}, group("system:masters")])))]
     fn other_bindings_pass(#[case] ns: &str, #[case] kind: &str, #[case] object: Value) {
-        assert_eq!(
-            rules(&request("CREATE", ADMIN, ns, RBAC, kind, object)),
-            vec![]
-        );
+        let input = Req::create(object).ns(ns).group(RBAC).kind(kind);
+        assert_eq!(rules(&input), vec![]);
     }
 
     #[test]
@@ -414,14 +403,11 @@ mod tests {
             "cluster-admin",
             json!([sa(NS, "gitlab-runner-docker")]),
         );
-        let d = decide(&request(
-            "CREATE",
-            ADMIN,
-            "",
-            RBAC,
-            "ClusterRoleBinding",
-            object,
-        ));
+        let input = Req::create(object)
+            .ns("")
+            .group(RBAC)
+            .kind("ClusterRoleBinding");
+        let d = decide(&input);
         assert_eq!(
             d.violations[0].msg,
             "namespaced-rbac: ClusterRoleBinding gitlab-runner (requested by kubernetes-admin): subjects[0] is ServiceAccount acme-runners/gitlab-runner-docker, so it grants runner identities ClusterRole cluster-admin in every namespace; runners hold permissions only in acme-runners: bind their ServiceAccounts only through RoleBindings to Roles in acme-runners"
@@ -430,28 +416,21 @@ mod tests {
 
     #[test]
     fn a_runner_writing_its_own_role_is_judged_by_both_rules() {
-        let input = request(
-            "UPDATE",
-            &runner("docker"),
-            NS,
-            RBAC,
-            "Role",
-            role(helm_default()),
-        );
+        let input = Req::update(role(helm_default()))
+            .by(&runner("docker"))
+            .group(RBAC)
+            .kind("Role");
         assert_eq!(rules(&input), vec![N]);
-        let elsewhere = request(
-            "CREATE",
-            &runner("docker"),
-            "default",
-            RBAC,
+        let elsewhere = Req::create(binding(
             "RoleBinding",
-            binding(
-                "RoleBinding",
-                "ClusterRole",
-                "admin",
-                json!([sa(NS, "gitlab-runner-docker")]),
-            ),
-        );
+            "ClusterRole",
+            "admin",
+            json!([sa(NS, "gitlab-runner-docker")]),
+        ))
+        .by(&runner("docker"))
+        .ns("default")
+        .group(RBAC)
+        .kind("RoleBinding");
         assert_eq!(rules(&elsewhere), vec![RunnerNamespace, N]);
     }
 }

@@ -70,7 +70,9 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
+    use super::super::testing::{
+        ADMIN, container, create_pod, decide, paths, pod, pod_with_spec, rules, runner,
+    };
     use crate::decision::RuleName::NoHostAccess as H;
     use rstest::rstest;
     use serde_json::{Value, json};

@@ -278,7 +278,7 @@ fn auth_note(c: &Container<'_>, mount: &VolumeMount<'_>, volume: &Volume<'_>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
+    use super::super::testing::{container, create_pod, decide, paths, pod, rules, runner};
     use super::is_registry_auth_path;
     use crate::decision::RuleName::NoPushCredentials as P;
     use rstest::rstest;

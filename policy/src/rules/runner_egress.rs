@@ -126,7 +126,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
+    use super::super::testing::{NS, Req, decide, paths, rules};
     use crate::decision::RuleName::RunnerEgress as E;
     use rstest::rstest;
     use serde_json::{Value, json};
@@ -141,14 +141,10 @@ mod tests {
     }
 
     fn np(op: &str, egress: Value) -> Value {
-        request(
-            op,
-            ADMIN,
-            NS,
-            "networking.k8s.io",
-            "NetworkPolicy",
-            netpol(egress),
-        )
+        Req::op(op, netpol(egress))
+            .group("networking.k8s.io")
+            .kind("NetworkPolicy")
+            .input()
     }
 
     fn ns_is(name: &str) -> Value {
@@ -237,28 +233,15 @@ mod tests {
         let egress = json!([{"to": [{"namespaceSelector": {}}]}]);
         let mut obj = netpol(egress);
         obj["metadata"]["namespace"] = json!("default");
-        assert_eq!(
-            rules(&request(
-                "CREATE",
-                ADMIN,
-                "default",
-                "networking.k8s.io",
-                "NetworkPolicy",
-                obj
-            )),
-            vec![]
-        );
-        assert_eq!(
-            rules(&request(
-                "DELETE",
-                ADMIN,
-                NS,
-                "networking.k8s.io",
-                "NetworkPolicy",
-                Value::Null
-            )),
-            vec![]
-        );
+        let elsewhere = Req::create(obj)
+            .ns("default")
+            .group("networking.k8s.io")
+            .kind("NetworkPolicy");
+        assert_eq!(rules(&elsewhere), vec![]);
+        let delete = Req::delete()
+            .group("networking.k8s.io")
+            .kind("NetworkPolicy");
+        assert_eq!(rules(&delete), vec![]);
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn borrowed_token(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
+    use super::super::testing::{ADMIN, NS, Req, container, create_pod, paths, pod, rules, runner};
     use crate::decision::RuleName::RunnerNamespace as R;
     use rstest::rstest;
     use serde_json::{Value, json};
@@ -174,12 +174,13 @@ mod tests {
         #[case] object: Value,
         #[case] path: &str,
     ) {
+        let input = Req::op(op, object).ns(ns).group(group).kind(kind);
         for t in ["dind", "docker", "nix"] {
-            let got = paths(&request(op, &runner(t), ns, group, kind, object.clone()));
+            let got = paths(&input.clone().by(&runner(t)));
             assert!(got.contains(&(R, path.to_owned())), "{t}: {got:?}");
         }
         // The same request from an admin is not this rule's business.
-        let admin = request(op, ADMIN, ns, group, kind, object.clone());
+        let admin = input.by(ADMIN);
         assert!(!paths(&admin).contains(&(R, path.to_owned())));
     }
 
@@ -193,16 +194,14 @@ mod tests {
         #[case] kind: &str,
         #[case] object: Value,
     ) {
-        assert_eq!(
-            rules(&request(op, &runner("docker"), NS, "", kind, object)),
-            vec![]
-        );
+        let input = Req::op(op, object).by(&runner("docker")).kind(kind);
+        assert_eq!(rules(&input), vec![]);
     }
 
     #[test]
     fn runner_labelled_pods_live_only_in_the_runners_namespace() {
         let p = pod(json!([container("build", json!({}))]));
-        let got = paths(&request("CREATE", ADMIN, "default", "", "Pod", p));
+        let got = paths(&Req::create(p).by(ADMIN).ns("default"));
         assert_eq!(
             got,
             vec![(
@@ -212,7 +211,7 @@ mod tests {
         );
         let mut plain = pod(json!([container("build", json!({}))]));
         plain["metadata"]["labels"] = json!({"app": "web", "gitlab.com/x": "y"});
-        assert!(rules(&request("CREATE", ADMIN, "default", "", "Pod", plain)).is_empty());
+        assert!(rules(&Req::create(plain).by(ADMIN).ns("default")).is_empty());
     }
 
     #[test]
@@ -243,36 +242,31 @@ mod tests {
     #[case::delete("DELETE", Value::Null)]
     #[case::finalize("UPDATE", json!({"metadata": {"name": NS}, "spec": {"finalizers": []}}))]
     fn the_runners_namespace_itself_is_out_of_reach(#[case] op: &str, #[case] object: Value) {
-        let mut input = request(op, &runner("docker"), NS, "", "Namespace", object.clone());
-        input["review"]["name"] = json!(NS);
-        assert_eq!(paths(&input), vec![(R, "request.kind".to_owned())]);
-        let mut admin = request(op, ADMIN, NS, "", "Namespace", object);
-        admin["review"]["name"] = json!(NS);
+        let input = Req::op(op, object).kind("Namespace").name(NS);
+        let runner = input.clone().by(&runner("docker"));
+        assert_eq!(paths(&runner), vec![(R, "request.kind".to_owned())]);
+        let admin = input.by(ADMIN);
         assert!(rules(&admin).is_empty());
     }
 
-    fn token_request(user: &str, sa: &str) -> Value {
-        let mut input = request(
-            "CREATE",
-            user,
-            NS,
-            "authentication.k8s.io",
-            "TokenRequest",
-            // Clients send no name in the body: the ServiceAccount is the request's name.
-            json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": {"namespace": NS}, "spec": {"audiences": ["https://kubernetes.default.svc"]}}),
-        );
-        input["review"]["subResource"] = json!("token");
-        input["review"]["name"] = json!(sa);
-        input
+    fn token_request(user: &str, sa: &str) -> Req {
+        // Clients send no name in the body: the ServiceAccount is the request's name.
+        let body = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "metadata": {"namespace": NS}, "spec": {"audiences": ["https://kubernetes.default.svc"]}});
+        Req::create(body)
+            .by(user)
+            .group("authentication.k8s.io")
+            .kind("TokenRequest")
+            .subresource("token")
+            .name(sa)
     }
 
-    fn token_secret(user: &str, sa: Option<&str>, secret_type: &str) -> Value {
+    fn token_secret(user: &str, sa: Option<&str>, secret_type: &str) -> Req {
         let mut s = secret(NS);
         s["type"] = json!(secret_type);
         if let Some(sa) = sa {
             s["metadata"]["annotations"] = json!({ super::TOKEN_SECRET_ANNOTATION: sa });
         }
-        request("CREATE", user, NS, "", "Secret", s)
+        Req::create(s).by(user).kind("Secret")
     }
 
     const TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
@@ -288,7 +282,7 @@ mod tests {
     #[case::own_token_secret(token_secret(&runner("dind"), Some("gitlab-runner-dind"), TOKEN_TYPE), None)]
     // The per-job pull secret the runner writes is no token.
     #[case::dockercfg_secret(token_secret(&runner("docker"), Some("gitlab-runner-dind"), "kubernetes.io/dockercfg"), None)]
-    fn a_runner_holds_only_its_own_token(#[case] input: Value, #[case] path: Option<&str>) {
+    fn a_runner_holds_only_its_own_token(#[case] input: Req, #[case] path: Option<&str>) {
         let want: Vec<_> = path.map(|p| (R, p.to_owned())).into_iter().collect();
         assert_eq!(paths(&input), want);
     }

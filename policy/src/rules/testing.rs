@@ -59,44 +59,148 @@ pub fn container(name: &str, extra: Value) -> Value {
     c
 }
 
-/// A Gatekeeper-dialect input for one request.
-pub fn request(
-    op: &str,
-    user: &str,
-    namespace: &str,
-    group: &str,
-    kind: &str,
+/// One admission request, built from what a test cares about: by default an admin's request
+/// in the runners namespace for a core-group Pod; `by`, `ns`, `group`, `kind` and the rest
+/// change one fact each. Turned into a Gatekeeper-dialect input by [`Req::input`].
+#[derive(Debug, Clone)]
+pub struct Req {
+    op: String,
+    user: String,
+    namespace: String,
+    group: String,
+    kind: String,
     object: Value,
-) -> Value {
-    json!({
-        "parameters": settings(),
-        "review": {
-            "uid": "0000",
-            "kind": {"group": group, "version": "v1", "kind": kind},
-            "namespace": namespace,
-            "operation": op,
-            "userInfo": {"username": user, "groups": ["system:authenticated"]},
-            "object": if object.is_null() { Value::Null } else { object },
+    old_object: Option<Value>,
+    subresource: Option<String>,
+    name: Option<String>,
+}
+
+impl Req {
+    /// A request of operation `op` (`CREATE`, `UPDATE`, `DELETE`, `CONNECT`) for `object`.
+    pub fn op(op: &str, object: Value) -> Req {
+        Req {
+            op: op.to_owned(),
+            user: ADMIN.to_owned(),
+            namespace: NS.to_owned(),
+            group: String::new(),
+            kind: "Pod".to_owned(),
+            object,
+            old_object: None,
+            subresource: None,
+            name: None,
         }
-    })
+    }
+
+    pub fn create(object: Value) -> Req {
+        Req::op("CREATE", object)
+    }
+
+    /// An UPDATE without an `oldObject` (see [`Req::old`]).
+    pub fn update(object: Value) -> Req {
+        Req::op("UPDATE", object)
+    }
+
+    /// A DELETE, whose `object` is null.
+    pub fn delete() -> Req {
+        Req::op("DELETE", Value::Null)
+    }
+
+    pub fn by(mut self, user: &str) -> Req {
+        user.clone_into(&mut self.user);
+        self
+    }
+
+    /// The request's namespace (`""` for a cluster-scoped object).
+    pub fn ns(mut self, namespace: &str) -> Req {
+        namespace.clone_into(&mut self.namespace);
+        self
+    }
+
+    /// The kind's API group (`""`, the core group, by default).
+    pub fn group(mut self, group: &str) -> Req {
+        group.clone_into(&mut self.group);
+        self
+    }
+
+    pub fn kind(mut self, kind: &str) -> Req {
+        kind.clone_into(&mut self.kind);
+        self
+    }
+
+    /// The `oldObject` of an UPDATE.
+    pub fn old(mut self, old_object: Value) -> Req {
+        self.old_object = Some(old_object);
+        self
+    }
+
+    pub fn subresource(mut self, subresource: &str) -> Req {
+        self.subresource = Some(subresource.to_owned());
+        self
+    }
+
+    /// The request's `name` (the object's name, which the body may leave out).
+    pub fn name(mut self, name: &str) -> Req {
+        self.name = Some(name.to_owned());
+        self
+    }
+
+    /// The Gatekeeper-dialect input, with the [`settings`] as parameters.
+    pub fn input(&self) -> Value {
+        let mut review = json!({
+            "uid": "0000",
+            "kind": {"group": self.group, "version": "v1", "kind": self.kind},
+            "namespace": self.namespace,
+            "operation": self.op,
+            "userInfo": {"username": self.user, "groups": ["system:authenticated"]},
+            "object": self.object,
+        });
+        if let Some(old) = &self.old_object {
+            review["oldObject"] = old.clone();
+        }
+        if let Some(sub) = &self.subresource {
+            review["subResource"] = json!(sub);
+        }
+        if let Some(name) = &self.name {
+            review["name"] = json!(name);
+        }
+        json!({"parameters": settings(), "review": review})
+    }
 }
 
+/// What the deciding helpers accept: a built [`Req`] or an input document.
+pub trait Input {
+    fn to_input(&self) -> Value;
+}
+
+impl Input for Req {
+    fn to_input(&self) -> Value {
+        self.input()
+    }
+}
+
+impl Input for Value {
+    fn to_input(&self) -> Value {
+        self.clone()
+    }
+}
+
+/// A job pod created by `user` in the runners namespace.
 pub fn create_pod(user: &str, pod: Value) -> Value {
-    request("CREATE", user, NS, "", "Pod", pod)
+    Req::create(pod).by(user).input()
 }
 
-pub fn decide(input: &Value) -> Decision {
-    let bytes = serde_json::to_vec(input).unwrap();
+pub fn decide(input: &impl Input) -> Decision {
+    let bytes = serde_json::to_vec(&input.to_input()).unwrap();
     crate::eval::decide(&bytes, None).decision
 }
 
 /// The rules a request breaks, sorted and distinct.
-pub fn rules(input: &Value) -> Vec<RuleName> {
+pub fn rules(input: &impl Input) -> Vec<RuleName> {
     decide(input).rules()
 }
 
 /// The (rule, path) pairs of a decision.
-pub fn paths(input: &Value) -> Vec<(RuleName, String)> {
+pub fn paths(input: &impl Input) -> Vec<(RuleName, String)> {
     decide(input)
         .violations
         .into_iter()

@@ -84,62 +84,69 @@ pub fn normalise_registry(registry: &str) -> Cow<'_, str> {
     }
 }
 
-/// Parses an image reference: `[registry/]repository[:tag][@digest]`.
-///
-/// The first path component is the registry only when it contains `.` or `:`, is `localhost`,
-/// or has an uppercase letter (repository paths are lowercase, so runtimes read it as a host);
-/// otherwise the registry is Docker Hub.
-///
-/// # Errors
-/// The reference is empty or breaks the reference grammar.
-pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
-    if image.is_empty() {
-        return Err(ImageError::Empty);
-    }
-    let (name_tag, digest) = match split_first(image, b'@') {
-        Some((name_tag, digest)) => (name_tag, Some(digest)),
-        None => (image, None),
-    };
-    if digest.is_some_and(|d| !valid_digest(d)) {
-        return Err(ImageError::Digest);
-    }
-    // A `:` after the last `/` starts the tag; one before it belongs to a registry port.
-    let (name, tag) = match split_last(name_tag, b':') {
-        Some((name, tag)) if !has(tag, b'/') => (name, Some(tag)),
-        _ => (name_tag, None),
-    };
-    if tag.is_some_and(|t| !valid_tag(t)) {
-        return Err(ImageError::Tag);
-    }
-    if name.is_empty() {
-        return Err(ImageError::Empty);
-    }
-    if name.len() > NAME_MAX {
-        return Err(ImageError::TooLong);
-    }
-    let (registry, path) = match split_first(name, b'/') {
-        Some((first, rest)) if is_registry_component(first) => {
-            if !valid_registry(first) {
-                return Err(ImageError::Registry);
-            }
-            (normalise_registry(first), rest)
+impl<'a> ImageRef<'a> {
+    /// Parses an image reference: `[registry/]repository[:tag][@digest]`.
+    ///
+    /// The first path component is the registry only when it contains `.` or `:`, is
+    /// `localhost`, or has an uppercase letter (repository paths are lowercase, so runtimes
+    /// read it as a host); otherwise the registry is Docker Hub.
+    ///
+    /// # Errors
+    /// The reference is empty or breaks the reference grammar.
+    pub fn parse(image: &'a str) -> Result<ImageRef<'a>, ImageError> {
+        if image.is_empty() {
+            return Err(ImageError::Empty);
         }
-        _ => (Cow::Borrowed(DOCKER_HUB), name),
-    };
-    if !path
-        .as_bytes()
-        .split(|&b| b == b'/')
-        .all(valid_path_component)
-        || is_image_id(name)
-    {
-        return Err(ImageError::Repository);
+        let (name_tag, digest) = match split_first(image, b'@') {
+            Some((name_tag, digest)) => (name_tag, Some(digest)),
+            None => (image, None),
+        };
+        if digest.is_some_and(|d| !valid_digest(d)) {
+            return Err(ImageError::Digest);
+        }
+        // A `:` after the last `/` starts the tag; one before it belongs to a registry port.
+        let (name, tag) = match split_last(name_tag, b':') {
+            Some((name, tag)) if !has(tag, b'/') => (name, Some(tag)),
+            _ => (name_tag, None),
+        };
+        if tag.is_some_and(|t| !valid_tag(t)) {
+            return Err(ImageError::Tag);
+        }
+        if name.is_empty() {
+            return Err(ImageError::Empty);
+        }
+        if name.len() > NAME_MAX {
+            return Err(ImageError::TooLong);
+        }
+        let (registry, path) = match split_first(name, b'/') {
+            Some((first, rest)) if is_registry_component(first) => {
+                if !valid_registry(first) {
+                    return Err(ImageError::Registry);
+                }
+                (normalise_registry(first), rest)
+            }
+            _ => (Cow::Borrowed(DOCKER_HUB), name),
+        };
+        if !path
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .all(valid_path_component)
+            || is_image_id(name)
+        {
+            return Err(ImageError::Repository);
+        }
+        Ok(ImageRef {
+            registry,
+            path,
+            tag,
+            digest,
+        })
     }
-    Ok(ImageRef {
-        registry,
-        path,
-        tag,
-        digest,
-    })
+
+    /// The registry the runtime pulls from, normalised (see [`normalise_registry`]).
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
 }
 
 /// Whether a first path component names a registry rather than a repository path.
@@ -262,7 +269,7 @@ fn has(s: &str, b: u8) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{DOCKER_HUB, ImageError, ImageRef, normalise_registry};
     use rstest::rstest;
 
     const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -339,7 +346,7 @@ mod tests {
         #[case] repository: &str,
         #[case] tag: Option<&str>,
     ) {
-        let r = parse(image).unwrap();
+        let r = ImageRef::parse(image).unwrap();
         assert_eq!(
             (r.registry.as_ref(), repository_of(&r).as_str(), r.tag),
             (registry, repository, tag),
@@ -351,7 +358,7 @@ mod tests {
     #[test]
     fn digests_with_and_without_tags() {
         let image = format!("alpine@{SHA}");
-        let r = parse(&image).unwrap();
+        let r = ImageRef::parse(&image).unwrap();
         assert_eq!(
             (
                 r.registry.as_ref(),
@@ -362,7 +369,7 @@ mod tests {
             ("docker.io", "library/alpine", None, Some(SHA))
         );
         let image = format!("registry.gitlab.com:5050/g/a:1.0@{SHA}");
-        let r = parse(&image).unwrap();
+        let r = ImageRef::parse(&image).unwrap();
         assert_eq!(
             (r.registry.as_ref(), r.tag, r.digest),
             ("registry.gitlab.com:5050", Some("1.0"), Some(SHA))
@@ -390,15 +397,15 @@ mod tests {
     )]
     #[case::unclosed_ipv6("[fd00::1/app", ImageError::Registry)]
     fn rejects(#[case] image: &str, #[case] error: ImageError) {
-        assert_eq!(parse(image), Err(error), "{image}");
+        assert_eq!(ImageRef::parse(image), Err(error), "{image}");
     }
 
     #[test]
     fn long_names_and_tags_are_rejected() {
-        assert_eq!(parse(&"a".repeat(256)), Err(ImageError::TooLong));
-        assert!(parse(&"a".repeat(255)).is_ok());
+        assert_eq!(ImageRef::parse(&"a".repeat(256)), Err(ImageError::TooLong));
+        assert!(ImageRef::parse(&"a".repeat(255)).is_ok());
         assert_eq!(
-            parse(&format!("alpine:{}", "t".repeat(129))),
+            ImageRef::parse(&format!("alpine:{}", "t".repeat(129))),
             Err(ImageError::Tag)
         );
     }
