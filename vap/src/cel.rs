@@ -115,6 +115,27 @@ pub fn bind(name: &str, value: &str, body: &str) -> String {
     format!("[{value}].all({name}, {body})")
 }
 
+/// `[value].map(name, body)[0]`: `body` with `name` bound to `value`, for results that are not
+/// booleans (messages); [`bind`] is for conditions.
+pub fn bind_value(name: &str, value: &str, body: &str) -> String {
+    format!("[{value}].map({name}, {body})[0]")
+}
+
+/// Whether any of `conds` holds.
+pub fn any<S: AsRef<str>>(conds: impl IntoIterator<Item = S>) -> String {
+    let conds: Vec<String> = conds.into_iter().map(|c| c.as_ref().to_owned()).collect();
+    format!("({})", conds.join(" || "))
+}
+
+/// `(cond1 ? text1 : (cond2 ? text2 : ... ''))`: the text of the first condition that holds.
+pub fn first_of(branches: &[(String, String)]) -> String {
+    let mut out = String::from("''");
+    for (cond, text) in branches.iter().rev() {
+        out = format!("({cond} ? {text} : {out})");
+    }
+    out
+}
+
 /// `variables.name`.
 pub fn var(name: &str) -> String {
     format!("variables.{name}")

@@ -76,8 +76,10 @@ pub fn settings_from_json(value: &Value) -> Result<Settings> {
     let text = serde_json::to_string(value)?;
     let doc = policy::request::json::Doc::parse(text.as_bytes())
         .map_err(|e| anyhow!("settings are not JSON: {}", e.message()))?;
-    Settings::from_json(doc.root(), policy::settings::Source::Data)
-        .map_err(|errors| anyhow!("invalid settings:\n  {}", errors.join("\n  ")))
+    Settings::from_json(doc.root(), policy::settings::Source::Data).map_err(|errors| {
+        let problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow!("invalid settings:\n  {}", problems.join("\n  "))
+    })
 }
 
 /// The policy for `settings`, named `name` (its Binding is `<name>-binding`).
@@ -87,16 +89,7 @@ pub fn settings_from_json(value: &Value) -> Result<Settings> {
 pub fn generate(settings: &Settings, name: &str) -> Result<Vap> {
     let private = source::Private::read()?;
     let mut b = rules::Builder::new(settings, &private);
-    b.common();
-    b.dind_only_privilege();
-    b.no_host_access();
-    b.runner_namespace();
-    b.no_push_credentials();
-    b.namespaced_rbac();
-    b.runner_token_secret();
-    b.attic_credentials_from_secret();
-    b.public_registries();
-    b.runner_egress();
+    b.build_all();
     let match_conditions = if settings.exempt_users.is_empty() {
         Vec::new()
     } else {
@@ -123,7 +116,10 @@ pub fn generate(settings: &Settings, name: &str) -> Result<Vap> {
 /// When a constant of the policy crate can no longer be read.
 pub fn registry_auth_path(settings: &Settings, parts: &str) -> Result<String> {
     let private = source::Private::read()?;
-    Ok(rules::Builder::new(settings, &private).auth_parts(parts))
+    Ok(rules::auth_parts(
+        &rules::Builder::new(settings, &private),
+        parts,
+    ))
 }
 
 impl Vap {
