@@ -243,8 +243,8 @@ mod tests {
     #[case::finalize("UPDATE", json!({"metadata": {"name": NS}, "spec": {"finalizers": []}}))]
     fn the_runners_namespace_itself_is_out_of_reach(#[case] op: &str, #[case] object: Value) {
         let input = Req::op(op, object).kind("Namespace").name(NS);
-        let runner = input.clone().by(&runner("docker"));
-        assert_eq!(paths(&runner), vec![(R, "request.kind".to_owned())]);
+        let by_runner = input.clone().by(&runner("docker"));
+        assert_eq!(paths(&by_runner), vec![(R, "request.kind".to_owned())]);
         let admin = input.by(ADMIN);
         assert!(rules(&admin).is_empty());
     }

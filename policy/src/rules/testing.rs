@@ -168,17 +168,17 @@ impl Req {
 }
 
 /// What the deciding helpers accept: a built [`Req`] or an input document.
-pub trait Input {
+pub trait AsInput {
     fn to_input(&self) -> Value;
 }
 
-impl Input for Req {
+impl AsInput for Req {
     fn to_input(&self) -> Value {
         self.input()
     }
 }
 
-impl Input for Value {
+impl AsInput for Value {
     fn to_input(&self) -> Value {
         self.clone()
     }
@@ -189,18 +189,18 @@ pub fn create_pod(user: &str, pod: Value) -> Value {
     Req::create(pod).by(user).input()
 }
 
-pub fn decide(input: &impl Input) -> Decision {
+pub fn decide(input: &impl AsInput) -> Decision {
     let bytes = serde_json::to_vec(&input.to_input()).unwrap();
     crate::eval::decide(&bytes, None).decision
 }
 
 /// The rules a request breaks, sorted and distinct.
-pub fn rules(input: &impl Input) -> Vec<RuleName> {
+pub fn rules(input: &impl AsInput) -> Vec<RuleName> {
     decide(input).rules()
 }
 
 /// The (rule, path) pairs of a decision.
-pub fn paths(input: &impl Input) -> Vec<(RuleName, String)> {
+pub fn paths(input: &impl AsInput) -> Vec<(RuleName, String)> {
     decide(input)
         .violations
         .into_iter()
