@@ -1,62 +1,8 @@
 //! The typed outcome of an evaluation: which rules were broken, where, and why.
 
-/// The stable names of the rules. A violation's `rule` is always one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RuleName {
-    DindOnlyPrivilege,
-    NoHostAccess,
-    RunnerNamespace,
-    NoPushCredentials,
-    NamespacedRbac,
-    RunnerTokenSecret,
-    AtticCredentialsFromSecret,
-    PublicRegistries,
-    RunnerEgress,
-    ValidRequest,
-}
-
-impl RuleName {
-    /// Every rule, in the order violations are reported.
-    pub const ALL: [RuleName; 10] = [
-        RuleName::DindOnlyPrivilege,
-        RuleName::NoHostAccess,
-        RuleName::RunnerNamespace,
-        RuleName::NoPushCredentials,
-        RuleName::NamespacedRbac,
-        RuleName::RunnerTokenSecret,
-        RuleName::AtticCredentialsFromSecret,
-        RuleName::PublicRegistries,
-        RuleName::RunnerEgress,
-        RuleName::ValidRequest,
-    ];
-
-    /// The rule's stable name, as it appears in violations.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RuleName::DindOnlyPrivilege => "dind-only-privilege",
-            RuleName::NoHostAccess => "no-host-access",
-            RuleName::RunnerNamespace => "runner-namespace",
-            RuleName::NoPushCredentials => "no-push-credentials",
-            RuleName::NamespacedRbac => "namespaced-rbac",
-            RuleName::RunnerTokenSecret => "runner-token-secret",
-            RuleName::AtticCredentialsFromSecret => "attic-credentials-from-secret",
-            RuleName::PublicRegistries => "public-registries",
-            RuleName::RunnerEgress => "runner-egress",
-            RuleName::ValidRequest => "valid-request",
-        }
-    }
-
-    /// The rule with this name, if there is one.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-}
-
-impl std::fmt::Display for RuleName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::json_text::push_string;
+pub use crate::rule_name::RuleName;
+use crate::settings::RunnerType;
 
 /// One broken rule: where in the object, and a message that says what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,15 +37,12 @@ impl Violation {
 pub struct Decision {
     pub allowed: bool,
     /// The runner type of the requesting identity, when it is a runner manager.
-    pub runner: Option<crate::settings::RunnerType>,
+    pub runner: Option<RunnerType>,
     pub violations: Vec<Violation>,
 }
 
 impl Decision {
-    pub fn from_violations(
-        runner: Option<crate::settings::RunnerType>,
-        violations: Vec<Violation>,
-    ) -> Self {
+    pub fn from_violations(runner: Option<RunnerType>, violations: Vec<Violation>) -> Self {
         Decision {
             allowed: violations.is_empty(),
             runner,
@@ -118,14 +61,14 @@ impl Decision {
     /// The decision's JSON text (the `runners/decision` result): `{"allowed", "runner",
     /// "violations": [{"rule", "msg", "path", "container"?}]}`.
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(crate::dialect::text_len(&self.violations));
+        let mut out = String::with_capacity(text_len(&self.violations));
         out.push_str(if self.allowed {
             "{\"allowed\":true,\"runner\":"
         } else {
             "{\"allowed\":false,\"runner\":"
         });
         match self.runner {
-            Some(runner) => crate::dialect::push_string(&mut out, runner.as_str()),
+            Some(runner) => push_string(&mut out, runner.as_str()),
             None => out.push_str("null"),
         }
         out.push_str(",\"violations\":[");
@@ -133,7 +76,7 @@ impl Decision {
             if i > 0 {
                 out.push(',');
             }
-            crate::dialect::push_violation(&mut out, violation);
+            push_violation(&mut out, violation);
         }
         out.push_str("]}");
         out
@@ -146,4 +89,28 @@ impl Decision {
         rules.dedup();
         rules
     }
+}
+
+/// Roughly the bytes the violations take as JSON (a capacity hint).
+pub(crate) fn text_len(violations: &[Violation]) -> usize {
+    violations.iter().fold(64, |len, v| {
+        len.saturating_add(v.msg.len())
+            .saturating_add(v.path.len())
+            .saturating_add(64)
+    })
+}
+
+/// A violation's JSON object: `{"rule", "msg", "path", "container"?}`.
+pub(crate) fn push_violation(out: &mut String, violation: &Violation) {
+    out.push_str("{\"rule\":\"");
+    out.push_str(violation.rule.as_str()); // kebab-case ASCII: nothing to escape
+    out.push_str("\",\"msg\":");
+    push_string(out, &violation.msg);
+    out.push_str(",\"path\":");
+    push_string(out, &violation.path);
+    if let Some(container) = &violation.container {
+        out.push_str(",\"container\":");
+        push_string(out, container);
+    }
+    out.push('}');
 }

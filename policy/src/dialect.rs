@@ -2,9 +2,9 @@
 //! wire shapes of Gatekeeper violations and AdmissionReview responses.
 
 use crate::Entrypoint;
-use crate::decision::{Decision, Violation};
+use crate::decision::{Decision, push_violation, text_len};
+use crate::json_text::{push_escaped, push_string};
 use crate::request::Dialect;
-use crate::request::json::plain_run;
 
 /// Everything the edge needs to answer one request.
 pub struct Answer<'d> {
@@ -75,119 +75,12 @@ impl Answer<'_> {
     }
 }
 
-/// Roughly the bytes the violations take as JSON (a capacity hint).
-pub(crate) fn text_len(violations: &[Violation]) -> usize {
-    violations.iter().fold(64, |len, v| {
-        len.saturating_add(v.msg.len())
-            .saturating_add(v.path.len())
-            .saturating_add(64)
-    })
-}
-
-/// A violation's JSON object: `{"rule", "msg", "path", "container"?}`.
-pub(crate) fn push_violation(out: &mut String, violation: &Violation) {
-    out.push_str("{\"rule\":\"");
-    out.push_str(violation.rule.as_str()); // kebab-case ASCII: nothing to escape
-    out.push_str("\",\"msg\":");
-    push_string(out, &violation.msg);
-    out.push_str(",\"path\":");
-    push_string(out, &violation.path);
-    if let Some(container) = &violation.container {
-        out.push_str(",\"container\":");
-        push_string(out, container);
-    }
-    out.push('}');
-}
-
-/// Appends `text` as a JSON string literal.
-#[inline(never)]
-pub fn push_string(out: &mut String, text: &str) {
-    out.push('"');
-    push_escaped(out, text);
-    out.push('"');
-}
-
-/// Appends `text` escaped for the inside of a JSON string literal, as serde_json escapes it: `"`
-/// and `\\`, the short forms `\b \t \n \f \r`, `\u00xx` for the other control characters, and
-/// everything else (DEL and non-ASCII too) as it is.
-#[inline(never)]
-pub fn push_escaped(out: &mut String, text: &str) {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    loop {
-        // The reader's scan finds the next byte to escape eight bytes at a time; `i` is at an
-        // ASCII byte (or the end), so both ends of the run are character boundaries.
-        let i = plain_run(bytes, start);
-        out.push_str(text.get(start..i).unwrap_or_default());
-        let Some(&byte) = bytes.get(i) else {
-            return;
-        };
-        out.push_str(match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0x08 => "\\b",
-            b'\t' => "\\t",
-            b'\n' => "\\n",
-            0x0c => "\\f",
-            b'\r' => "\\r",
-            _ => CONTROL.get(usize::from(byte)).copied().unwrap_or_default(),
-        });
-        start = i.saturating_add(1);
-    }
-}
-
-/// The `\u00xx` escapes of the control characters (those with short forms are never looked up).
-const CONTROL: [&str; 32] = [
-    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
-    "\\u0008", "\\u0009", "\\u000a", "\\u000b", "\\u000c", "\\u000d", "\\u000e", "\\u000f",
-    "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
-    "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::RuleName;
+    use crate::decision::{RuleName, Violation};
     use crate::settings::RunnerType;
     use serde_json::{Value, json};
-
-    fn escaped(text: &str) -> String {
-        let mut out = String::new();
-        push_string(&mut out, text);
-        out
-    }
-
-    #[test]
-    fn strings_are_escaped_as_serde_json_escapes_them() {
-        let mut every_ascii: String = (0u8..=0x7f).map(char::from).collect();
-        every_ascii.push_str("é 中 😀 \u{2028}");
-        for text in [
-            "",
-            "plain",
-            "a\"b\\c/d",
-            "\u{0}\u{1f}\u{7f}",
-            every_ascii.as_str(),
-        ] {
-            assert_eq!(
-                escaped(text),
-                serde_json::to_string(text).unwrap(),
-                "{text:?}"
-            );
-        }
-        // Every byte to escape at every place in and around an eight-byte word.
-        for special in ['"', '\\', '\n', '\u{1}'] {
-            for at in 0..20 {
-                let mut text: String = "0123456789abcdefghij".chars().take(at).collect();
-                text.push(special);
-                text.push_str("é-tail");
-                assert_eq!(
-                    escaped(&text),
-                    serde_json::to_string(&text).unwrap(),
-                    "{text:?}"
-                );
-            }
-        }
-    }
 
     fn decision(allowed: bool) -> Decision {
         let violations = if allowed {

@@ -1,6 +1,8 @@
-//! One evaluation: input bytes and the data document in, the entrypoint's result out.
+//! One evaluation: input bytes and the data document in, a decision out, rendered for the
+//! entrypoint the caller asked for.
 
 use crate::Entrypoint;
+use crate::cache::{Keep, SettingsCache};
 use crate::decision::{Decision, RuleName, Violation};
 use crate::dialect::Answer;
 use crate::request::json::{Doc, Json, Kind, is_one_of};
@@ -8,49 +10,14 @@ use crate::request::{Dialect, Input, Object};
 use crate::rules::{self, Context};
 use crate::settings::{ENGINE_KEYS, Settings, Source};
 
-/// Evaluates one request.
+/// Judges one input document, reading its settings afresh.
 ///
 /// `input` is the JSON text of the input document in any of the three dialects; `data` is the
-/// JSON text of the data document (settings live there unless the input carries
-/// `parameters`). Returns the JSON text of the entrypoint's result value (the `X` of the result
-/// set `[{"result": X}]`). Never fails: malformed input or settings become a `valid-request`
-/// denial.
-pub fn evaluate(entrypoint: Entrypoint, input: &[u8], data: Option<&[u8]>) -> String {
-    evaluate_or(entrypoint, input, Data::Text(data), || None)
-}
-
-/// The settings a data document holds, or the `valid-request` violations saying why it holds
-/// none. Inputs without `parameters` are judged with them.
-pub type DataSettings = Result<Settings, Vec<Violation>>;
-
-/// The data document of an evaluation: its JSON text (`None`: no data), or the settings already
-/// read from it by [`data_settings`] (the ABI keeps them between evaluations).
-#[derive(Clone, Copy)]
-pub enum Data<'a> {
-    Text(Option<&'a [u8]>),
-    Read(&'a DataSettings),
-}
-
-/// [`evaluate`], but input that is not JSON is first offered to `convert` (the ABI turns Rego
-/// value text, which the OPA Go SDK sends, into JSON there). Costs nothing for JSON input.
-pub fn evaluate_or(
-    entrypoint: Entrypoint,
-    input: &[u8],
-    data: Data<'_>,
-    convert: impl FnOnce() -> Option<Vec<u8>>,
-) -> String {
-    let mut outcome = decide_with(input, data);
-    if outcome.not_json
-        && let Some(json) = convert()
-    {
-        outcome = decide_with(&json, data);
-    }
-    Answer {
-        dialect: outcome.dialect.as_ref(),
-        uid: &outcome.uid,
-        decision: &outcome.decision,
-    }
-    .render(entrypoint)
+/// JSON text of the data document (`None`: no data), whose settings apply unless the input
+/// carries `parameters`. Never fails: malformed input or settings become a `valid-request`
+/// denial. [`SettingsCache::decide`] does the same, reading each settings text only once.
+pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
+    SettingsCache::<crate::cache::Heap>::new().decide(input, data)
 }
 
 /// The decision with what the edge needs to answer in the caller's dialect.
@@ -62,75 +29,94 @@ pub struct Outcome {
     pub decision: Decision,
 }
 
-/// Judges one input document against a data document given as JSON text.
-pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
-    decide_with(input, Data::Text(data))
-}
-
-/// Judges one input document.
-pub fn decide_with(input: &[u8], data: Data<'_>) -> Outcome {
-    let doc = match Doc::parse(input) {
-        Ok(doc) => doc,
-        Err(e) => {
-            return Outcome {
-                not_json: true,
-                dialect: None,
-                uid: String::new(),
-                decision: Decision::invalid("input", format!("input is not JSON: {}", e.message())),
-            };
+impl Outcome {
+    /// The JSON text of the entrypoint's result value (the `X` of the result set
+    /// `[{"result": X}]`).
+    pub fn render(&self, entrypoint: Entrypoint) -> String {
+        Answer {
+            dialect: self.dialect.as_ref(),
+            uid: &self.uid,
+            decision: &self.decision,
         }
-    };
-    let parsed = match Input::parse(&doc) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            return Outcome {
-                not_json: false,
-                dialect: e.dialect,
-                // The API server refuses an answer whose uid is not its request's: a denial
-                // without it would be left to the webhook's failurePolicy.
-                uid: doc
-                    .root()
-                    .get("request")
-                    .and_then(|r| r.get("uid"))
-                    .and_then(|u| u.as_str())
-                    .map(|u| u.into_owned())
-                    .unwrap_or_default(),
-                decision: Decision::invalid(e.path, e.message),
-            };
-        }
-    };
-    let uid = parsed.request.uid.as_deref().unwrap_or("").to_owned();
-    let from_input;
-    let from_data;
-    let settings = match (parsed.parameters, data) {
-        (Some(parameters), _) => {
-            from_input = read_settings(Some(parameters), Source::Parameters);
-            &from_input
-        }
-        (None, Data::Read(settings)) => settings,
-        (None, Data::Text(text)) => {
-            from_data = data_settings(text);
-            &from_data
-        }
-    };
-    let decision = match settings {
-        Ok(settings) => judge(&parsed, settings),
-        Err(violations) => Decision::from_violations(None, violations.clone()),
-    };
-    let Input {
-        dialect, request, ..
-    } = parsed;
-    release(request);
-    Outcome {
-        not_json: false,
-        dialect: Some(dialect),
-        uid,
-        decision,
+        .render(entrypoint)
     }
 }
 
-/// The settings of a data document (JSON text; `None`: no data).
-pub fn data_settings(data: Option<&[u8]>) -> DataSettings {
+/// The settings a data document or a `parameters` value holds, or the `valid-request`
+/// violations saying why it holds none.
+pub type ReadSettings = Result<Settings, Vec<Violation>>;
+
+impl<K: Keep> SettingsCache<K> {
+    /// [`decide`], with settings read once per distinct text and kept here.
+    pub fn decide(&mut self, input: &[u8], data: Option<&[u8]>) -> Outcome {
+        let doc = match Doc::parse(input) {
+            Ok(doc) => doc,
+            Err(e) => {
+                return Outcome {
+                    not_json: true,
+                    dialect: None,
+                    uid: String::new(),
+                    decision: Decision::invalid(
+                        "input",
+                        format!("input is not JSON: {}", e.message()),
+                    ),
+                };
+            }
+        };
+        let parsed = match Input::parse(&doc) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                return Outcome {
+                    not_json: false,
+                    dialect: e.dialect,
+                    // The API server refuses an answer whose uid is not its request's: a denial
+                    // without it would be left to the webhook's failurePolicy.
+                    uid: doc
+                        .root()
+                        .get("request")
+                        .and_then(|r| r.get("uid"))
+                        .and_then(|u| u.as_str())
+                        .map(|u| u.into_owned())
+                        .unwrap_or_default(),
+                    decision: Decision::invalid(e.path, e.message),
+                };
+            }
+        };
+        let uid = parsed.request.uid.as_deref().unwrap_or("").to_owned();
+        // Settings come from the input's `parameters` when it has them, else from the data.
+        // One reader for both keeps one copy of the cache's code in the module.
+        let parameters = parsed.parameters;
+        let (source, text) = match parameters {
+            Some(parameters) => (Source::Parameters, Some(parameters.raw().as_bytes())),
+            None => (Source::Data, data),
+        };
+        let settings = match text {
+            Some(text) => self.settings(source, text, || match parameters {
+                Some(parameters) => read_settings(Some(parameters), Source::Parameters),
+                None => data_settings(Some(text)),
+            }),
+            None => data_settings(None).map(std::borrow::Cow::Owned),
+        };
+        let decision = match settings {
+            Ok(settings) => judge(&parsed, &settings),
+            Err(violations) => Decision::from_violations(None, violations),
+        };
+        let Input {
+            dialect, request, ..
+        } = parsed;
+        release(request);
+        Outcome {
+            not_json: false,
+            dialect: Some(dialect),
+            uid,
+            decision,
+        }
+    }
+}
+
+/// The settings of a data document (JSON text; `None`: no data), as every evaluation reads
+/// them.
+pub fn data_settings(data: Option<&[u8]>) -> ReadSettings {
     let Some(data) = data else {
         return read_settings(None, Source::Data);
     };
@@ -145,39 +131,34 @@ pub fn data_settings(data: Option<&[u8]>) -> DataSettings {
 }
 
 /// Settings from `value` (the input's `parameters` or the data document).
-fn read_settings(value: Option<Json<'_>>, source: Source) -> DataSettings {
+fn read_settings(value: Option<Json<'_>>, source: Source) -> ReadSettings {
     let origin = match source {
         Source::Parameters => "input.parameters",
         Source::Data => "data",
     };
-    let invalid = |path: &str, msg: String| vec![Violation::new(RuleName::ValidRequest, path, msg)];
     let empty = value.is_none_or(|v| match v.kind() {
         Kind::Null => true,
         Kind::Object => v.entries().all(|(k, _)| ENGINE_KEYS.contains(&k.as_ref())),
         _ => false,
     });
     let Some(value) = value.filter(|_| !empty) else {
-        return Err(invalid(
+        return Err(vec![Violation::new(
+            RuleName::ValidRequest,
             origin,
-            "no settings: give them as the Gatekeeper constraint's parameters, or as the data document (OPA bundle data.json, Kubewarden settings); see the README's settings reference".to_owned(),
-        ));
+            "no settings: give them as the Gatekeeper constraint's parameters, or as the data document (OPA bundle data.json, Kubewarden settings); see the README's settings reference",
+        )]);
     };
     Settings::from_json(value, source).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| {
-                let path = e.split_once(':').map_or("settings", |(p, _)| p).to_owned();
-                Violation::new(
-                    RuleName::ValidRequest,
-                    path,
-                    match source {
-                        // The Rego twin says the same of Gatekeeper parameters.
-                        Source::Parameters => format!("invalid settings ({origin}): {e}"),
-                        Source::Data => format!("invalid policy settings: {e}"),
-                    },
-                )
-            })
-            .collect()
+        let mut violations = Vec::with_capacity(errors.len());
+        for error in errors {
+            let msg = match source {
+                // The Rego twin says the same of Gatekeeper parameters.
+                Source::Parameters => format!("invalid settings ({origin}): {error}"),
+                Source::Data => format!("invalid policy settings: {error}"),
+            };
+            violations.push(Violation::new(RuleName::ValidRequest, error.path, msg));
+        }
+        violations
     })
 }
 

@@ -1,7 +1,9 @@
 //! runner-policy: the security model of a GitLab Runner fleet on Kubernetes, as admission rules.
 //!
 //! Data flows one way: bytes -> [`request`] model -> [`rules`] -> [`decision`] -> the caller's
-//! [`dialect`]. On `wasm32` the `abi` module exposes [`evaluate`] through the OPA Wasm ABI.
+//! [`dialect`]. [`decide`] judges one input and [`Outcome::render`] answers for an entrypoint;
+//! [`SettingsCache`] keeps settings between evaluations. On `wasm32` the `abi` module exposes
+//! them through the OPA Wasm ABI.
 
 // The lint wall: nothing in the policy path may panic, because a panic in the module is a trap
 // that crosses the ABI. Tests may relax it.
@@ -14,17 +16,21 @@
 #![cfg_attr(not(test), deny(clippy::todo, clippy::unimplemented))] // no stubs
 #![deny(unsafe_op_in_unsafe_fn)] // the ABI module keeps every unsafe step visible
 
+pub mod cache;
 pub mod decision;
 pub mod dialect;
 pub mod entrypoint;
 pub mod eval;
+pub mod json_text;
 mod order;
 pub mod request;
+pub mod rule_name;
 pub mod rules;
 pub mod settings;
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
 
+pub use cache::SettingsCache;
 pub use entrypoint::Entrypoint;
-pub use eval::{Data, evaluate, evaluate_or};
+pub use eval::{Outcome, decide};

@@ -1,7 +1,39 @@
 //! Settings: the same camelCase object in every engine, validated with every problem reported
 //! at once.
 
+use std::fmt;
+
 use crate::request::json::{Json, Kind, same_bytes, strip_prefix};
+
+/// One problem with the settings: the setting it is about, and what a valid value looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// The setting as the settings spell it (`settings.runners[0].type`); `settings` for the
+    /// settings object itself.
+    pub path: String,
+    /// What is wrong with it and what a valid value looks like.
+    pub message: String,
+}
+
+impl fmt::Display for SettingsError {
+    /// `settings.org: required ...`; a problem of the whole object reads as one sentence:
+    /// `settings must be an object ...`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let separator = if self.path == "settings" { " " } else { ": " };
+        write!(f, "{}{separator}{}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// Records a problem. One function that formats both parts keeps every call site small.
+#[inline(never)]
+fn problem(errors: &mut Vec<SettingsError>, path: fmt::Arguments<'_>, message: fmt::Arguments<'_>) {
+    errors.push(SettingsError {
+        path: fmt::format(path),
+        message: fmt::format(message),
+    });
+}
 
 /// The five runner types of the fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -97,13 +129,16 @@ impl Settings {
     /// Validates a settings object, reporting every problem at once.
     ///
     /// # Errors
-    /// Every problem found, each naming the setting and what a valid value looks like.
-    pub fn from_json(obj: Json<'_>, source: Source) -> Result<Settings, Vec<String>> {
+    /// Every problem found, each naming the setting and saying what a valid value looks like.
+    pub fn from_json(obj: Json<'_>, source: Source) -> Result<Settings, Vec<SettingsError>> {
         if obj.kind() != Kind::Object {
-            return Err(vec![format!(
-                "settings must be an object with at least `org` (or `runnersNamespace`) and `runners`, got {}",
-                type_name(obj)
-            )]);
+            return Err(vec![SettingsError {
+                path: "settings".to_owned(),
+                message: format!(
+                    "must be an object with at least `org` (or `runnersNamespace`) and `runners`, got {}",
+                    type_name(obj)
+                ),
+            }]);
         }
         // Entries are decoded once; every setting is then looked up in this small list.
         let obj = &Fields::of(obj);
@@ -111,10 +146,11 @@ impl Settings {
         for key in obj.keys() {
             let tolerated = source == Source::Data && ENGINE_KEYS.contains(&key);
             if !tolerated && !KNOWN_KEYS.contains(&key) {
-                errors.push(format!(
-                    "settings.{key}: unknown setting (known: {})",
-                    KNOWN_KEYS.join(", ")
-                ));
+                problem(
+                    &mut errors,
+                    format_args!("settings.{key}"),
+                    format_args!("unknown setting (known: {})", KNOWN_KEYS.join(", ")),
+                );
             }
         }
         let org = opt_string(obj, "org", &mut errors);
@@ -124,9 +160,12 @@ impl Settings {
             (Some(ns), _) => ns,
             (None, Some(org)) => format!("{org}-runners"),
             (None, None) => {
-                errors.push(
-                    "settings.org: required (the runners namespace is `<org>-runners`), unless settings.runnersNamespace is given"
-                        .to_owned(),
+                problem(
+                    &mut errors,
+                    format_args!("settings.org"),
+                    format_args!(
+                        "required (the runners namespace is `<org>-runners`), unless settings.runnersNamespace is given"
+                    ),
                 );
                 String::new()
             }
@@ -134,9 +173,13 @@ impl Settings {
         if !runners_namespace.is_empty() && !is_dns_label(&runners_namespace) {
             // Reported where the user wrote the value: an org gives `<org>-runners`.
             let key = if from_org { "org" } else { "runnersNamespace" };
-            errors.push(format!(
-                "settings.{key}: the runners namespace `{runners_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
-            ));
+            problem(
+                &mut errors,
+                format_args!("settings.{key}"),
+                format_args!(
+                    "the runners namespace `{runners_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
+                ),
+            );
         }
         let runners = runners(obj, &mut errors);
         let privileged_runner_types = match obj
@@ -153,10 +196,11 @@ impl Settings {
                 {
                     match RunnerType::from_name(name) {
                         Some(t) => types.push(t),
-                        None => errors.push(format!(
-                            "settings.privilegedRunnerTypes[{i}]: `{name}` is not a runner type ({})",
-                            runner_type_names()
-                        )),
+                        None => problem(
+                            &mut errors,
+                            format_args!("settings.privilegedRunnerTypes[{i}]"),
+                            format_args!("`{name}` is not a runner type ({})", runner_type_names()),
+                        ),
                     }
                 }
                 types
@@ -167,18 +211,24 @@ impl Settings {
                 None | Some("all") => DindPrivilegedContainers::All,
                 Some("services") => DindPrivilegedContainers::Services,
                 Some(other) => {
-                    errors.push(format!(
-                    "settings.dindPrivilegedContainers: `{other}` is not one of `all`, `services`"
-                ));
+                    problem(
+                        &mut errors,
+                        format_args!("settings.dindPrivilegedContainers"),
+                        format_args!("`{other}` is not one of `all`, `services`"),
+                    );
                     DindPrivilegedContainers::All
                 }
             };
         let attic_namespace = opt_string(obj, "atticNamespace", &mut errors)
             .unwrap_or_else(|| "attic-cache-dev".to_owned());
         if !is_dns_label(&attic_namespace) {
-            errors.push(format!(
-                "settings.atticNamespace: `{attic_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
-            ));
+            problem(
+                &mut errors,
+                format_args!("settings.atticNamespace"),
+                format_args!(
+                    "`{attic_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
+                ),
+            );
         }
         let allowed_registries = match obj.get("allowedRegistries").filter(|v| !v.is_null()) {
             None => vec!["docker.io".to_owned(), "registry.gitlab.com".to_owned()],
@@ -190,7 +240,9 @@ impl Settings {
                 registries
             }
         };
-        let list = |key: &str, errors: &mut Vec<String>| match obj.get(key).filter(|v| !v.is_null())
+        let list = |key: &str, errors: &mut Vec<SettingsError>| match obj
+            .get(key)
+            .filter(|v| !v.is_null())
         {
             None => Vec::new(),
             Some(v) => string_list(v, key, errors),
@@ -201,9 +253,13 @@ impl Settings {
         // Exempting a runner manager would lift every rule from its runner.
         for (i, user) in exempt_users.iter().enumerate() {
             if runner_of(&runners, &runners_namespace, user).is_some() {
-                errors.push(format!(
-                    "settings.exemptUsers[{i}]: `{user}` is a runner manager, which every rule is for; exempt only cluster operators"
-                ));
+                problem(
+                    &mut errors,
+                    format_args!("settings.exemptUsers[{i}]"),
+                    format_args!(
+                        "`{user}` is a runner manager, which every rule is for; exempt only cluster operators"
+                    ),
+                );
             }
         }
         if errors.is_empty() {
@@ -251,89 +307,117 @@ impl Settings {
     }
 }
 
-fn runners(obj: &Fields<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
+fn runners(obj: &Fields<'_>, errors: &mut Vec<SettingsError>) -> Vec<Runner> {
     let items = match obj.get("runners").filter(|v| !v.is_null()) {
         Some(v) if v.kind() == Kind::Array && v.items().next().is_some() => v,
         Some(v) if v.kind() == Kind::Array => {
-            errors.push(
-                "settings.runners: required, one entry per runner manager, e.g. [{type: dind, serviceAccount: gitlab-runner-dind}]"
-                    .to_owned(),
+            problem(
+                errors,
+                format_args!("settings.runners"),
+                format_args!(
+                    "required, one entry per runner manager, e.g. [{{type: dind, serviceAccount: gitlab-runner-dind}}]"
+                ),
             );
             return Vec::new();
         }
         None => {
-            errors.push(
-                "settings.runners: required, one entry per runner manager, e.g. [{type: dind, serviceAccount: gitlab-runner-dind}]"
-                    .to_owned(),
+            problem(
+                errors,
+                format_args!("settings.runners"),
+                format_args!(
+                    "required, one entry per runner manager, e.g. [{{type: dind, serviceAccount: gitlab-runner-dind}}]"
+                ),
             );
             return Vec::new();
         }
         Some(other) => {
-            errors.push(format!(
-                "settings.runners: must be a list, got {}",
-                type_name(other)
-            ));
+            problem(
+                errors,
+                format_args!("settings.runners"),
+                format_args!("must be a list, got {}", type_name(other)),
+            );
             return Vec::new();
         }
     };
     let mut runners: Vec<Runner> = Vec::new();
     for (i, entry) in items.items().enumerate() {
         if entry.kind() != Kind::Object {
-            errors.push(format!(
-                "settings.runners[{i}]: must be an object {{type, serviceAccount}}, got {}",
-                type_name(entry)
-            ));
+            problem(
+                errors,
+                format_args!("settings.runners[{i}]"),
+                format_args!(
+                    "must be an object {{type, serviceAccount}}, got {}",
+                    type_name(entry)
+                ),
+            );
             continue;
         }
         let entry = &Fields::of(entry);
         for key in entry.keys() {
             if key != "type" && key != "serviceAccount" {
-                errors.push(format!(
-                    "settings.runners[{i}].{key}: unknown field (known: type, serviceAccount)"
-                ));
+                problem(
+                    errors,
+                    format_args!("settings.runners[{i}].{key}"),
+                    format_args!("unknown field (known: type, serviceAccount)"),
+                );
             }
         }
         let runner_type = match entry.get("type").and_then(|v| v.as_str().map(|s| (v, s))) {
             Some((_, name)) => {
                 let t = RunnerType::from_name(&name);
                 if t.is_none() {
-                    errors.push(format!(
-                        "settings.runners[{i}].type: `{name}` is not a runner type ({})",
-                        runner_type_names()
-                    ));
+                    problem(
+                        errors,
+                        format_args!("settings.runners[{i}].type"),
+                        format_args!("`{name}` is not a runner type ({})", runner_type_names()),
+                    );
                 }
                 t
             }
             None => {
-                errors.push(format!(
-                    "settings.runners[{i}].type: required string ({}), got {}",
-                    runner_type_names(),
-                    entry.get("type").map_or("nothing", type_name)
-                ));
+                problem(
+                    errors,
+                    format_args!("settings.runners[{i}].type"),
+                    format_args!(
+                        "required string ({}), got {}",
+                        runner_type_names(),
+                        entry.get("type").map_or("nothing", type_name)
+                    ),
+                );
                 None
             }
         };
         let service_account = match entry.get("serviceAccount").and_then(|v| v.as_str()) {
             Some(sa) if is_dns_subdomain(&sa) => Some(sa.into_owned()),
             Some(sa) => {
-                errors.push(format!(
-                    "settings.runners[{i}].serviceAccount: `{sa}` is not a valid ServiceAccount name"
-                ));
+                problem(
+                    errors,
+                    format_args!("settings.runners[{i}].serviceAccount"),
+                    format_args!("`{sa}` is not a valid ServiceAccount name"),
+                );
                 None
             }
             None => {
-                errors.push(format!(
-                    "settings.runners[{i}].serviceAccount: required string (the runner manager's ServiceAccount), got {}",
-                    entry.get("serviceAccount").map_or("nothing", type_name)
-                ));
+                problem(
+                    errors,
+                    format_args!("settings.runners[{i}].serviceAccount"),
+                    format_args!(
+                        "required string (the runner manager's ServiceAccount), got {}",
+                        entry.get("serviceAccount").map_or("nothing", type_name)
+                    ),
+                );
                 None
             }
         };
         if let (Some(runner_type), Some(service_account)) = (runner_type, service_account) {
             if runners.iter().any(|r| r.service_account == service_account) {
-                errors.push(format!(
-                    "settings.runners[{i}].serviceAccount: `{service_account}` is used by two runners; each runner manager needs its own ServiceAccount"
-                ));
+                problem(
+                    errors,
+                    format_args!("settings.runners[{i}].serviceAccount"),
+                    format_args!(
+                        "`{service_account}` is used by two runners; each runner manager needs its own ServiceAccount"
+                    ),
+                );
             }
             runners.push(Runner {
                 runner_type,
@@ -344,42 +428,48 @@ fn runners(obj: &Fields<'_>, errors: &mut Vec<String>) -> Vec<Runner> {
     runners
 }
 
-fn opt_string(obj: &Fields<'_>, key: &str, errors: &mut Vec<String>) -> Option<String> {
+fn opt_string(obj: &Fields<'_>, key: &str, errors: &mut Vec<SettingsError>) -> Option<String> {
     let value = obj.get(key).filter(|v| !v.is_null())?;
     match value.as_str() {
         Some(s) if !s.is_empty() => Some(s.into_owned()),
         _ => {
             let other = value;
-            errors.push(format!(
-                "settings.{key}: must be a non-empty string, got {}",
-                type_name(other)
-            ));
+            problem(
+                errors,
+                format_args!("settings.{key}"),
+                format_args!("must be a non-empty string, got {}", type_name(other)),
+            );
             None
         }
     }
 }
 
-fn string_list(value: Json<'_>, key: &str, errors: &mut Vec<String>) -> Vec<String> {
+fn string_list(value: Json<'_>, key: &str, errors: &mut Vec<SettingsError>) -> Vec<String> {
     if value.kind() != Kind::Array {
-        errors.push(format!(
-            "settings.{key}: must be a list of strings, got {}",
-            type_name(value)
-        ));
+        problem(
+            errors,
+            format_args!("settings.{key}"),
+            format_args!("must be a list of strings, got {}", type_name(value)),
+        );
         return Vec::new();
     }
     let mut out = Vec::new();
     for (i, item) in value.items().enumerate() {
         match item.as_str() {
             Some(s) if !s.is_empty() => out.push(s.into_owned()),
-            _ => errors.push(format!(
-                "settings.{key}[{i}]: must be a non-empty string, got {}{}",
-                type_name(item),
-                if item.kind() == Kind::Number {
-                    " (quote it: \"4242\")"
-                } else {
-                    ""
-                }
-            )),
+            _ => problem(
+                errors,
+                format_args!("settings.{key}[{i}]"),
+                format_args!(
+                    "must be a non-empty string, got {}{}",
+                    type_name(item),
+                    if item.kind() == Kind::Number {
+                        " (quote it: \"4242\")"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
         }
     }
     out
@@ -444,12 +534,14 @@ mod tests {
     use serde_json::{Value, json};
 
     impl Settings {
+        /// The settings, or the text of each problem (as the module reports them).
         fn from_value(value: &Value, source: Source) -> Result<Settings, Vec<String>> {
             let text = serde_json::to_vec(value).unwrap();
             Settings::from_json(
                 crate::request::json::Doc::parse(&text).unwrap().root(),
                 source,
             )
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect())
         }
     }
 

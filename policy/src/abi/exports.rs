@@ -38,12 +38,16 @@ impl Tagged for Ctx {
 /// the one that can say why. (Treating it as `runners/main` could allow a request.)
 fn run(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> String {
     match Entrypoint::from_id(entrypoint) {
-        // Input that is not JSON may be Rego value text (the OPA Go SDK's format).
-        Some(entrypoint) => cache::with_settings(data, |data| {
-            crate::evaluate_or(entrypoint, input, data, || {
-                rego::parse(input).map(|tree| tree.text())
-            })
-        }),
+        Some(entrypoint) => {
+            let mut outcome = cache::decide(input, data);
+            // Input that is not JSON may be Rego value text (the OPA Go SDK's format).
+            if outcome.not_json
+                && let Some(tree) = rego::parse(input)
+            {
+                outcome = cache::decide(&tree.text(), data);
+            }
+            outcome.render(entrypoint)
+        }
         None => unknown_entrypoint(entrypoint),
     }
 }

@@ -11,9 +11,9 @@
 //! the size is read from the memory itself every time, never cached.
 //!
 //! No static may own heap memory: a heap reset would clobber it behind its back. What must
-//! outlive resets (the settings read from the data document, see `cache`) is built by
-//! [`pinned`] in a small area of static memory instead, below `__heap_base`, where no host
-//! writes and no reset reaches.
+//! outlive resets (the settings kept between evaluations, see `cache`) is built by [`pinned`]
+//! in small areas of static memory instead, below `__heap_base`, where no host writes and no
+//! reset reaches.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
@@ -66,12 +66,18 @@ fn ensure(end: usize) -> bool {
     wasm32::memory_grow::<0>(pages) != usize::MAX
 }
 
-/// Bytes of the pinned area. Settings with a dozen runners take about 4 KiB; larger ones are
-/// simply read again for every evaluation. (The area counts towards the memory the module
-/// needs at start, which must stay within 2 pages.)
-const PINNED_BYTES: usize = 16 * 1024;
+/// Bytes of one pinned area: one kept settings entry with its text. Settings with a dozen
+/// runners take about 4 KiB; larger ones are simply read again for every evaluation.
+const AREA_BYTES: usize = 16 * 1024;
 
-/// The pinned area: static memory handed out only by [`pinned`].
+/// The pinned areas, one per kept entry. (They count towards the memory the module needs at
+/// start, which must stay within 2 pages.)
+const AREAS: usize = 2;
+
+/// Bytes of all pinned areas.
+const PINNED_BYTES: usize = AREA_BYTES * AREAS;
+
+/// The pinned areas: static memory handed out only by [`pinned`].
 #[repr(align(16))]
 struct Pinned(UnsafeCell<[u8; PINNED_BYTES]>);
 
@@ -79,22 +85,29 @@ struct Pinned(UnsafeCell<[u8; PINNED_BYTES]>);
 unsafe impl Sync for Pinned {}
 
 static PINNED: Pinned = Pinned(UnsafeCell::new([0; PINNED_BYTES]));
-/// Bytes of the pinned area in use.
+/// Where the pinned area in use starts, from the first one's first byte.
+static AREA_OFFSET: AtomicUsize = AtomicUsize::new(0);
+/// Bytes of the pinned area in use taken.
 static PINNED_USED: AtomicUsize = AtomicUsize::new(0);
 /// Allocations go to the pinned area (inside [`pinned`]).
 static PINNING: AtomicBool = AtomicBool::new(false);
 /// An allocation made while pinning landed outside the pinned area.
 static SPILLED: AtomicBool = AtomicBool::new(false);
 
-/// The pinned area's first byte.
+/// The first byte of the pinned area in use.
 fn pinned_start() -> usize {
-    PINNED.0.get() as usize
+    (PINNED.0.get() as usize).saturating_add(AREA_OFFSET.load(Ordering::Relaxed))
 }
 
-/// Whether `ptr` lies in the pinned area.
+/// The end (exclusive) of the pinned area in use.
+fn pinned_end() -> usize {
+    pinned_start().saturating_add(AREA_BYTES)
+}
+
+/// Whether `ptr` lies in a pinned area.
 fn is_pinned(ptr: *mut u8) -> bool {
     (ptr as usize)
-        .checked_sub(pinned_start())
+        .checked_sub(PINNED.0.get() as usize)
         .is_some_and(|offset| offset < PINNED_BYTES)
 }
 
@@ -111,7 +124,7 @@ fn set_pinned_top(addr: usize) {
 /// Allocates from the pinned area; null if it is full.
 fn bump_pinned(size: usize, align: usize) -> *mut u8 {
     let mask = align.saturating_sub(1);
-    let end_of_area = pinned_start().saturating_add(PINNED_BYTES);
+    let end_of_area = pinned_end();
     match pinned_top().checked_add(mask).map(|a| a & !mask) {
         Some(start)
             if start
@@ -125,23 +138,21 @@ fn bump_pinned(size: usize, align: usize) -> *mut u8 {
     }
 }
 
-/// Runs `f` with every allocation it makes served from the pinned area, which is emptied
-/// first: whatever was built there before must have been forgotten (never dropped or used
-/// again) by the caller. Returns `f`'s result only if all of it fits in the area; otherwise the
-/// result is dropped and `None` returned (the caller then goes without).
-pub fn pinned<T>(f: impl FnOnce() -> T) -> Option<T> {
+/// Runs `f` with every allocation it makes served from pinned area `area` (0 or 1), which is
+/// emptied first: whatever was built there before must have been dropped or forgotten by the
+/// caller. Returns `f`'s result and whether all of it fits in the area, so that it may be kept;
+/// a result that does not fit is valid only until the heap is reset or the area used again.
+pub fn pinned<T>(area: usize, f: impl FnOnce() -> T) -> (T, bool) {
+    AREA_OFFSET.store(
+        AREA_BYTES.saturating_mul(area.min(AREAS.saturating_sub(1))),
+        Ordering::Relaxed,
+    );
     PINNED_USED.store(0, Ordering::Relaxed);
     SPILLED.store(false, Ordering::Relaxed);
     PINNING.store(true, Ordering::Relaxed);
     let value = f();
     PINNING.store(false, Ordering::Relaxed);
-    if SPILLED.load(Ordering::Relaxed) {
-        drop(value);
-        PINNED_USED.store(0, Ordering::Relaxed);
-        None
-    } else {
-        Some(value)
-    }
+    (value, !SPILLED.load(Ordering::Relaxed))
 }
 
 /// Allocates `size` bytes aligned to `align` (a power of two); null if memory is exhausted.
@@ -198,7 +209,7 @@ unsafe impl GlobalAlloc for BumpAllocator {
         let start = ptr as usize;
         let pinning = PINNING.load(Ordering::Relaxed);
         if is_pinned(ptr) {
-            let end_of_area = pinned_start().saturating_add(PINNED_BYTES);
+            let end_of_area = pinned_end();
             if pinning
                 && start.checked_add(layout.size()) == Some(pinned_top())
                 && start

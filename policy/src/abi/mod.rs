@@ -1,9 +1,9 @@
-//! The OPA Wasm ABI 1.3 (OPA's `docs/wasm.md`): how engines drive [`crate::evaluate`].
+//! The OPA Wasm ABI 1.3 (OPA's `docs/wasm.md`): how engines drive [`crate::decide`].
 //!
 //! Only compiled for `wasm32`. It holds no policy logic: it moves bytes between the host's
-//! shared memory and [`crate::evaluate`], and speaks OPA's value and result-set formats.
+//! shared memory and [`crate::decide`], and speaks OPA's value and result-set formats.
 //!
-//! - [`cache`]: the settings read from the data document, kept between evaluations.
+//! - [`cache`]: the settings kept between evaluations, in the heap's pinned areas.
 //! - [`heap`]: the global bump allocator and the `opa_heap_*` / `opa_malloc` / `opa_free` exports.
 //! - [`mem`]: bounds-checked views of host memory (every address a host passes is untrusted).
 //! - [`value`]: heap values addressed by an i32, and their JSON / Rego-value dumps.

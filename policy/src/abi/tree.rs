@@ -5,7 +5,7 @@
 //! `arbitrary_precision`: objects in key order without duplicates, numbers as their (normalised)
 //! text, strings escaped as serde_json escapes them.
 
-use crate::dialect;
+use crate::json_text::push_string;
 
 /// A JSON value. Rego sets are arrays here, as `opa_json_dump` prints them.
 #[derive(Debug, Clone)]
@@ -117,7 +117,7 @@ impl Tree {
             Tree::Bool(true) => out.push_str("true"),
             Tree::Bool(false) => out.push_str("false"),
             Tree::Number(text) => out.push_str(text),
-            Tree::String(text) => dialect::push_string(out, text),
+            Tree::String(text) => push_string(out, text),
             Tree::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -134,7 +134,7 @@ impl Tree {
                     if i > 0 {
                         out.push(',');
                     }
-                    dialect::push_string(out, key);
+                    push_string(out, key);
                     out.push(':');
                     value.write(out);
                 }

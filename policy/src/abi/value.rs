@@ -14,7 +14,7 @@ use super::tree::Tree;
 #[derive(Debug)]
 pub enum Value {
     /// Validated JSON text (`opa_json_parse`). Most values are only ever passed back to
-    /// [`crate::evaluate`] as text, so the tree is built only when something needs it.
+    /// [`crate::decide`] as text, so the tree is built only when something needs it.
     Json(Vec<u8>),
     /// A parsed value (Rego sets are arrays here, as `opa_json_dump` prints them).
     Tree(Tree),

@@ -50,3 +50,17 @@ pub fn run_all(ctx: &Context<'_, '_>) -> Vec<Violation> {
 mod properties;
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+    use crate::decision::RuleName;
+
+    #[test]
+    fn the_rules_run_are_every_rule_but_valid_request_in_report_order() {
+        let run: Vec<RuleName> = RULES.iter().map(|(rule, _)| *rule).collect();
+        let (valid_request, judged) = RuleName::ALL.split_last().unwrap();
+        assert_eq!(run, judged);
+        assert_eq!(*valid_request, RuleName::ValidRequest);
+    }
+}
