@@ -86,8 +86,8 @@ impl Private {
     }
 }
 
-/// The string literals of `const NAME: ... = ...;`.
-fn strings_of_const(text: &str, name: &str) -> Result<Vec<String>> {
+/// The value of `const NAME: ... = <value>;`, the text between `=` and `;`.
+fn const_value<'t>(text: &'t str, name: &str) -> Result<&'t str> {
     let marker = format!("const {name}:");
     let start = text
         .find(&marker)
@@ -96,11 +96,16 @@ fn strings_of_const(text: &str, name: &str) -> Result<Vec<String>> {
     let eq = rest
         .find('=')
         .with_context(|| format!("const {name}: no `=`"))?;
-    let body = rest.get(eq..).unwrap_or_default();
-    let end = body
+    let value = rest.get(eq + 1..).unwrap_or_default();
+    let end = value
         .find(';')
         .with_context(|| format!("const {name}: no `;`"))?;
-    let values = literals(body.get(..end).unwrap_or_default())?;
+    Ok(value.get(..end).unwrap_or_default())
+}
+
+/// The string literals of `const NAME: ... = ...;`.
+fn strings_of_const(text: &str, name: &str) -> Result<Vec<String>> {
+    let values = literals(const_value(text, name)?)?;
     if values.is_empty() {
         bail!("const {name} holds no string");
     }
@@ -109,17 +114,7 @@ fn strings_of_const(text: &str, name: &str) -> Result<Vec<String>> {
 
 /// The value of `const NAME: usize = 255;`.
 fn number_of_const(text: &str, name: &str) -> Result<usize> {
-    let marker = format!("const {name}:");
-    let start = text
-        .find(&marker)
-        .with_context(|| format!("const {name} not found in the policy crate's source"))?;
-    let rest = text.get(start..).unwrap_or_default();
-    let (Some(eq), Some(end)) = (rest.find('='), rest.find(';')) else {
-        bail!("const {name} is not `const {name}: T = N;`");
-    };
-    let digits: String = rest
-        .get(eq + 1..end)
-        .unwrap_or_default()
+    let digits: String = const_value(text, name)?
         .trim()
         .chars()
         .filter(|c| *c != '_')
@@ -200,5 +195,10 @@ mod tests {
             strings_of_const("pub const A: [&str; 2] = [\"x\", \"y\"];", "A").unwrap(),
             ["x", "y"]
         );
+        assert_eq!(
+            number_of_const("pub const N: usize = 1_024;", "N").unwrap(),
+            1024
+        );
+        assert!(number_of_const("const N: usize = x;", "N").is_err());
     }
 }
