@@ -1,6 +1,6 @@
 //! Real OPA (the Go engine Gatekeeper embeds, `opa-golib-python-bindings` from PyPI) evaluates
 //! the Rego twin from `bundles/gatekeeper/template.yaml` on every recorded request and on a
-//! fixed-seed sample of generated AdmissionReviews (`common/reviews.rs`, the generators of
+//! fixed-seed sample of generated AdmissionReviews (`common/reviews/`, the generators of
 //! `rego_property`), and its (rule, path) multisets equal the policy's.
 //!
 //! `OPA_REAL_CASES=N` changes the number of generated reviews (default 2,000); they are written

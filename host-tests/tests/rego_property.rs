@@ -1,5 +1,5 @@
 //! Property: on generated AdmissionReviews the Rego twin (through regorus) and the policy give
-//! the same (rule, path) multiset. The generators (`common/reviews.rs`) make typed
+//! the same (rule, path) multiset. The generators (`common/reviews/`) make typed
 //! `k8s-openapi` objects: Pods and every workload kind, RBAC objects, Secrets, ConfigMaps,
 //! NetworkPolicies and a Namespace, with random security contexts, identities (each runner,
 //! admin, other ServiceAccounts, exempt), namespaces (runners, others, cluster-scoped),
