@@ -22,7 +22,7 @@ mod rules;
 pub mod source;
 
 use anyhow::{Result, anyhow};
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::settings::Settings;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 //! from a ConfigMap of the runners namespace, a ConfigMap loaded with an `ATTIC_` prefix, or a
 //! literal or non-Secret env value.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::rules::attic_credentials_from_secret as attic;
 
 use crate::cel::{bind, get, lit, present};

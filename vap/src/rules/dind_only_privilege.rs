@@ -1,7 +1,7 @@
 //! `dind-only-privilege`: in runner pods, only a privileged runner type (dind) may run
 //! privileged or relax any other Pod Security baseline check, at pod or container level.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::rules::dind_only_privilege as dind;
 use policy::settings::DindPrivilegedContainers;
 

@@ -18,7 +18,7 @@ mod object;
 
 pub use no_push_credentials::auth_parts;
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::settings::Settings;
 
 use crate::cel::lit;

@@ -2,7 +2,7 @@
 //! permission, its RoleBindings bind only its Roles, and no binding elsewhere reaches the
 //! runners' ServiceAccounts.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::rules::namespaced_rbac;
 
 use crate::cel::{get, get_path, list, lit};

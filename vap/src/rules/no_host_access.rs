@@ -1,6 +1,6 @@
 //! `no-host-access`: host namespaces, hostPath volumes and host ports in runner pods.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 
 use crate::cel::{any, bind_value, first_of, get, lit, present, re};
 

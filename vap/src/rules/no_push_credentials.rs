@@ -2,7 +2,7 @@
 //! push credentials: no Secret of `registryCredentialSecrets` in a volume or env, and no Secret
 //! or CSI volume mounted where registry clients read credentials.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::rules::no_push_credentials as push;
 
 use crate::cel::{bind, bind_value, get, get_path, list, lit, present, present_path, re};

@@ -1,8 +1,8 @@
 //! `public-registries`: every image of a runner pod, container or image volume, comes from a
 //! registry in `allowedRegistries`; a reference that cannot be read is denied.
 
-use policy::decision::RuleName;
 use policy::request::image;
+use policy::rule_name::RuleName;
 
 use crate::cel::{bind, bind_value, get, get_path, list, lit, re};
 

@@ -1,7 +1,7 @@
 //! `runner-egress`: a NetworkPolicy of the runners namespace lets runners reach only the Attic
 //! cache, cluster DNS, their own namespace and (through `ipBlock`) external registries.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::rules::runner_egress;
 
 use crate::cel::{get, get_path, lit, present};

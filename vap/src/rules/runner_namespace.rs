@@ -1,7 +1,7 @@
 //! `runner-namespace`: runners act only in their namespace, with their own identity, and job
 //! pods run only there.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::rules::runner_namespace;
 
 use crate::cel::{get, lit, map, re};

@@ -1,7 +1,7 @@
 //! `runner-token-secret`: the runner token only in a Secret of the runners namespace, never
 //! in a ConfigMap or a literal env value.
 
-use policy::decision::RuleName;
+use policy::rule_name::RuleName;
 use policy::rules::runner_token_secret as token;
 
 use crate::cel::{get, list};
