@@ -157,7 +157,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             .with_context(|| format!("no entrypoint {}", args.entrypoint))?;
         let settings = serde_json::to_vec(&cli.valid_settings(None)?.0)?;
         // Settings read once and kept, as the module keeps them.
-        Some((entrypoint, settings, policy::SettingsCache::new()))
+        Some((entrypoint, settings, policy::SettingsCache::<policy::cache::Heap>::new()))
     } else {
         None
     };
@@ -170,7 +170,7 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             policy.eval_raw(id, input, &mut out)?;
         }
         time(iterations, &mut samples, || {
-            policy.eval_raw(id, input, &mut out)
+            Ok(policy.eval_raw(id, input, &mut out)?)
         })?;
         let (median_us, p99_us) = (
             micros(percentile(&samples, 50)),

@@ -1,9 +1,9 @@
 //! The host imports of the ABI (`opa_abort`, `opa_println`, builtins), and what they saw.
 
-use anyhow::{Context, Result};
 use wasmtime::{Caller, Linker, Memory, StoreLimits, StoreLimitsBuilder};
 
 use super::MAX_MESSAGE;
+use super::error::{HostError, HostResult, WasmError};
 use super::types::{Addr, Limits};
 
 /// What the host imports saw; kept in the store.
@@ -32,18 +32,17 @@ impl HostState {
 }
 
 /// Reads a NUL-terminated string at `addr`, bounds-checked.
-pub(crate) fn read_cstr(memory: &[u8], addr: Addr) -> Result<&[u8]> {
-    let tail = memory.get(addr.offset()..).with_context(|| {
-        format!(
+pub(crate) fn read_cstr(memory: &[u8], addr: Addr) -> HostResult<&[u8]> {
+    let tail = memory.get(addr.offset()..).ok_or_else(|| {
+        HostError::memory(format!(
             "string address {:#x} is outside memory ({} bytes)",
             addr.0,
             memory.len()
-        )
+        ))
     })?;
-    let end = tail
-        .iter()
-        .position(|&b| b == 0)
-        .with_context(|| format!("string at {:#x} has no NUL terminator", addr.0))?;
+    let end = tail.iter().position(|&b| b == 0).ok_or_else(|| {
+        HostError::memory(format!("string at {:#x} has no NUL terminator", addr.0))
+    })?;
     Ok(tail.get(..end).unwrap_or_default())
 }
 
@@ -73,7 +72,14 @@ pub(crate) fn builtin_trap(arity: usize, id: i32) -> wasmtime::Error {
 ///
 /// # Errors
 /// Only if a name were registered twice.
-pub fn link_host_imports(linker: &mut Linker<HostState>) -> Result<()> {
+pub fn link_host_imports(linker: &mut Linker<HostState>) -> HostResult<()> {
+    define_host_imports(linker).map_err(|e| HostError::AbiMismatch {
+        what: "cannot register the host imports".to_owned(),
+        source: Some(Box::new(WasmError::from(e))),
+    })
+}
+
+fn define_host_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     // void opa_abort(addr): an internal error; record it and trap.
     linker.func_wrap(
         "env",

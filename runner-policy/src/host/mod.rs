@@ -8,15 +8,22 @@
 //! Every i32 crossing the boundary has its own type ([`Addr`], [`ValueAddr`], [`EntrypointId`]);
 //! memory reads are bounds-checked.
 
+mod error;
+mod exports;
 mod imports;
+mod memory;
 mod policy;
+mod result;
 mod runtime;
+mod store;
 mod types;
 
+pub use error::{Document, HostError, HostResult, WasmError};
 pub use imports::{HostState, link_host_imports};
-pub use policy::{Policy, result_of};
+pub use policy::Policy;
+pub use result::result_of;
 pub use runtime::{MODULE_ENV, Runtime, default_module_path, engine, workspace_root};
-pub use types::{Addr, CtxAddr, EntrypointId, Format, Limits, ValueAddr};
+pub use types::{AbiVersion, Addr, CtxAddr, EntrypointId, Format, Limits, ValueAddr};
 
 use std::time::Duration;
 
@@ -29,10 +36,8 @@ pub(crate) const MAX_MESSAGE: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
-    use anyhow::Result;
-
     use super::imports::read_cstr;
-    use super::policy::{call_bounded, instantiate_raw, timeout_ticks};
+    use super::store::{call_bounded, instantiate_raw, timeout_ticks};
     use super::*;
 
     /// A hand-assembled module that imports `env.memory`, `opa_abort`,
@@ -51,7 +56,7 @@ mod tests {
         111, 109, 0, 104, 101, 108, 108, 111, 0,
     ];
 
-    fn call(name: &str, timeout: Duration) -> (Result<()>, HostState) {
+    fn call(name: &str, timeout: Duration) -> (HostResult<()>, HostState) {
         let runtime = Runtime::from_bytes(HOOKS).unwrap().with_limits(Limits {
             timeout,
             ..Limits::default()
@@ -65,8 +70,12 @@ mod tests {
     #[test]
     fn imports_record_and_trap() {
         let (result, state) = call("abort", Duration::from_secs(5));
-        let err = format!("{:#}", result.unwrap_err());
-        assert!(err.contains("abort aborted: boom"), "{err}");
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, HostError::Aborted { export, message, .. } if export == "abort" && message == "boom"),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "abort aborted: boom");
         assert_eq!(state.aborts, ["boom"]);
 
         let (result, state) = call("print", Duration::from_secs(5));
@@ -74,16 +83,18 @@ mod tests {
         assert_eq!(state.prints, ["hello"]);
 
         let (result, _) = call("builtin", Duration::from_secs(5));
-        let err = format!("{:#}", result.unwrap_err());
-        assert!(err.contains("opa_builtin0 (builtin id 7)"), "{err}");
+        let err = result.unwrap_err();
+        assert!(matches!(err, HostError::Trap { .. }), "{err:?}");
+        let chain = format!("{:#}", anyhow::Error::from(err));
+        assert!(chain.contains("opa_builtin0 (builtin id 7)"), "{chain}");
     }
 
     #[test]
     fn a_runaway_module_is_interrupted() {
         let start = std::time::Instant::now();
         let (result, _) = call("spin", Duration::from_millis(50));
-        let err = format!("{:#}", result.unwrap_err());
-        assert!(err.contains("interrupted"), "{err}");
+        let err = result.unwrap_err();
+        assert!(matches!(err, HostError::Interrupted { .. }), "{err:?}");
         assert!(start.elapsed() < Duration::from_secs(5));
     }
 

@@ -1,83 +1,18 @@
-//! One instance of the module with its data loaded: evaluations through both ABI paths.
+//! One instance of the module with its data loaded, and the two ways to evaluate through it.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::Value;
-use wasmtime::{Memory, MemoryType, Store, Trap, TypedFunc, Val};
+use wasmtime::{Memory, Store, Val};
 
-use super::imports::{HostState, read_cstr};
-use super::runtime::{Runtime, memory_import};
-use super::types::{Addr, CtxAddr, EntrypointId, Format, ValueAddr};
-use super::{PAGE, TICK};
-
-/// A fresh store with the module's memory and an instance, before any export is called.
-pub(crate) fn instantiate_raw(
-    runtime: &Runtime,
-) -> Result<(Store<HostState>, Memory, wasmtime::Instance)> {
-    let mut store = Store::new(&runtime.engine, HostState::new(&runtime.limits));
-    store.limiter(|state| &mut state.limits);
-    store.set_epoch_deadline(timeout_ticks(runtime.limits.timeout));
-    let min_pages = memory_import(&runtime.module).unwrap_or(1);
-    let min_pages = u32::try_from(min_pages).context("memory import minimum is too large")?;
-    let memory = wt(Memory::new(&mut store, MemoryType::new(min_pages, None)))
-        .context("cannot create the module's memory")?;
-    store.data_mut().memory = Some(memory);
-    let mut linker = runtime.linker.clone();
-    linker.define(&store, "env", "memory", memory)?;
-    let pre = wt(linker.instantiate_pre(&runtime.module))
-        .context("the module's imports do not match the OPA ABI")?;
-    let instance = wt(pre.instantiate(&mut store)).context("cannot instantiate the module")?;
-    Ok((store, memory, instance))
-}
-
-/// Calls `func` with the time limit re-armed; a trap becomes an error that says why
-/// (interrupted, `opa_abort` and its message, or another trap).
-pub(crate) fn call_bounded<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
-    store: &mut Store<HostState>,
-    timeout_ticks: u64,
-    name: &str,
-    func: &TypedFunc<P, R>,
-    params: P,
-) -> Result<R> {
-    store.set_epoch_deadline(timeout_ticks);
-    let aborts = store.data().aborts.len();
-    func.call(&mut *store, params).map_err(|e| {
-        let interrupted = e.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
-        let e = anyhow::Error::from(e);
-        if interrupted {
-            e.context(format!(
-                "{name} ran past the time limit and was interrupted (a runaway module?)"
-            ))
-        } else if let Some(msg) = store.data().aborts.get(aborts) {
-            e.context(format!("{name} aborted: {msg}"))
-        } else {
-            e.context(format!("{name} trapped"))
-        }
-    })
-}
-
-/// `opa_eval`'s parameters: reserved, entrypoint, data, input, input length, heap, format.
-pub(crate) type OpaEvalParams = (i32, i32, i32, i32, i32, i32, i32);
-
-/// The exports this host calls, typed once at instantiation.
-pub(crate) struct Exports {
-    pub(crate) opa_eval: TypedFunc<OpaEvalParams, i32>,
-    pub(crate) opa_malloc: TypedFunc<i32, i32>,
-    pub(crate) opa_json_parse: TypedFunc<(i32, i32), i32>,
-    pub(crate) opa_json_dump: TypedFunc<i32, i32>,
-    pub(crate) opa_heap_ptr_get: TypedFunc<(), i32>,
-    pub(crate) opa_heap_ptr_set: TypedFunc<i32, ()>,
-    pub(crate) entrypoints: TypedFunc<(), i32>,
-    pub(crate) builtins: TypedFunc<(), i32>,
-    pub(crate) opa_eval_ctx_new: TypedFunc<(), i32>,
-    pub(crate) opa_eval_ctx_set_input: TypedFunc<(i32, i32), ()>,
-    pub(crate) opa_eval_ctx_set_data: TypedFunc<(i32, i32), ()>,
-    pub(crate) opa_eval_ctx_set_entrypoint: TypedFunc<(i32, i32), ()>,
-    pub(crate) opa_eval_ctx_get_result: TypedFunc<i32, i32>,
-    pub(crate) eval: TypedFunc<i32, i32>,
-}
+use super::error::{Document, HostError, HostResult};
+use super::exports::{Exports, TypedExports};
+use super::imports::HostState;
+use super::memory::len_u32;
+use super::result::result_of;
+use super::runtime::Runtime;
+use super::store::{instantiate_raw, timeout_ticks};
+use super::types::{AbiVersion, Addr, EntrypointId, Format, ValueAddr};
 
 /// One instance of the policy module with its data document loaded.
 pub struct Policy {
@@ -89,7 +24,7 @@ pub struct Policy {
     /// The heap pointer just after the data document: every evaluation starts here.
     pub(crate) base_heap: Addr,
     pub(crate) timeout_ticks: u64,
-    pub(crate) abi_version: Option<(i32, i32)>,
+    pub(crate) abi_version: Option<AbiVersion>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -119,7 +54,7 @@ impl Policy {
     /// println!("{decision}");
     /// # anyhow::Ok(())
     /// ```
-    pub fn new(runtime: &Runtime, data: &Value) -> Result<Self> {
+    pub fn new(runtime: &Runtime, data: &Value) -> HostResult<Self> {
         let (mut store, memory, instance) = instantiate_raw(runtime)?;
         let exports = {
             let mut typed = TypedExports {
@@ -151,7 +86,8 @@ impl Policy {
             _ => None,
         };
         let abi_version = global(&mut store, "opa_wasm_abi_version")
-            .zip(global(&mut store, "opa_wasm_abi_minor_version"));
+            .zip(global(&mut store, "opa_wasm_abi_minor_version"))
+            .map(|(major, minor)| AbiVersion { major, minor });
         let mut policy = Policy {
             store,
             memory,
@@ -168,27 +104,27 @@ impl Policy {
         Ok(policy)
     }
 
-    pub(crate) fn read_entrypoints(&mut self) -> Result<BTreeMap<String, EntrypointId>> {
+    pub(crate) fn read_entrypoints(&mut self) -> HostResult<BTreeMap<String, EntrypointId>> {
         let value = self.entrypoints_value()?;
         let json = self.opa_json_dump(value)?;
         let map: BTreeMap<String, i32> = serde_json::from_slice(self.read_cstr(json)?)
-            .context("entrypoints() is not a JSON object of ids")?;
+            .map_err(|e| HostError::abi_because("entrypoints() is not a JSON object of ids", e))?;
         Ok(map
             .into_iter()
             .map(|(name, id)| (name, EntrypointId(id)))
             .collect())
     }
 
-    pub(crate) fn load_data(&mut self, data: &Value) -> Result<ValueAddr> {
-        let text = serde_json::to_vec(data)?;
+    pub(crate) fn load_data(&mut self, data: &Value) -> HostResult<ValueAddr> {
+        let text = serde_json::to_vec(data).map_err(|_| HostError::Unparsable(Document::Data))?;
         let addr = self.opa_malloc(len_u32(text.len())?)?;
         self.write(addr, &text)?;
         self.opa_json_parse(addr, len_u32(text.len())?)?
-            .context("the module could not parse the data document (opa_json_parse returned 0)")
+            .ok_or(HostError::Unparsable(Document::Data))
     }
 
     /// The ABI version from the `opa_wasm_abi_version`/`opa_wasm_abi_minor_version` globals.
-    pub fn abi_version(&self) -> Option<(i32, i32)> {
+    pub fn abi_version(&self) -> Option<AbiVersion> {
         self.abi_version
     }
 
@@ -201,17 +137,14 @@ impl Policy {
     ///
     /// # Errors
     /// When the module has no such entrypoint (the message lists the ones it has).
-    pub fn entrypoint(&self, name: &str) -> Result<EntrypointId> {
-        self.entrypoints.get(name).copied().with_context(|| {
-            format!(
-                "the module has no entrypoint `{name}` (it has: {})",
-                self.entrypoints
-                    .keys()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+    pub fn entrypoint(&self, name: &str) -> HostResult<EntrypointId> {
+        self.entrypoints
+            .get(name)
+            .copied()
+            .ok_or_else(|| HostError::UnknownEntrypoint {
+                name: name.to_owned(),
+                known: self.entrypoints.keys().cloned().collect(),
+            })
     }
 
     /// What `opa_println` and `opa_abort` received so far.
@@ -234,227 +167,7 @@ impl Policy {
         self.data
     }
 
-    // ---- one wrapper per export -------------------------------------------------------------
-
-    pub(crate) fn call<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
-        &mut self,
-        name: &str,
-        f: fn(&Exports) -> &TypedFunc<P, R>,
-        params: P,
-    ) -> Result<R> {
-        call_bounded(
-            &mut self.store,
-            self.timeout_ticks,
-            name,
-            f(&self.exports),
-            params,
-        )
-    }
-
-    /// `str_addr opa_eval(_ addr, entrypoint_id int32, data value_addr, input str_addr,
-    /// input_len int32, heap_ptr addr, format int32)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_eval(
-        &mut self,
-        entrypoint: EntrypointId,
-        data: ValueAddr,
-        input: Addr,
-        input_len: u32,
-        heap_ptr: Addr,
-        format: Format,
-    ) -> Result<Addr> {
-        let len = i32::try_from(input_len).context("input longer than 2 GiB")?;
-        let params = (
-            0,
-            entrypoint.0,
-            data.as_i32(),
-            input.as_i32(),
-            len,
-            heap_ptr.as_i32(),
-            format as i32,
-        );
-        self.call("opa_eval", |e| &e.opa_eval, params)
-            .map(Addr::from_i32)
-    }
-
-    /// `addr opa_malloc(int32 size)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_malloc(&mut self, size: u32) -> Result<Addr> {
-        let size = i32::try_from(size).context("allocation larger than 2 GiB")?;
-        self.call("opa_malloc", |e| &e.opa_malloc, size)
-            .map(Addr::from_i32)
-    }
-
-    /// `value_addr opa_json_parse(str_addr, size)`; `None` when the module cannot parse it.
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_json_parse(&mut self, addr: Addr, len: u32) -> Result<Option<ValueAddr>> {
-        let len = i32::try_from(len).context("JSON text longer than 2 GiB")?;
-        self.call(
-            "opa_json_parse",
-            |e| &e.opa_json_parse,
-            (addr.as_i32(), len),
-        )
-        .map(ValueAddr::from_i32)
-    }
-
-    /// `str_addr opa_json_dump(value_addr)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_json_dump(&mut self, value: ValueAddr) -> Result<Addr> {
-        self.call("opa_json_dump", |e| &e.opa_json_dump, value.as_i32())
-            .map(Addr::from_i32)
-    }
-
-    /// `addr opa_heap_ptr_get(void)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_heap_ptr_get(&mut self) -> Result<Addr> {
-        self.call("opa_heap_ptr_get", |e| &e.opa_heap_ptr_get, ())
-            .map(Addr::from_i32)
-    }
-
-    /// `void opa_heap_ptr_set(addr)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_heap_ptr_set(&mut self, addr: Addr) -> Result<()> {
-        self.call("opa_heap_ptr_set", |e| &e.opa_heap_ptr_set, addr.as_i32())
-    }
-
-    /// `value_addr entrypoints(void)`
-    ///
-    /// # Errors
-    /// When the call traps or returns 0.
-    pub fn entrypoints_value(&mut self) -> Result<ValueAddr> {
-        let raw = self.call("entrypoints", |e| &e.entrypoints, ())?;
-        ValueAddr::from_i32(raw).context("entrypoints() returned 0")
-    }
-
-    /// `value_addr builtins(void)`
-    ///
-    /// # Errors
-    /// When the call traps or returns 0.
-    pub fn builtins_value(&mut self) -> Result<ValueAddr> {
-        let raw = self.call("builtins", |e| &e.builtins, ())?;
-        ValueAddr::from_i32(raw).context("builtins() returned 0")
-    }
-
-    /// `ctx_addr opa_eval_ctx_new(void)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_eval_ctx_new(&mut self) -> Result<CtxAddr> {
-        let raw = self.call("opa_eval_ctx_new", |e| &e.opa_eval_ctx_new, ())?;
-        Ok(CtxAddr(Addr::from_i32(raw).0))
-    }
-
-    /// `void opa_eval_ctx_set_input(ctx_addr, value_addr)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_eval_ctx_set_input(&mut self, ctx: CtxAddr, input: ValueAddr) -> Result<()> {
-        let params = (ctx.as_i32(), input.as_i32());
-        self.call(
-            "opa_eval_ctx_set_input",
-            |e| &e.opa_eval_ctx_set_input,
-            params,
-        )
-    }
-
-    /// `void opa_eval_ctx_set_data(ctx_addr, value_addr)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_eval_ctx_set_data(&mut self, ctx: CtxAddr, data: ValueAddr) -> Result<()> {
-        let params = (ctx.as_i32(), data.as_i32());
-        self.call(
-            "opa_eval_ctx_set_data",
-            |e| &e.opa_eval_ctx_set_data,
-            params,
-        )
-    }
-
-    /// `void opa_eval_ctx_set_entrypoint(ctx_addr, entrypoint_id)`
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn opa_eval_ctx_set_entrypoint(&mut self, ctx: CtxAddr, id: EntrypointId) -> Result<()> {
-        let params = (ctx.as_i32(), id.0);
-        self.call(
-            "opa_eval_ctx_set_entrypoint",
-            |e| &e.opa_eval_ctx_set_entrypoint,
-            params,
-        )
-    }
-
-    /// `value_addr opa_eval_ctx_get_result(ctx_addr)`
-    ///
-    /// # Errors
-    /// When the call traps or returns 0.
-    pub fn opa_eval_ctx_get_result(&mut self, ctx: CtxAddr) -> Result<ValueAddr> {
-        let raw = self.call(
-            "opa_eval_ctx_get_result",
-            |e| &e.opa_eval_ctx_get_result,
-            ctx.as_i32(),
-        )?;
-        ValueAddr::from_i32(raw).context("opa_eval_ctx_get_result returned 0 (no result set)")
-    }
-
-    /// `int32 eval(ctx_addr)`: an OPA error code, 0 = `OPA_ERR_OK`.
-    ///
-    /// # Errors
-    /// When the call traps.
-    pub fn eval(&mut self, ctx: CtxAddr) -> Result<i32> {
-        self.call("eval", |e| &e.eval, ctx.as_i32())
-    }
-
-    // ---- memory -----------------------------------------------------------------------------
-
-    /// Copies `bytes` into linear memory at `addr`, bounds-checked.
-    ///
-    /// # Errors
-    /// When the range is outside memory.
-    pub fn write(&mut self, addr: Addr, bytes: &[u8]) -> Result<()> {
-        self.memory
-            .write(&mut self.store, addr.offset(), bytes)
-            .map_err(|_| {
-                anyhow!(
-                    "writing {} bytes at {:#x} runs past memory ({} bytes)",
-                    bytes.len(),
-                    addr.0,
-                    self.memory_bytes()
-                )
-            })
-    }
-
-    /// The NUL-terminated string at `addr` (without the NUL), bounds-checked.
-    ///
-    /// # Errors
-    /// When `addr` is outside memory or no NUL follows it.
-    pub fn read_cstr(&self, addr: Addr) -> Result<&[u8]> {
-        read_cstr(self.memory.data(&self.store), addr)
-    }
-
-    /// Grows memory so that `end` bytes fit.
-    pub(crate) fn ensure_memory(&mut self, end: u64) -> Result<()> {
-        let have = self.memory.data_size(&self.store) as u64;
-        if end > have {
-            let pages = (end - have).div_ceil(PAGE);
-            wt(self.memory.grow(&mut self.store, pages))
-                .with_context(|| format!("cannot grow memory to {end} bytes (limit reached?)"))?;
-        }
-        Ok(())
-    }
-
-    // ---- evaluation -------------------------------------------------------------------------
+    // Evaluation.
 
     /// The fast path (ABI 1.2 `opa_eval`): copies `input` (JSON text) to the heap just after the
     /// data document, evaluates with the heap starting after it, and appends the result set's
@@ -467,13 +180,12 @@ impl Policy {
         entrypoint: EntrypointId,
         input: &[u8],
         out: &mut Vec<u8>,
-    ) -> Result<()> {
+    ) -> HostResult<()> {
         let len = len_u32(input.len())?;
         let input_addr = self.base_heap;
-        let heap = input_addr
-            .0
-            .checked_add(len)
-            .context("input does not fit in a 32-bit address space")?;
+        let heap = input_addr.0.checked_add(len).ok_or(HostError::TooLarge(
+            "input does not fit in a 32-bit address space",
+        ))?;
         self.ensure_memory(u64::from(heap))?;
         self.write(input_addr, input)?;
         let result = self.opa_eval(
@@ -504,11 +216,14 @@ impl Policy {
     /// assert_eq!(decision["allowed"], false);
     /// # anyhow::Ok(())
     /// ```
-    pub fn evaluate(&mut self, name: &str, input: &[u8]) -> Result<Value> {
+    pub fn evaluate(&mut self, name: &str, input: &[u8]) -> HostResult<Value> {
         let id = self.entrypoint(name)?;
         let mut out = Vec::new();
         self.eval_raw(id, input, &mut out)?;
-        result_of(&out).with_context(|| format!("result of `{name}`"))
+        result_of(&out).map_err(|e| HostError::BadResult {
+            context: format!("result of `{name}`"),
+            source: Box::new(e),
+        })
     }
 
     /// The same evaluation through the ABI 1.0 context path (what burrego/Kubewarden use):
@@ -518,7 +233,7 @@ impl Policy {
     /// # Errors
     /// When the entrypoint is unknown, the module cannot parse `input` as JSON (the host must
     /// parse first on this path), `eval` returns an error code, or a call traps.
-    pub fn evaluate_ctx(&mut self, name: &str, input: &[u8]) -> Result<Value> {
+    pub fn evaluate_ctx(&mut self, name: &str, input: &[u8]) -> HostResult<Value> {
         let id = self.entrypoint(name)?;
         let input = self.parse_input(input)?;
         let ctx = self.opa_eval_ctx_new()?;
@@ -526,10 +241,15 @@ impl Policy {
         self.opa_eval_ctx_set_input(ctx, input)?;
         self.opa_eval_ctx_set_entrypoint(ctx, id)?;
         let code = self.eval(ctx)?;
-        ensure!(code == 0, "eval returned OPA error code {code}");
+        if code != 0 {
+            return Err(HostError::EvalCode(code));
+        }
         let result = self.opa_eval_ctx_get_result(ctx)?;
         let text = self.opa_json_dump(result)?;
-        result_of(self.read_cstr(text)?).with_context(|| format!("result of `{name}` (ctx path)"))
+        result_of(self.read_cstr(text)?).map_err(|e| HostError::BadResult {
+            context: format!("result of `{name}` (ctx path)"),
+            source: Box::new(e),
+        })
     }
 
     /// The first half of the ABI 1.0 path: resets the heap to just after the data document, and
@@ -537,83 +257,23 @@ impl Policy {
     ///
     /// # Errors
     /// When the module cannot parse `input` as JSON, or a call traps.
-    pub fn parse_input(&mut self, input: &[u8]) -> Result<ValueAddr> {
+    pub fn parse_input(&mut self, input: &[u8]) -> HostResult<ValueAddr> {
         self.opa_heap_ptr_set(self.base_heap)?;
         let len = len_u32(input.len())?;
         let addr = self.opa_malloc(len)?;
         self.write(addr, input)?;
         self.opa_json_parse(addr, len)?
-            .context("the module could not parse the input as JSON (opa_json_parse returned 0)")
+            .ok_or(HostError::Unparsable(Document::Input))
     }
 
     /// The `builtins()` map (must be empty for this policy).
     ///
     /// # Errors
     /// When a call traps or the value is not a JSON object.
-    pub fn builtins(&mut self) -> Result<BTreeMap<String, i32>> {
+    pub fn builtins(&mut self) -> HostResult<BTreeMap<String, i32>> {
         let value = self.builtins_value()?;
         let text = self.opa_json_dump(value)?;
-        serde_json::from_slice(self.read_cstr(text)?).context("builtins() is not a JSON object")
-    }
-}
-
-pub(crate) struct TypedExports<'a> {
-    pub(crate) instance: wasmtime::Instance,
-    pub(crate) store: &'a mut Store<HostState>,
-}
-
-impl TypedExports<'_> {
-    pub(crate) fn get<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
-        &mut self,
-        name: &str,
-    ) -> Result<TypedFunc<P, R>> {
-        wt(self.instance.get_typed_func(&mut *self.store, name))
-            .with_context(|| format!("export `{name}` is missing or has the wrong signature"))
-    }
-}
-
-/// A wasmtime result as an anyhow result (wasmtime's error type has no `Context`).
-pub(crate) fn wt<T>(result: wasmtime::Result<T>) -> Result<T> {
-    result.map_err(anyhow::Error::from)
-}
-
-pub(crate) fn timeout_ticks(timeout: Duration) -> u64 {
-    let ticks = timeout.as_millis().div_ceil(TICK.as_millis()).max(1);
-    u64::try_from(ticks).unwrap_or(u64::MAX)
-}
-
-pub(crate) fn len_u32(len: usize) -> Result<u32> {
-    u32::try_from(len).context("longer than 4 GiB")
-}
-
-/// `X` of a JSON result set `[{"result": X}]`.
-///
-/// # Errors
-/// When `text` is not JSON or not a one-element result set.
-pub fn result_of(text: &[u8]) -> Result<Value> {
-    let set: Value = serde_json::from_slice(text).with_context(|| {
-        format!(
-            "the module returned invalid JSON: {}",
-            String::from_utf8_lossy(text.get(..200).unwrap_or(text))
-        )
-    })?;
-    match set {
-        Value::Array(mut items) if items.len() == 1 => match items.pop() {
-            Some(Value::Object(mut binding)) if binding.len() == 1 => binding
-                .remove("result")
-                .context("the result set's element has no `result` key"),
-            other => bail!("the result set's element is not {{\"result\": X}}: {other:?}"),
-        },
-        other => bail!(
-            "expected a one-element result set [{{\"result\": X}}], got {}",
-            truncate(&other.to_string(), 200)
-        ),
-    }
-}
-
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => s.get(..i).unwrap_or(s),
-        None => s,
+        serde_json::from_slice(self.read_cstr(text)?)
+            .map_err(|e| HostError::abi_because("builtins() is not a JSON object", e))
     }
 }

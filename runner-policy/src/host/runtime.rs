@@ -5,20 +5,20 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::Value;
 use wasmtime::{Config, Engine, ExternType, Linker, Module, OptLevel};
 
 use super::TICK;
+use super::error::{HostError, HostResult};
 use super::imports::{HostState, link_host_imports};
-use super::policy::{Policy, wt};
+use super::policy::Policy;
 use super::types::Limits;
 
 /// The process-wide engine: cranelift at speed, epoch interruption driven by one ticker thread.
 ///
 /// # Errors
 /// When wasmtime rejects the configuration (an unsupported host).
-pub fn engine() -> Result<Engine> {
+pub fn engine() -> HostResult<Engine> {
     static ENGINE: OnceLock<std::result::Result<Engine, String>> = OnceLock::new();
     let engine = ENGINE.get_or_init(|| {
         let mut config = Config::new();
@@ -39,9 +39,7 @@ pub fn engine() -> Result<Engine> {
             .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
         Ok(engine)
     });
-    engine
-        .clone()
-        .map_err(|e| anyhow!("cannot configure wasmtime: {e}"))
+    engine.clone().map_err(HostError::Engine)
 }
 
 /// The workspace root, where `bundles/` and `target/` live.
@@ -109,29 +107,37 @@ impl Runtime {
     /// println!("{} bytes of wasm", runtime.wasm_len());
     /// # anyhow::Ok(())
     /// ```
-    pub fn load(path: &Path) -> Result<Self> {
+    pub fn load(path: &Path) -> HostResult<Self> {
         let wasm = match std::fs::read(path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-                "{} not found: run `cargo xtask dist` to build the policy module",
-                path.display()
-            ),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(HostError::ModuleNotFound(path.to_path_buf()));
+            }
+            Err(source) => {
+                return Err(HostError::ReadModule {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
-        Self::from_bytes(&wasm).with_context(|| format!("cannot load {}", path.display()))
+        Self::from_bytes(&wasm).map_err(|e| HostError::LoadModule {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })
     }
 
     /// Compiles (or fetches from the cache) a module from its bytes.
     ///
     /// # Errors
     /// When the bytes are not a valid wasm module or it does not import `env.memory`.
-    pub fn from_bytes(wasm: &[u8]) -> Result<Self> {
+    pub fn from_bytes(wasm: &[u8]) -> HostResult<Self> {
         let engine = engine()?;
         let module = compile_cached(&engine, wasm)?;
-        ensure!(
-            memory_import(&module).is_some(),
-            "the module does not import `env.memory` (build it with --import-memory)"
-        );
+        if memory_import(&module).is_none() {
+            return Err(HostError::abi(
+                "the module does not import `env.memory` (build it with --import-memory)",
+            ));
+        }
         let mut linker = Linker::new(&engine);
         link_host_imports(&mut linker)?;
         Ok(Runtime {
@@ -170,7 +176,7 @@ impl Runtime {
     /// # Errors
     /// When instantiation fails, an export is missing or has the wrong type, or the module
     /// cannot parse `data`.
-    pub fn instantiate(&self, data: &Value) -> Result<Policy> {
+    pub fn instantiate(&self, data: &Value) -> HostResult<Policy> {
         Policy::new(self, data)
     }
 }
@@ -187,7 +193,7 @@ pub(crate) fn memory_import(module: &Module) -> Option<u64> {
 
 /// Compiles `wasm`, memoised per process and cached on disk by a hash of the bytes and of the
 /// engine's compatibility settings.
-pub(crate) fn compile_cached(engine: &Engine, wasm: &[u8]) -> Result<Module> {
+pub(crate) fn compile_cached(engine: &Engine, wasm: &[u8]) -> HostResult<Module> {
     static MEMO: OnceLock<Mutex<HashMap<u64, Module>>> = OnceLock::new();
     let mut hasher = std::hash::DefaultHasher::new();
     wasm.hash(&mut hasher);
@@ -208,7 +214,8 @@ pub(crate) fn compile_cached(engine: &Engine, wasm: &[u8]) -> Result<Module> {
     let module = match cached {
         Some(module) => module,
         None => {
-            let module = wt(Module::new(engine, wasm)).context("not a valid wasm module")?;
+            let module = Module::new(engine, wasm)
+                .map_err(|e| HostError::bad_module("not a valid wasm module", e))?;
             // A failed cache write only costs a recompilation next time.
             if let Ok(bytes) = module.serialize() {
                 let _ = write_atomically(&file, &bytes);

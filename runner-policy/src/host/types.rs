@@ -19,6 +19,20 @@ pub struct EntrypointId(pub i32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CtxAddr(pub u32);
 
+/// The OPA Wasm ABI version a module declares (`opa_wasm_abi_version`,
+/// `opa_wasm_abi_minor_version`): this policy speaks 1.3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AbiVersion {
+    pub major: i32,
+    pub minor: i32,
+}
+
+impl std::fmt::Display for AbiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
 /// Result formats of `opa_eval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
