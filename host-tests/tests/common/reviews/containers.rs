@@ -12,27 +12,7 @@ use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::{opt_pick, pick, s};
-
-const IMAGES: &[&str] = &[
-    "alpine:3.20",
-    "docker:27-dind",
-    "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v17.5.0",
-    "gcr.io/kaniko-project/executor:debug",
-    "index.docker.io/library/alpine",
-    "DOCKER.IO/library/alpine",
-    "registry.gitlab.com.evil.io/x/y:1",
-    "registry.gitlab.com:443/x/y",
-    "localhost:5000/app",
-    "alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-    "alpine@sha256:0123",
-    "Alpine",
-    "nixos/nix:2.24",
-    "quay.io/podman/stable",
-    "[::1]:5000/app",
-    "a//b",
-    "",
-];
+use super::{IMAGES, opt_pick, pick, s};
 
 fn security_context() -> impl Strategy<Value = SecurityContext> {
     (

@@ -7,36 +7,8 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
 
-use super::super::pick;
+use super::super::{IMAGES, pick};
 use super::obj;
-
-const IMAGES: &[&str] = &[
-    "alpine:3.20",
-    "docker:27-dind",
-    "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v17.5.0",
-    "gcr.io/kaniko-project/executor:debug",
-    "index.docker.io/library/alpine",
-    "DOCKER.IO/library/alpine",
-    "Registry.GitLab.com/x/y",
-    "registry.gitlab.com.evil.io/x/y:1",
-    "registry.gitlab.com:443/x/y",
-    "localhost:5000/app",
-    "localhost/app",
-    "alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-    "alpine@sha256:0123",
-    "Alpine",
-    "nixos/nix:2.24",
-    "[::1]:5000/app",
-    "a//b",
-    "a_b.c/app",
-    "foo.bar",
-    "foo:bar/baz",
-    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-    "docker.io/library/alpine:-bad",
-    "registry-1.docker.io/library/ubuntu:24.04",
-    "ubuntu:24.04@sha512:00",
-    "",
-];
 
 const CAPS: &[&str] = &[
     "CHOWN",
