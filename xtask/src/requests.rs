@@ -79,7 +79,10 @@ fn generate() -> Result<BTreeMap<String, String>> {
         log.push('\n');
         let expect = match expect {
             Expect::Allow => "allow".to_string(),
-            Expect::Deny(rules) => format!("{{deny: [{}]}}", rules.join(", ")),
+            Expect::Deny(rules) => {
+                let rules: Vec<String> = rules.iter().map(ToString::to_string).collect();
+                format!("{{deny: [{}]}}", rules.join(", "))
+            }
         };
         suite.push_str(&format!(
             "  - name: {name}\n    request: {path}\n    expect: {expect}\n"

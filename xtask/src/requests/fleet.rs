@@ -10,6 +10,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 pub const NAMESPACE: &str = "example-runners";
 /// The Attic cache namespace (settings default).
 pub const ATTIC_NAMESPACE: &str = "attic-cache-dev";
+/// The Attic server of the cache namespace, as the Nix jobs reach it.
+pub fn attic_server() -> String {
+    format!("http://attic.{ATTIC_NAMESPACE}.svc.cluster.local:8080/")
+}
+/// An Attic token written out where a Secret belongs (a fake JWT).
+pub const ATTIC_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.bWFza2Vk";
 /// The helper image of GitLab Runner 17.11 (x86_64).
 pub const HELPER_IMAGE: &str =
     "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:x86_64-v17.11.0";

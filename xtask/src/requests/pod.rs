@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, LocalObjectReference, Pod,
-    PodSecurityContext, PodSpec, PodStatus, SecretKeySelector, SecurityContext, Toleration, Volume,
-    VolumeMount,
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, KeyToPath,
+    LocalObjectReference, Pod, PodSecurityContext, PodSpec, PodStatus, ProjectedVolumeSource,
+    SecretKeySelector, SecretProjection, SecretVolumeSource, SecurityContext, Toleration, Volume,
+    VolumeMount, VolumeProjection,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -376,6 +377,58 @@ pub fn mount(name: &str, path: &str) -> VolumeMount {
         mount_path: path.into(),
         ..VolumeMount::default()
     }
+}
+
+/// A volume of the whole Secret `secret`, named `name`.
+pub fn secret_volume(name: &str, secret: &str) -> Volume {
+    Volume {
+        name: name.into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.into()),
+            ..Default::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+/// A volume of these `items` (`[key, path]`) of the Secret `secret`, named `name`.
+pub fn secret_items(name: &str, secret: &str, items: &[(&str, &str)]) -> Volume {
+    let mut volume = secret_volume(name, secret);
+    if let Some(source) = volume.secret.as_mut() {
+        source.items = Some(key_to_path(items));
+    }
+    volume
+}
+
+/// A projected volume of these `items` (`[key, path]`) of the Secret `secret`, named `name`.
+pub fn projected_secret(name: &str, secret: &str, items: &[(&str, &str)]) -> Volume {
+    Volume {
+        name: name.into(),
+        projected: Some(ProjectedVolumeSource {
+            sources: Some(vec![VolumeProjection {
+                secret: Some(SecretProjection {
+                    name: secret.into(),
+                    items: Some(key_to_path(items)),
+                    optional: None,
+                }),
+                ..VolumeProjection::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+fn key_to_path(items: &[(&str, &str)]) -> Vec<KeyToPath> {
+    items
+        .iter()
+        .map(|(key, path)| KeyToPath {
+            key: (*key).into(),
+            path: (*path).into(),
+            mode: None,
+            user: None,
+        })
+        .collect()
 }
 
 fn empty_dir(name: &str) -> Volume {

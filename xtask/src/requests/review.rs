@@ -86,6 +86,19 @@ pub struct Options {
     propagation_policy: Option<&'static str>,
 }
 
+impl Options {
+    /// The `kind` options of a write (CREATE, UPDATE) as `identity`'s client sends them.
+    fn write(kind: &'static str, identity: Identity) -> Self {
+        Self {
+            kind,
+            api_version: "meta.k8s.io/v1",
+            field_manager: identity.field_manager(),
+            field_validation: identity.field_validation(),
+            ..Self::default()
+        }
+    }
+}
+
 /// A Kubernetes object together with its type and resource, ready to be put in a request.
 #[derive(Clone, Debug)]
 pub struct Object {
@@ -193,13 +206,7 @@ impl Request {
 
     /// CREATE of `object` with the CreateOptions the caller's client sends.
     pub fn create(identity: Identity, object: Object) -> Self {
-        let options = Options {
-            kind: "CreateOptions",
-            api_version: "meta.k8s.io/v1",
-            field_manager: identity.field_manager(),
-            field_validation: identity.field_validation(),
-            ..Options::default()
-        };
+        let options = Options::write("CreateOptions", identity);
         Self {
             object: Some(object.value.clone()),
             options: Some(options),
@@ -209,13 +216,7 @@ impl Request {
 
     /// UPDATE from `old` to `new`.
     pub fn update(identity: Identity, old: Object, new: Object) -> Self {
-        let options = Options {
-            kind: "UpdateOptions",
-            api_version: "meta.k8s.io/v1",
-            field_manager: identity.field_manager(),
-            field_validation: identity.field_validation(),
-            ..Options::default()
-        };
+        let options = Options::write("UpdateOptions", identity);
         Self {
             object: Some(new.value.clone()),
             old_object: Some(old.value),
