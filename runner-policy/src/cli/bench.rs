@@ -157,7 +157,11 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
             .with_context(|| format!("no entrypoint {}", args.entrypoint))?;
         let settings = serde_json::to_vec(&cli.valid_settings(None)?.0)?;
         // Settings read once and kept, as the module keeps them.
-        Some((entrypoint, settings, policy::SettingsCache::<policy::cache::Heap>::new()))
+        Some((
+            entrypoint,
+            settings,
+            policy::SettingsCache::<policy::cache::Heap>::new(),
+        ))
     } else {
         None
     };
