@@ -27,6 +27,9 @@ pub mod request;
 pub mod rule_name;
 pub mod rules;
 pub mod settings;
+// The rule tests' kit: requests built by field, whole inputs evaluated.
+#[cfg(test)]
+mod testing;
 
 #[cfg(target_arch = "wasm32")]
 mod abi;

@@ -149,10 +149,8 @@ fn deny(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{
-        ADMIN, Req, container, create_pod, decide, paths, pod, rules, runner,
-    };
     use crate::decision::RuleName::AtticCredentialsFromSecret as A;
+    use crate::testing::{ADMIN, Req, container, create_pod, decide, paths, pod, rules, runner};
     use rstest::rstest;
     use serde_json::{Value, json};
 

@@ -163,12 +163,12 @@ impl std::fmt::Display for Deferred<'_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{ADMIN, Req, container, create_pod, paths, pod, runner, settings};
     use crate::decision::RuleName;
     use crate::decision::RuleName::{
         AtticCredentialsFromSecret as A, DindOnlyPrivilege as D, NoHostAccess as H,
         NoPushCredentials as P, PublicRegistries as R, RunnerTokenSecret as T,
     };
+    use crate::testing::{ADMIN, Req, container, create_pod, paths, pod, runner, settings};
     use rstest::rstest;
     use serde_json::{Value, json};
 

@@ -48,8 +48,6 @@ pub fn run_all(ctx: &Context<'_, '_>) -> Vec<Violation> {
 
 #[cfg(test)]
 mod properties;
-#[cfg(test)]
-pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests {

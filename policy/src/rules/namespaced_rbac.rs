@@ -250,9 +250,9 @@ fn subjects(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{NS, Req, decide, paths, rules, runner};
     use super::RUNNER_RULES;
     use crate::decision::RuleName::{NamespacedRbac as N, RunnerNamespace};
+    use crate::testing::{NS, Req, decide, paths, rules, runner};
     use rstest::rstest;
     use serde_json::{Value, json};
 

@@ -70,10 +70,10 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{
+    use crate::decision::RuleName::NoHostAccess as H;
+    use crate::testing::{
         ADMIN, container, create_pod, decide, paths, pod, pod_with_spec, rules, runner,
     };
-    use crate::decision::RuleName::NoHostAccess as H;
     use rstest::rstest;
     use serde_json::{Value, json};
 

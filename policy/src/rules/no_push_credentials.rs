@@ -278,9 +278,9 @@ fn auth_note(c: &Container<'_>, mount: &VolumeMount<'_>, volume: &Volume<'_>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{container, create_pod, decide, paths, pod, rules, runner};
     use super::is_registry_auth_path;
     use crate::decision::RuleName::NoPushCredentials as P;
+    use crate::testing::{container, create_pod, decide, paths, pod, rules, runner};
     use rstest::rstest;
     use serde_json::{Value, json};
 

@@ -1,8 +1,8 @@
 //! Properties several rules share, as one table over every rule instead of a copy per rule.
 
 use super::RULES;
-use super::testing::{ADMIN, Req, container, paths, pod, rules};
 use crate::decision::RuleName;
+use crate::testing::{ADMIN, Req, container, paths, pod, rules};
 use serde_json::{Value, json};
 
 /// A job pod whose one `build` container has these fields.

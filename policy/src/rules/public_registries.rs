@@ -85,10 +85,8 @@ pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{
-        ADMIN, Req, container, create_pod, decide, paths, pod, rules, runner,
-    };
     use crate::decision::RuleName::PublicRegistries as R;
+    use crate::testing::{ADMIN, Req, container, create_pod, decide, paths, pod, rules, runner};
     use rstest::rstest;
     use serde_json::{Value, json};
 

@@ -126,8 +126,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{NS, Req, decide, paths, rules};
     use crate::decision::RuleName::RunnerEgress as E;
+    use crate::testing::{NS, Req, decide, decide_text, paths, rules};
     use rstest::rstest;
     use serde_json::{Value, json};
 
@@ -212,7 +212,7 @@ mod tests {
         );
         assert!(text.contains("attic-cache-dev"));
         assert_eq!(
-            crate::eval::decide(text.as_bytes(), None).decision.rules(),
+            decide_text(text.as_bytes()).rules(),
             vec![crate::decision::RuleName::ValidRequest]
         );
     }

@@ -136,8 +136,8 @@ fn borrowed_token(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{ADMIN, NS, Req, container, create_pod, paths, pod, rules, runner};
     use crate::decision::RuleName::RunnerNamespace as R;
+    use crate::testing::{ADMIN, NS, Req, container, create_pod, paths, pod, rules, runner};
     use rstest::rstest;
     use serde_json::{Value, json};
 

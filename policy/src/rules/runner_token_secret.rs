@@ -97,8 +97,8 @@ fn literal_env(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{ADMIN, NS, Req, container, create_pod, decide, paths, pod, rules};
     use crate::decision::RuleName::RunnerTokenSecret as T;
+    use crate::testing::{ADMIN, NS, Req, container, create_pod, decide, paths, pod, rules};
     use rstest::rstest;
     use serde_json::{Value, json};
 

@@ -1,9 +1,9 @@
 //! The cases of `dind-only-privilege`: what only the dind runner may relax, and where.
 
-use super::super::testing::{
+use crate::decision::RuleName::{DindOnlyPrivilege as D, NoHostAccess as H};
+use crate::testing::{
     ADMIN, Req, container, create_pod, decide, paths, pod, pod_with_spec, rules, runner,
 };
-use crate::decision::RuleName::{DindOnlyPrivilege as D, NoHostAccess as H};
 use rstest::rstest;
 use serde_json::{Value, json};
 

@@ -190,8 +190,12 @@ pub fn create_pod(user: &str, pod: Value) -> Value {
 }
 
 pub fn decide(input: &impl AsInput) -> Decision {
-    let bytes = serde_json::to_vec(&input.to_input()).unwrap();
-    crate::eval::decide(&bytes, None).decision
+    decide_text(&serde_json::to_vec(&input.to_input()).unwrap())
+}
+
+/// The decision on an input given as text (for inputs no JSON value can hold).
+pub fn decide_text(text: &[u8]) -> Decision {
+    crate::eval::decide(text, None).decision
 }
 
 /// The rules a request breaks, sorted and distinct.
