@@ -225,29 +225,6 @@ const WASM_OPT_FLAGS: &[&str] = &[
     "--merge-similar-functions",
 ];
 
-/// Installs the npm packages locked in `dir` with `npm ci`; `what` says what they are for.
-///
-/// # Errors
-/// When npm cannot run or fails.
-pub fn npm_ci(dir: &Path, what: &str) -> Result<()> {
-    println!("installing {what}: npm ci in {}", dir.display());
-    let status = Command::new("npm")
-        .current_dir(dir)
-        .args(["ci", "--no-audit", "--no-fund"])
-        .status()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot run npm ({e}): `cargo xtask dist` needs Node 20 with npm for {what}"
-            )
-        })?;
-    ensure!(
-        status.success(),
-        "npm ci in {} failed: it installs {what}",
-        dir.display()
-    );
-    Ok(())
-}
-
 /// Runs binaryen's `wasm-opt` on the post-linked module, installing it first if needed.
 fn wasm_opt(root: &Path, target_dir: &Path, wasm: &[u8]) -> Result<Vec<u8>> {
     let dir = root.join("xtask/wasm-opt");
@@ -255,7 +232,7 @@ fn wasm_opt(root: &Path, target_dir: &Path, wasm: &[u8]) -> Result<Vec<u8>> {
     let installed = fs::read_to_string(binaryen.join("package.json"))
         .is_ok_and(|text| text.contains(&format!("\"version\": \"{BINARYEN_VERSION}\"")));
     if !installed {
-        npm_ci(
+        crate::npm::ci(
             &dir,
             &format!("binaryen {BINARYEN_VERSION} (wasm-opt), to build the module"),
         )?;

@@ -5,6 +5,7 @@ mod dist;
 mod fuzz;
 mod gatekeeper;
 mod kubewarden;
+mod npm;
 mod playground;
 mod rego_constants;
 #[cfg(feature = "requests")]

@@ -47,7 +47,7 @@ pub fn write(root: &Path, wasm: &Path) -> Result<PathBuf> {
     let sdk = root.join(SDK);
     let yaml = root.join(YAML);
     if !sdk.exists() || !yaml.exists() {
-        crate::dist::npm_ci(
+        crate::npm::ci(
             &root.join("host-tests/js"),
             "the OPA JS SDK and js-yaml, for the playground",
         )?;
