@@ -55,11 +55,18 @@ impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
 impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
     #[inline(always)]
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        if v.kind() != Kind::Array {
+        let doc = v.doc;
+        let array = doc.tok(v.at);
+        if array.kind != Kind::Array {
             return Err(v.expected("an array"));
         }
-        let mut out = Vec::with_capacity(v.len_hint());
-        for (i, item) in v.items().enumerate() {
+        let mut out = Vec::with_capacity(usize::from(array.count));
+        // The items straight from the tape (no iterator call per item).
+        let mut at = v.at + 1;
+        while at < array.next {
+            let item = Json { doc, at };
+            at = doc.tok(at).next.max(at + 1);
+            let i = out.len();
             out.push(T::from_json(item).map_err(|e| e.at_index(i))?);
         }
         Ok(out)
@@ -97,33 +104,50 @@ pub fn read_fields<'a>(
     keys: &Keys<'_>,
     slots: &mut [&mut dyn Slot<'a>],
 ) -> Result<(), JsonError> {
-    if v.kind() != Kind::Object {
+    let doc = v.doc;
+    let object = doc.tok(v.at);
+    if object.kind != Kind::Object {
         return Err(v.expected("an object"));
     }
     let mut seen = 0u64;
-    let mut entries = v.entries();
-    while let Some((key_tok, value)) = entries.next_entry() {
+    // The entries straight from the tape: key, value, and where the next key is.
+    let mut pos = v.at + 1;
+    while pos < object.next {
+        let key = doc.tok(pos);
+        let at = pos + 1;
+        let value = doc.tok(at);
+        pos = value.next.max(at + 1);
         // Keys are matched on their text: only a key with escapes (rare) is unescaped first.
-        let index = if key_tok.escaped {
-            keys.find(unescape(v.doc.inner(key_tok)).as_bytes())
+        let index = if key.escaped {
+            keys.find(unescape(doc.inner(key)).as_bytes())
         } else {
-            keys.find(v.doc.inner_bytes(key_tok))
+            keys.find(doc.inner_bytes(key))
         };
         let Some(index) = index else {
             continue;
         };
-        let name = keys.names.get(index).copied().unwrap_or_default();
         // `Keys::build` holds at most 64 keys, so the bit exists.
         let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
         if seen & bit != 0 {
-            return Err(JsonError::new(format!("duplicate key `{name}`")));
+            return Err(duplicate_key(keys, index));
         }
         seen |= bit;
-        if let Some(slot) = slots.get_mut(index).filter(|_| !value.is_null()) {
-            slot.fill(value).map_err(|e| e.at_key(name))?;
+        if value.kind == Kind::Null {
+            continue;
+        }
+        if let Some(slot) = slots.get_mut(index) {
+            slot.fill(Json { doc, at })
+                .map_err(|e| e.at_key(keys.name(index)))?;
         }
     }
     Ok(())
+}
+
+/// The error of a key given twice: out of line, to keep the field loop small.
+#[cold]
+#[inline(never)]
+fn duplicate_key(keys: &Keys<'_>, index: usize) -> JsonError {
+    JsonError::new(format!("duplicate key `{}`", keys.name(index)))
 }
 
 /// The keys of a model struct, with a hash table built at compile time by [`from_json!`]: a
@@ -154,6 +178,11 @@ impl<'k> Keys<'k> {
             shift: table.shift,
             slots: &table.slots,
         }
+    }
+
+    /// The name of key `index` (empty if there is none).
+    fn name(&self, index: usize) -> &'k str {
+        self.names.get(index).copied().unwrap_or_default()
     }
 
     /// The index of the key `key`, if it is one of these.

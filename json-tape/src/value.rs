@@ -178,7 +178,17 @@ impl<'a> Json<'a> {
     }
 
     pub fn as_str(self) -> Option<Str<'a>> {
-        (self.kind() == Kind::String).then(|| self.doc.string(self.doc.tok(self.at)))
+        // One tape read, and the text sliced once: this runs for every string the model reads.
+        let t = self.doc.tok(self.at);
+        if t.kind != Kind::String {
+            return None;
+        }
+        let inner = self.doc.inner(t);
+        Some(if t.escaped {
+            Cow::Owned(unescape(inner))
+        } else {
+            Cow::Borrowed(inner)
+        })
     }
 
     pub fn as_bool(self) -> Option<bool> {
