@@ -76,27 +76,29 @@ impl<'a> FromJson<'a> for Pairs<'a> {
 }
 
 /// A key given twice, if any. Maps of up to 32 keys (labels and annotations, almost always)
-/// compare keys pairwise by signature (length, first and last byte), and bytes only when two
-/// signatures agree: Kubernetes keys share long prefixes (`project.runner.gitlab.com/...`), which
-/// makes ordering them byte by byte the slower way. Larger maps are ordered first, so that many
-/// keys cost n log n, not n².
+/// keep a 64-bit filter of the keys' signatures (length, first and last byte): only a key whose
+/// signature's bit is already set is compared with the earlier keys, so a map without
+/// duplicates costs one pass. Larger maps are ordered first, so that many keys cost n log n,
+/// not n².
 fn duplicate_key<'p>(pairs: &'p [(Str<'_>, Str<'_>)]) -> Option<&'p str> {
     const PAIRWISE: usize = 32;
     let key = |at: usize| pairs.get(at).map_or("", |(k, _)| k.as_ref());
     if pairs.len() <= PAIRWISE {
-        let mut sigs = [0u32; PAIRWISE];
-        for (sig, (k, _)) in sigs.iter_mut().zip(pairs) {
-            *sig = signature(k.as_bytes());
-        }
+        let mut filter = 0u64;
         // Plain slice loops: iterator adapters are not inlined in the size-optimised module.
         for (i, (k, _)) in pairs.iter().enumerate() {
-            let (earlier, sig) = sigs.split_at(i.min(PAIRWISE));
-            let sig = sig.first().copied().unwrap_or_default();
-            for (j, &other) in earlier.iter().enumerate() {
-                if other == sig && same_bytes(key(j).as_bytes(), k.as_bytes()) {
-                    return Some(k);
+            let spread = signature(k.as_bytes()).wrapping_mul(0x9E37_79B9);
+            let bit = 1u64
+                .checked_shl(spread.checked_shr(26).unwrap_or(0))
+                .unwrap_or(0);
+            if filter & bit != 0 {
+                for (earlier, _) in pairs.get(..i).unwrap_or_default() {
+                    if same_bytes(earlier.as_bytes(), k.as_bytes()) {
+                        return Some(k);
+                    }
                 }
             }
+            filter |= bit;
         }
         return None;
     }
