@@ -167,6 +167,47 @@ pub fn for_each_document(
     mut each: impl FnMut(Value) -> Result<()>,
     mut bad_line: impl FnMut(anyhow::Error),
 ) -> Result<(), Stop> {
+    for_each_item(path, |item| match item {
+        Item::Document(doc) => each(doc),
+        Item::Line { bytes, number } => match parse_line(&bytes, path, number) {
+            Ok(doc) => each(doc),
+            Err(e) => {
+                bad_line(e);
+                Ok(())
+            }
+        },
+    })
+}
+
+/// What a file holds, as [`for_each_item`] hands it over.
+#[derive(Debug)]
+pub enum Item {
+    /// A line of JSON lines, not parsed yet (see [`parse_line`]): parsing is the costly part of
+    /// reading a log, and can be done on other threads.
+    Line {
+        bytes: Vec<u8>,
+        /// Its number in the file, from 1.
+        number: usize,
+    },
+    /// A document of a file read whole.
+    Document(Value),
+}
+
+/// The document a line of JSON lines holds, or the warning that names it.
+///
+/// # Errors
+/// When the line is not JSON.
+pub fn parse_line(bytes: &[u8], path: &Path, number: usize) -> Result<Value> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| anyhow!("{}:{number}: not a JSON line: {e}", path.display()))
+}
+
+/// Hands every line of a JSON lines file, or every document of another file, to `each`, in
+/// order; as [`for_each_document`], without parsing the lines.
+///
+/// # Errors
+/// [`Stop::Read`] when the file cannot be read or parsed, [`Stop::Callback`] when `each` fails.
+pub fn for_each_item(path: &Path, mut each: impl FnMut(Item) -> Result<()>) -> Result<(), Stop> {
     let read = |e: std::io::Error| {
         Stop::Read(anyhow!(e).context(format!("cannot read {}", path.display())))
     };
@@ -181,7 +222,7 @@ pub fn for_each_document(
         file
     };
     let mut lines = Lines {
-        reader: BufReader::new(file),
+        reader: BufReader::with_capacity(256 * 1024, file),
         number: 0,
     };
     let mut line = Vec::new();
@@ -191,24 +232,23 @@ pub fn for_each_document(
     if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
         line = rest.to_vec();
     }
-    let first = serde_json::from_slice::<Value>(&line);
     let by_extension =
         extension(&without_rotation(path)).is_some_and(|e| LINE_EXTENSIONS.contains(&e.as_str()));
     // A first line that is a whole JSON object or array: JSON lines (or one JSON value).
-    if by_extension || matches!(first, Ok(Value::Object(_) | Value::Array(_))) {
-        let mut parsed = Some(first);
+    if by_extension
+        || (serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok()
+            && matches!(
+                line.iter().find(|b| !b.is_ascii_whitespace()),
+                Some(b'{' | b'[')
+            ))
+    {
         loop {
-            match parsed
-                .take()
-                .unwrap_or_else(|| serde_json::from_slice(&line))
-            {
-                Ok(value) => each(value).map_err(Stop::Callback)?,
-                Err(e) => bad_line(anyhow!(
-                    "{}:{}: not a JSON line: {e}",
-                    path.display(),
-                    lines.number
-                )),
-            }
+            let bytes = std::mem::take(&mut line);
+            each(Item::Line {
+                bytes,
+                number: lines.number,
+            })
+            .map_err(Stop::Callback)?;
             if !lines.next(&mut line).map_err(read)? {
                 return Ok(());
             }
@@ -221,7 +261,7 @@ pub fn for_each_document(
     let docs = parse_documents(&text)
         .map_err(|e| Stop::Read(e.context(format!("cannot parse {}", path.display()))))?;
     docs.into_iter()
-        .try_for_each(|doc| each(doc).map_err(Stop::Callback))
+        .try_for_each(|doc| each(Item::Document(doc)).map_err(Stop::Callback))
 }
 
 /// The non-blank lines of a text, counted.

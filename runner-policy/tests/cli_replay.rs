@@ -244,3 +244,63 @@ fn replay_prints_each_denials_messages_and_writes_a_junit_report() {
         explain(&compact)
     );
 }
+
+#[test]
+fn several_workers_print_what_one_prints_in_the_same_order() {
+    let dir = temp_dir("replay-jobs");
+    // Enough events that every worker judges many, in a log with states to follow.
+    let log = write(&dir, "audit.log", &sample_audit_log().repeat(5));
+    let reviews = write(
+        &dir,
+        "reviews.jsonl",
+        &(1..=40)
+            .map(|n| review(["dind", "docker"][n % 2], n % 3 == 0, &n.to_string()).to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    for extra in [&[][..], &["--json"], &["--compact", "--denials-only"]] {
+        let runs: Vec<(String, String)> = ["1", "2", "5"]
+            .iter()
+            .map(|jobs| {
+                let junit = dir.join(format!("junit-{jobs}.xml"));
+                let mut args = vec!["replay", "--jobs", jobs, "--junit", junit.to_str().unwrap()];
+                args.extend_from_slice(extra);
+                args.extend([log.to_str().unwrap(), reviews.to_str().unwrap()]);
+                let output = run(&args);
+                assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+                (stdout(&output), std::fs::read_to_string(&junit).unwrap())
+            })
+            .collect();
+        assert!(runs[0].0.lines().count() > 100, "{extra:?}: {}", runs[0].0);
+        for run in &runs[1..] {
+            assert!(run == &runs[0], "{extra:?}");
+        }
+    }
+}
+
+#[test]
+fn progress_is_a_bar_only_when_asked_or_on_a_terminal() {
+    let dir = temp_dir("replay-progress");
+    let log = write(&dir, "audit.log", &sample_audit_log());
+    let path = log.to_str().unwrap();
+    // (arguments, a bar drawn) with standard error not a terminal.
+    let cases: [(&[&str], bool); 4] = [
+        (&[], false),
+        (&["--progress", "lines"], false),
+        (&["--progress", "off"], false),
+        (&["--progress", "bar"], true),
+    ];
+    let plain = stdout(&run(&["replay", path]));
+    for (args, bar) in cases {
+        let mut all = vec!["replay"];
+        all.extend_from_slice(args);
+        all.push(path);
+        let output = run(&all);
+        assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+        let err = stderr(&output);
+        assert_eq!(err.contains("\x1b[K"), bar, "{args:?}: {err:?}");
+        assert_eq!(err.contains("events/s"), bar, "{args:?}: {err:?}");
+        // Never in standard output.
+        assert_eq!(stdout(&output), plain, "{args:?}");
+    }
+}
