@@ -1,0 +1,234 @@
+//! The reading and rebuilding stages: files read in order, lines parsed on workers, requests
+//! rebuilt in log order (an audit event's request depends on the events before it).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::judge::{Job, Origin};
+use super::tally::AuditTally;
+use super::{Objects, file_name};
+use crate::audit::Event;
+use crate::documents::{self, Item, Stop, for_each_item, parse_line, requests};
+use crate::manifest::create_review;
+
+/// What the reading thread hands on: an item of a file (an index into the files), or the fault
+/// that stopped reading one.
+pub(super) enum Input {
+    Item(usize, Item),
+    Unreadable(usize, anyhow::Error),
+}
+
+/// An input, parsed.
+pub(super) enum Parsed {
+    /// A document of file `.0`.
+    Document(usize, Document),
+    /// A line that is not JSON, with the warning that names it.
+    BadLine(anyhow::Error),
+    Unreadable(usize, anyhow::Error),
+}
+
+/// A document, an audit event already read as one (on the parsing thread: the rebuilding
+/// thread, which must see every event in order, is left the rebuild alone).
+pub(super) enum Document {
+    Value(Value),
+    Event(Result<Box<Event>, serde_json::Error>),
+}
+
+impl Input {
+    pub(super) fn parse(self, files: &[PathBuf]) -> Parsed {
+        match self {
+            Input::Item(file, Item::Document(doc)) => Parsed::Document(file, Document::Value(doc)),
+            Input::Item(file, Item::Line { bytes, number }) => {
+                match parse_line(&bytes, &files[file], number) {
+                    Ok(doc) if crate::audit::is_audit_event(&doc) => Parsed::Document(
+                        file,
+                        Document::Event(serde_json::from_value(doc).map(Box::new)),
+                    ),
+                    Ok(doc) => Parsed::Document(file, Document::Value(doc)),
+                    Err(e) => Parsed::BadLine(e),
+                }
+            }
+            Input::Unreadable(file, e) => Parsed::Unreadable(file, e),
+        }
+    }
+}
+
+/// Reads every file in order, counting the bytes of the lines read.
+pub(super) fn read(
+    files: &[PathBuf],
+    out: &mut super::ordered::Feed<Input>,
+    bytes_read: &AtomicU64,
+) {
+    for (index, file) in files.iter().enumerate() {
+        let each = |item: Item| {
+            if let Item::Line { bytes, .. } = &item {
+                bytes_read.fetch_add(bytes.len() as u64 + 1, Ordering::Relaxed);
+            }
+            if out.send(Input::Item(index, item)) {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("the replay stopped"))
+            }
+        };
+        match for_each_item(file, each) {
+            Ok(()) => {}
+            Err(Stop::Read(e)) => {
+                if !out.send(Input::Unreadable(index, e)) {
+                    return;
+                }
+            }
+            Err(Stop::Callback(_)) => return,
+        }
+    }
+}
+
+/// The rebuilding thread: turns documents into the requests to judge, in order, and counts
+/// what it does not hand on.
+pub(super) struct Rebuilder {
+    pub(super) audit: AuditTally,
+    pub(super) objects: Option<Objects>,
+    /// Plain objects found (judged only with `objects`).
+    pub(super) objects_seen: usize,
+    pub(super) runners_namespace: String,
+    /// Plain objects judged in the runners namespace.
+    pub(super) in_runners_namespace: usize,
+    pub(super) unreadable: usize,
+    pub(super) bad_lines: usize,
+    /// The file of the last document, and its number there.
+    pub(super) file: usize,
+    pub(super) document: usize,
+}
+
+impl Rebuilder {
+    /// Hands the requests of `item` on to be judged; false when the replay stops.
+    pub(super) fn rebuild(
+        &mut self,
+        item: Parsed,
+        files: &[PathBuf],
+        out: &mut super::ordered::Feed<Job>,
+    ) -> bool {
+        let document = match item {
+            Parsed::BadLine(e) => {
+                self.bad_lines += 1;
+                eprintln!("warning: skipping {e:#}");
+                return true;
+            }
+            Parsed::Unreadable(file, e) => {
+                self.unreadable += 1;
+                eprintln!(
+                    "warning: skipping {} (from the fault on): {e:#}",
+                    files[file].display()
+                );
+                return true;
+            }
+            Parsed::Document(file, document) => {
+                if file != self.file {
+                    (self.file, self.document) = (file, 0);
+                }
+                self.document += 1;
+                document
+            }
+        };
+        let origin = |object| Origin {
+            file: self.file,
+            document: self.document,
+            object,
+        };
+        let found = match document {
+            Document::Event(event) => vec![Found::Audit(Audited::Read(event))],
+            Document::Value(doc) => {
+                let mut found = Vec::new();
+                requests(doc, &mut found);
+                found.into_iter().map(Found::from).collect()
+            }
+        };
+        for item in found {
+            if let (Some(_), Found::Review(_) | Found::Audit(_)) = (&self.objects, &item) {
+                // A request names its own requester: judged under `--as` it would pass or fail
+                // for an identity nobody chose. Refusing keeps the gate's verdict about USER.
+                out.send(Job::Stop(anyhow::anyhow!(
+                    "{}, document {}: {} names its own requester, so `check --as` \
+                     cannot judge it; `runner-policy replay` judges AdmissionReviews and audit \
+                     events as the identity they name",
+                    file_name(&files[self.file]),
+                    self.document,
+                    if matches!(item, Found::Review(_)) {
+                        "an AdmissionReview"
+                    } else {
+                        "an audit event"
+                    }
+                )));
+                return false;
+            }
+            let job = match item {
+                Found::Review(review) => Job::Judge {
+                    review,
+                    note: String::new(),
+                    origin: origin(false),
+                    spent: None,
+                },
+                Found::Audit(event) => match self.audit.rebuild(event, &files[self.file]) {
+                    Some((review, note, event)) => Job::Judge {
+                        review,
+                        note,
+                        origin: origin(false),
+                        spent: Some(event),
+                    },
+                    None => continue,
+                },
+                Found::Object(object) => {
+                    self.objects_seen += 1;
+                    let Some(objects) = &self.objects else {
+                        continue;
+                    };
+                    let uid = format!("{}#{}", files[self.file].display(), self.objects_seen);
+                    let review = create_review(
+                        object,
+                        &objects.requester,
+                        objects.namespace.as_deref(),
+                        &uid,
+                    );
+                    if review["request"]["namespace"] == self.runners_namespace.as_str() {
+                        self.in_runners_namespace += 1;
+                    }
+                    Job::Judge {
+                        review,
+                        note: String::new(),
+                        origin: origin(true),
+                        spent: None,
+                    }
+                }
+            };
+            if !out.send(job) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A request found in a document, its audit event read or not.
+pub(super) enum Found {
+    Review(Value),
+    Audit(Audited),
+    Object(Value),
+}
+
+/// An audit event, as found in a document or read straight from its line.
+pub(super) enum Audited {
+    Value(Value),
+    Read(Result<Box<Event>, serde_json::Error>),
+}
+
+impl From<documents::Found> for Found {
+    fn from(found: documents::Found) -> Self {
+        match found {
+            documents::Found::Review(review) => Found::Review(review),
+            documents::Found::Audit(event) => Found::Audit(Audited::Value(event)),
+            documents::Found::Object(object) => Found::Object(object),
+        }
+    }
+}
