@@ -1,6 +1,6 @@
 // Plain Kubernetes objects (manifests) as the admission requests applying them, built as
-// `runner-policy check` builds them (host-tests/src/manifest.rs and k8s.rs). The kind table is
-// not copied here: `cargo xtask dist` writes host-tests/src/kinds.rs into examples.json.
+// `runner-policy check` builds them (runner-policy/src/manifest.rs and k8s.rs). The kind table is
+// not copied here: `cargo xtask dist` writes runner-policy/src/kinds.rs into examples.json.
 
 const isMap = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
