@@ -310,31 +310,22 @@ impl Settings {
 fn runners(obj: &Fields<'_>, errors: &mut Vec<SettingsError>) -> Vec<Runner> {
     let items = match obj.get("runners").filter(|v| !v.is_null()) {
         Some(v) if v.kind() == Kind::Array && v.items().next().is_some() => v,
-        Some(v) if v.kind() == Kind::Array => {
-            problem(
-                errors,
-                format_args!("settings.runners"),
-                format_args!(
-                    "required, one entry per runner manager, e.g. [{{type: dind, serviceAccount: gitlab-runner-dind}}]"
-                ),
-            );
-            return Vec::new();
-        }
-        None => {
-            problem(
-                errors,
-                format_args!("settings.runners"),
-                format_args!(
-                    "required, one entry per runner manager, e.g. [{{type: dind, serviceAccount: gitlab-runner-dind}}]"
-                ),
-            );
-            return Vec::new();
-        }
-        Some(other) => {
+        Some(other) if other.kind() != Kind::Array => {
             problem(
                 errors,
                 format_args!("settings.runners"),
                 format_args!("must be a list, got {}", type_name(other)),
+            );
+            return Vec::new();
+        }
+        // Missing, null or an empty list.
+        _ => {
+            problem(
+                errors,
+                format_args!("settings.runners"),
+                format_args!(
+                    "required, one entry per runner manager, e.g. [{{type: dind, serviceAccount: gitlab-runner-dind}}]"
+                ),
             );
             return Vec::new();
         }
