@@ -152,3 +152,21 @@ fn duplicate_service_accounts_are_rejected() {
         {"type": "dind", "serviceAccount": "x"}, {"type": "docker", "serviceAccount": "x"}]});
     assert!(Settings::from_value(&v, Source::Parameters).is_err());
 }
+
+#[test]
+fn the_runners_list_is_required_and_must_be_a_list() {
+    let required = "settings.runners: required, one entry per runner manager, e.g. [{type: dind, serviceAccount: gitlab-runner-dind}]";
+    let cases = [
+        (json!({"org": "acme"}), required),
+        (json!({"org": "acme", "runners": null}), required),
+        (json!({"org": "acme", "runners": []}), required),
+        (
+            json!({"org": "acme", "runners": "dind"}),
+            "settings.runners: must be a list, got a string",
+        ),
+    ];
+    for (settings, want) in cases {
+        let errors = Settings::from_value(&settings, Source::Parameters).unwrap_err();
+        assert_eq!(errors, vec![want.to_owned()], "{settings}");
+    }
+}
