@@ -107,6 +107,50 @@ fn bench_reports_json_figures() {
         "{report}"
     );
     assert!(request.get("rego_median_us").is_none(), "{report}");
+    assert_eq!(report["gatekeeper_inputs"], false, "{report}");
+    assert_eq!(report["deadline"], true, "{report}");
+}
+
+#[test]
+fn bench_times_gatekeeper_inputs_without_the_deadline() {
+    let dir = temp_dir("bench-gatekeeper");
+    let file = write(&dir, "dind.json", &review("dind", true, "1").to_string());
+    let output = run(&[
+        "bench",
+        "--json",
+        "--gatekeeper",
+        "--no-deadline",
+        "--iterations",
+        "20",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["gatekeeper_inputs"], true, "{report}");
+    assert_eq!(report["deadline"], false, "{report}");
+    // The input timed is `{review, parameters}`: the request plus the settings.
+    let request = &report["requests"][0];
+    assert!(
+        request["bytes"].as_u64().unwrap() > std::fs::metadata(&file).unwrap().len(),
+        "{report}"
+    );
+    assert!(request["median_us"].as_f64().unwrap() > 0.0, "{report}");
+    let text = run(&[
+        "bench",
+        "--gatekeeper",
+        "--no-deadline",
+        "--iterations",
+        "20",
+    ]);
+    assert_eq!(text.status.code(), Some(0), "{}", explain(&text));
+    assert!(
+        stdout(&text)
+            .lines()
+            .next()
+            .is_some_and(|l| l.ends_with("per request, Gatekeeper inputs, no deadline")),
+        "{}",
+        stdout(&text)
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{Cli, Outcome, read_input};
 use crate::documents::{is_single_document, walk};
+use crate::host::{Deadline, Runtime};
 use crate::rego::{RegoPolicy, admission_request};
 use crate::suite::{Suite, default_suite_path};
 
@@ -46,6 +47,15 @@ pub struct Args {
     /// whitespace between tokens removed; keys and values unchanged).
     #[arg(long)]
     pub compact: bool,
+    /// Time each request as Gatekeeper (and Kubewarden's gatekeeper mode) sends it:
+    /// `{"review": request, "parameters": settings}`, the settings in every input.
+    #[arg(long)]
+    pub gatekeeper: bool,
+    /// Run the module without the time limit: no epoch interruption, so no deadline check in
+    /// every loop and call. Shows what those checks cost; a host without a deadline (OPA's
+    /// SDKs) runs the module this way.
+    #[arg(long)]
+    pub no_deadline: bool,
     /// Request files (.json, .yaml) or directories of them [default: representative cases of
     /// host-tests/requests/suite.yaml, every case with --full].
     pub paths: Vec<PathBuf>,
@@ -113,6 +123,10 @@ struct Report {
     module_bytes: usize,
     entrypoint: String,
     iterations: usize,
+    /// Whether the inputs were Gatekeeper's `{review, parameters}`.
+    gatekeeper_inputs: bool,
+    /// Whether the module ran with the time limit (epoch interruption).
+    deadline: bool,
     requests: Vec<Timing>,
     /// The median of the requests' medians.
     median_of_medians_us: f64,
@@ -136,9 +150,17 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         .iterations
         .unwrap_or(if args.full { 10_000 } else { 1_000 });
     anyhow::ensure!(iterations > 0, "--iterations must be at least 1");
-    let (runtime, mut policy) = cli.policy(None)?;
-    let mut twin = if args.rego {
+    let deadline = if args.no_deadline {
+        Deadline::Off
+    } else {
+        Deadline::Epoch
+    };
+    let runtime = Runtime::load_with(&cli.module_path(), deadline)?;
+    let mut policy = runtime.instantiate(&cli.valid_settings(None)?.0)?;
+    if args.rego || args.gatekeeper {
         requests = gatekeeper_inputs(cli, requests)?;
+    }
+    let mut twin = if args.rego {
         Some(RegoPolicy::from_template(
             &RegoPolicy::default_template_path(),
         )?)
@@ -245,6 +267,8 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
         module_bytes: runtime.wasm_len(),
         entrypoint: args.entrypoint.clone(),
         iterations,
+        gatekeeper_inputs: args.rego || args.gatekeeper,
+        deadline: deadline == Deadline::Epoch,
         median_of_medians_us: medians.get(medians.len() / 2).copied().unwrap_or_default(),
         dind_pod_median_us,
         requests: timings,
@@ -260,8 +284,17 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
 
 fn print_report(report: &Report) {
     println!(
-        "module {} ({} bytes), entrypoint {}, {} iterations per request",
-        report.module, report.module_bytes, report.entrypoint, report.iterations
+        "module {} ({} bytes), entrypoint {}, {} iterations per request{}{}",
+        report.module,
+        report.module_bytes,
+        report.entrypoint,
+        report.iterations,
+        if report.gatekeeper_inputs {
+            ", Gatekeeper inputs"
+        } else {
+            ""
+        },
+        if report.deadline { "" } else { ", no deadline" }
     );
     let width = report
         .requests

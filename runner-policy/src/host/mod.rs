@@ -22,7 +22,9 @@ pub use error::{Document, HostError, HostResult, WasmError};
 pub use imports::{HostState, link_host_imports};
 pub use policy::Policy;
 pub use result::result_of;
-pub use runtime::{MODULE_ENV, Runtime, default_module_path, engine, workspace_root};
+pub use runtime::{
+    Deadline, MODULE_ENV, Runtime, default_module_path, engine, engine_for, workspace_root,
+};
 pub use types::{AbiVersion, Addr, CtxAddr, EntrypointId, Format, Limits, ValueAddr};
 
 use std::time::Duration;

@@ -14,31 +14,59 @@ use super::imports::{HostState, link_host_imports};
 use super::policy::Policy;
 use super::types::Limits;
 
+/// Whether compiled code checks the host's deadline ([`super::Limits::timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deadline {
+    /// Epoch interruption: a check at every loop back-edge and function entry, driven by one
+    /// ticker thread. What every command runs with.
+    #[default]
+    Epoch,
+    /// No checks and no time limit: a module that never returns hangs its caller. For
+    /// measuring what the checks cost (`bench --no-deadline`), as a host without a deadline
+    /// runs the module.
+    Off,
+}
+
 /// The process-wide engine: cranelift at speed, epoch interruption driven by one ticker thread.
 ///
 /// # Errors
 /// When wasmtime rejects the configuration (an unsupported host).
 pub fn engine() -> HostResult<Engine> {
-    static ENGINE: OnceLock<std::result::Result<Engine, String>> = OnceLock::new();
-    let engine = ENGINE.get_or_init(|| {
+    engine_for(Deadline::Epoch)
+}
+
+/// The process-wide engine for `deadline`.
+///
+/// # Errors
+/// When wasmtime rejects the configuration (an unsupported host).
+pub fn engine_for(deadline: Deadline) -> HostResult<Engine> {
+    static EPOCH: OnceLock<std::result::Result<Engine, String>> = OnceLock::new();
+    static OFF: OnceLock<std::result::Result<Engine, String>> = OnceLock::new();
+    let new = |epoch: bool| -> std::result::Result<Engine, String> {
         let mut config = Config::new();
         config
             .cranelift_opt_level(OptLevel::Speed)
-            .epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(|e| format!("{e:#}"))?;
-        let weak = engine.weak();
-        std::thread::Builder::new()
-            .name("wasm-epoch".into())
-            .spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(TICK);
-                }
-            })
-            .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
-        Ok(engine)
-    });
+            .epoch_interruption(epoch);
+        Engine::new(&config).map_err(|e| format!("{e:#}"))
+    };
+    let engine = match deadline {
+        Deadline::Off => OFF.get_or_init(|| new(false)),
+        Deadline::Epoch => EPOCH.get_or_init(|| {
+            let engine = new(true)?;
+            let weak = engine.weak();
+            std::thread::Builder::new()
+                .name("wasm-epoch".into())
+                .spawn(move || {
+                    while let Some(engine) = weak.upgrade() {
+                        engine.increment_epoch();
+                        drop(engine);
+                        std::thread::sleep(TICK);
+                    }
+                })
+                .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
+            Ok(engine)
+        }),
+    };
     engine.clone().map_err(HostError::Engine)
 }
 
@@ -108,6 +136,14 @@ impl Runtime {
     /// # anyhow::Ok(())
     /// ```
     pub fn load(path: &Path) -> HostResult<Self> {
+        Self::load_with(path, Deadline::Epoch)
+    }
+
+    /// [`Runtime::load`] on the engine for `deadline`.
+    ///
+    /// # Errors
+    /// As [`Runtime::load`].
+    pub fn load_with(path: &Path, deadline: Deadline) -> HostResult<Self> {
         let wasm = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -120,7 +156,7 @@ impl Runtime {
                 });
             }
         };
-        Self::from_bytes(&wasm).map_err(|e| HostError::LoadModule {
+        Self::from_bytes_with(&wasm, deadline).map_err(|e| HostError::LoadModule {
             path: path.to_path_buf(),
             source: Box::new(e),
         })
@@ -131,7 +167,15 @@ impl Runtime {
     /// # Errors
     /// When the bytes are not a valid wasm module or it does not import `env.memory`.
     pub fn from_bytes(wasm: &[u8]) -> HostResult<Self> {
-        let engine = engine()?;
+        Self::from_bytes_with(wasm, Deadline::Epoch)
+    }
+
+    /// [`Runtime::from_bytes`] on the engine for `deadline`.
+    ///
+    /// # Errors
+    /// As [`Runtime::from_bytes`].
+    pub fn from_bytes_with(wasm: &[u8], deadline: Deadline) -> HostResult<Self> {
+        let engine = engine_for(deadline)?;
         let module = compile_cached(&engine, wasm)?;
         if memory_import(&module).is_none() {
             return Err(HostError::abi(
