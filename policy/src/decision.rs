@@ -76,7 +76,7 @@ impl Decision {
             if i > 0 {
                 out.push(',');
             }
-            push_violation(&mut out, violation);
+            push_violation(&mut out, violation, true);
         }
         out.push_str("]}");
         out
@@ -100,13 +100,18 @@ pub(crate) fn text_len(violations: &[Violation]) -> usize {
     })
 }
 
-/// A violation's JSON object: `{"rule", "msg", "path", "container"?}`.
-pub(crate) fn push_violation(out: &mut String, violation: &Violation) {
+/// A violation's JSON object: `{"rule", "msg", "path", "container"?}`; without `msg` when
+/// `with_msg` is false (a Gatekeeper violation's `details`, whose `msg` is beside it).
+pub(crate) fn push_violation(out: &mut String, violation: &Violation, with_msg: bool) {
     out.push_str("{\"rule\":\"");
     out.push_str(violation.rule.as_str()); // kebab-case ASCII: nothing to escape
-    out.push_str("\",\"msg\":");
-    push_string(out, &violation.msg);
-    out.push_str(",\"path\":");
+    if with_msg {
+        out.push_str("\",\"msg\":");
+        push_string(out, &violation.msg);
+        out.push_str(",\"path\":");
+    } else {
+        out.push_str("\",\"path\":");
+    }
     push_string(out, &violation.path);
     if let Some(container) = &violation.container {
         out.push_str(",\"container\":");

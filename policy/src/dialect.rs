@@ -29,7 +29,9 @@ impl Answer<'_> {
         }
     }
 
-    /// Gatekeeper violations: `[{"msg": ..., "details": {violation}}]`.
+    /// Gatekeeper violations: `[{"msg": ..., "details": {"rule", "path", "container"?}}]`, the
+    /// Rego twin's shape. The message is said once: engines that parse the answer (Kubewarden's
+    /// does) pay for every byte of it.
     fn violations(&self) -> String {
         let violations = &self.decision.violations;
         let mut out = String::with_capacity(text_len(violations).saturating_mul(2));
@@ -41,7 +43,7 @@ impl Answer<'_> {
             out.push_str("{\"msg\":");
             push_string(&mut out, &violation.msg);
             out.push_str(",\"details\":");
-            push_violation(&mut out, violation);
+            push_violation(&mut out, violation, false);
             out.push('}');
         }
         out.push(']');
@@ -124,7 +126,14 @@ mod tests {
         let gatekeeper = answer(&denied, Some(&Dialect::Gatekeeper)).render(Entrypoint::Main);
         let value: Value = serde_json::from_str(&gatekeeper).unwrap();
         assert_eq!(value[1]["msg"], "public-registries: x");
-        assert_eq!(value[1]["details"]["container"], "bu\u{1}ild");
+        assert_eq!(
+            value[1]["details"],
+            json!({"rule": "public-registries", "path": "spec.containers[0].image", "container": "bu\u{1}ild"})
+        );
+        assert_eq!(
+            value[0]["details"],
+            json!({"rule": "no-host-access", "path": "spec.hostPID"})
+        );
         assert!(
             gatekeeper.starts_with(r#"[{"msg":"no-host-access: no \"host\"\n","details":{"rule":"#)
         );

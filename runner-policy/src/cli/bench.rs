@@ -56,6 +56,10 @@ pub struct Args {
     /// SDKs) runs the module this way.
     #[arg(long)]
     pub no_deadline: bool,
+    /// Also parse each answer into a JSON value (serde_json) inside the timed region, as
+    /// Kubewarden's host does: what the answer's size costs the caller.
+    #[arg(long)]
+    pub parse_answer: bool,
     /// Request files (.json, .yaml) or directories of them [default: representative cases of
     /// host-tests/requests/suite.yaml, every case with --full].
     pub paths: Vec<PathBuf>,
@@ -192,12 +196,19 @@ pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     let warmup = (iterations / 10).max(100);
     let mut samples = Vec::with_capacity(iterations);
     for (name, input) in &requests {
-        for _ in 0..warmup {
+        let mut evaluate = || -> Result<()> {
             policy.eval_raw(id, input, &mut out)?;
+            if args.parse_answer {
+                let answer: serde_json::Value = serde_json::from_slice(&out)
+                    .with_context(|| format!("{name}: the answer is not JSON"))?;
+                std::hint::black_box(answer);
+            }
+            Ok(())
+        };
+        for _ in 0..warmup {
+            evaluate()?;
         }
-        time(iterations, &mut samples, || {
-            Ok(policy.eval_raw(id, input, &mut out)?)
-        })?;
+        time(iterations, &mut samples, evaluate)?;
         let (median_us, p99_us) = (
             micros(percentile(&samples, 50)),
             micros(percentile(&samples, 99)),
