@@ -11,9 +11,8 @@ fn main() -> ExitCode {
         eprintln!("usage: profile INPUT.json DATA.json ITERATIONS");
         return ExitCode::from(2);
     };
-    let read = |path: &str| {
-        std::fs::read(path).map_err(|e| eprintln!("error: cannot read {path}: {e}"))
-    };
+    let read =
+        |path: &str| std::fs::read(path).map_err(|e| eprintln!("error: cannot read {path}: {e}"));
     let (Ok(input), Ok(data)) = (read(input), read(data)) else {
         return ExitCode::from(2);
     };
