@@ -17,10 +17,25 @@ pub struct Violation {
 
 impl Violation {
     pub fn new(rule: RuleName, path: impl Into<String>, msg: impl Into<String>) -> Self {
-        let msg = msg.into();
+        Self::from_parts(rule, path, &[&msg.into()])
+    }
+
+    /// A violation whose message is `parts` joined: one allocation of the right size, where
+    /// nested `format!`s copy each part again and grow their strings step by step.
+    pub fn from_parts(rule: RuleName, path: impl Into<String>, parts: &[&str]) -> Self {
+        let name = rule.as_str();
+        let len = parts.iter().fold(name.len().saturating_add(2), |n, p| {
+            n.saturating_add(p.len())
+        });
+        let mut msg = String::with_capacity(len);
+        msg.push_str(name);
+        msg.push_str(": ");
+        for part in parts {
+            msg.push_str(part);
+        }
         Violation {
             rule,
-            msg: format!("{}: {msg}", rule.as_str()),
+            msg,
             path: path.into(),
             container: None,
         }

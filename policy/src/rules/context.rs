@@ -155,6 +155,13 @@ impl<'r, 'a> Context<'r, 'a> {
 #[derive(Clone, Copy)]
 pub struct Deferred<'c, 'r, 'a>(&'c Context<'r, 'a>, fn(&'c Context<'r, 'a>) -> &'c str);
 
+impl<'c> Deferred<'c, '_, '_> {
+    /// The text, computed now if it was not yet.
+    pub fn as_str(&self) -> &'c str {
+        (self.1)(self.0)
+    }
+}
+
 impl std::fmt::Display for Deferred<'_, '_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((self.1)(self.0))

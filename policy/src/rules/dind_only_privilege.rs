@@ -2,6 +2,8 @@
 //! run privileged or relax any other Pod Security baseline check (host access aside, which
 //! `no-host-access` denies to everyone).
 
+use std::cell::LazyCell;
+
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::json::strip_prefix;
@@ -90,8 +92,8 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 }
             }
     };
-    // Written into messages only: most pods break nothing.
-    let why = || {
+    // Written into messages only: most pods break nothing. Computed once, for the first.
+    let why = LazyCell::new(|| {
         if privileged_runner {
             format!(
                 "{} may run privileged only in service containers (dindPrivilegedContainers: services)",
@@ -104,15 +106,35 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 ctx.settings.privileged_type_names()
             )
         }
-    };
+    });
     let subject = ctx.subject();
     let p = pod.prefix;
     let mut deny = |path: String, container: Option<&str>, what: String, fix: &str| {
-        let place = match container {
-            Some(c) => format!("container \"{c}\" of {subject}"),
-            None => subject.to_string(),
+        let why: &str = &why;
+        let subject = subject.as_str();
+        let v = match container {
+            Some(c) => Violation::from_parts(
+                RULE,
+                path,
+                &[
+                    "container \"",
+                    c,
+                    "\" of ",
+                    subject,
+                    ": ",
+                    &what,
+                    ", but ",
+                    why,
+                    "; ",
+                    fix,
+                ],
+            ),
+            None => Violation::from_parts(
+                RULE,
+                path,
+                &[subject, ": ", &what, ", but ", why, "; ", fix],
+            ),
         };
-        let v = Violation::new(RULE, path, format!("{place}: {what}, but {}; {fix}", why()));
         out.push(match container {
             Some(c) => v.in_container(c),
             None => v,

@@ -4,6 +4,8 @@
 //! `registryCredentialSecrets` in any form, is such a credential.
 //! `imagePullSecrets` are pull-only and stay allowed.
 
+use std::cell::LazyCell;
+
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::pod::{Container, Volume, VolumeMount};
@@ -91,15 +93,15 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     }
     let p = pod.prefix;
     let subject = ctx.subject();
-    // Only a denial formats its advice and paths.
-    let fix = || match project {
+    // Only a denial formats its advice (once) and paths.
+    let fix = LazyCell::new(|| match project {
         Some(id) => format!(
             "project {id} is not in pushAllowedProjects; configure push per job through CI/CD credentials, or add the project to pushAllowedProjects"
         ),
         None => format!(
             "the pod has no {PROJECT_LABEL} label in pushAllowedProjects; configure push per job through CI/CD credentials"
         ),
-    };
+    });
     let listed = |name: &str| {
         ctx.settings
             .registry_credential_secrets
@@ -108,14 +110,19 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     };
     for (i, volume) in pod.volumes().iter().enumerate() {
         if let Some(secret) = volume.secret_names().into_iter().find(|s| listed(s)) {
-            out.push(Violation::new(
+            out.push(Violation::from_parts(
                 RULE,
                 format!("{p}spec.volumes[{i}]"),
-                format!(
-                    "volume \"{}\" of {subject} mounts Secret {secret}, which holds registry credentials; {}",
-                    volume.name,
-                    fix()
-                ),
+                &[
+                    "volume \"",
+                    &volume.name,
+                    "\" of ",
+                    subject.as_str(),
+                    " mounts Secret ",
+                    secret,
+                    ", which holds registry credentials; ",
+                    &fix,
+                ],
             ));
         }
     }
@@ -134,15 +141,23 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 continue;
             };
             out.push(
-                Violation::new(
+                Violation::from_parts(
                     RULE,
                     format!("{}.volumeMounts[{j}].mountPath", at()),
-                    format!(
-                        "container \"{}\" of {subject} mounts {source} at {}, where registry clients read push credentials{note}; {}",
-                        c.name,
-                        mount.mount_path,
-                        fix()
-                    ),
+                    &[
+                        "container \"",
+                        &c.name,
+                        "\" of ",
+                        subject.as_str(),
+                        " mounts ",
+                        source,
+                        " at ",
+                        &mount.mount_path,
+                        ", where registry clients read push credentials",
+                        &note,
+                        "; ",
+                        &fix,
+                    ],
                 )
                 .in_container(&c.name),
             );
@@ -155,15 +170,21 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 .and_then(|r| r.name.as_deref());
             if let Some(secret) = secret.filter(|s| listed(s)) {
                 out.push(
-                    Violation::new(
+                    Violation::from_parts(
                         RULE,
                         format!("{}.env[{j}].valueFrom.secretKeyRef", at()),
-                        format!(
-                            "container \"{}\" of {subject} reads {} from Secret {secret}, which holds registry credentials; {}",
-                            c.name,
-                            env.name,
-                            fix()
-                        ),
+                        &[
+                            "container \"",
+                            &c.name,
+                            "\" of ",
+                            subject.as_str(),
+                            " reads ",
+                            &env.name,
+                            " from Secret ",
+                            secret,
+                            ", which holds registry credentials; ",
+                            &fix,
+                        ],
                     )
                     .in_container(&c.name),
                 );
@@ -173,14 +194,19 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             let secret = from.secret_ref.as_ref().and_then(|r| r.name.as_deref());
             if let Some(secret) = secret.filter(|s| listed(s)) {
                 out.push(
-                    Violation::new(
+                    Violation::from_parts(
                         RULE,
                         format!("{}.envFrom[{j}].secretRef", at()),
-                        format!(
-                            "container \"{}\" of {subject} loads every key of Secret {secret}, which holds registry credentials; {}",
-                            c.name,
-                            fix()
-                        ),
+                        &[
+                            "container \"",
+                            &c.name,
+                            "\" of ",
+                            subject.as_str(),
+                            " loads every key of Secret ",
+                            secret,
+                            ", which holds registry credentials; ",
+                            &fix,
+                        ],
                     )
                     .in_container(&c.name),
                 );

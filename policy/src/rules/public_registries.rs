@@ -61,10 +61,17 @@ pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
     for (list, i, c) in pod.containers() {
         if let Some(what) = given(c.image.as_deref()).and_then(&mut problem) {
             out.push(
-                Violation::new(
+                Violation::from_parts(
                     RULE,
                     format!("{}spec.{}[{i}].image", pod.prefix, list.field()),
-                    format!("container \"{}\" of {subject}: {what}", c.name),
+                    &[
+                        "container \"",
+                        &c.name,
+                        "\" of ",
+                        subject.as_str(),
+                        ": ",
+                        &what,
+                    ],
                 )
                 .in_container(&c.name),
             );
@@ -74,10 +81,17 @@ pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
     for (i, v) in pod.volumes().iter().enumerate() {
         let reference = v.image.as_ref().and_then(|m| m.reference.as_deref());
         if let Some(what) = given(reference).and_then(&mut problem) {
-            out.push(Violation::new(
+            out.push(Violation::from_parts(
                 RULE,
                 format!("{}spec.volumes[{i}].image.reference", pod.prefix),
-                format!("volume \"{}\" of {subject}: {what}", v.name),
+                &[
+                    "volume \"",
+                    &v.name,
+                    "\" of ",
+                    subject.as_str(),
+                    ": ",
+                    &what,
+                ],
             ));
         }
     }
