@@ -167,6 +167,8 @@ pub(super) fn judge_all(
                     engine,
                     format,
                     files: &files,
+                    input: Vec::new(),
+                    result: Vec::new(),
                 };
                 move |job: Job| worker.judge(job)
             })

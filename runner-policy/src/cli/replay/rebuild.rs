@@ -168,14 +168,13 @@ impl Rebuilder {
                     review,
                     note: String::new(),
                     origin: origin(false),
-                    spent: None,
                 },
                 Found::Audit(event) => match self.audit.rebuild(event, &files[self.file]) {
-                    Some((review, note, event)) => Job::Judge {
-                        review,
+                    Some((request, note, event)) => Job::Rebuilt {
+                        request,
                         note,
                         origin: origin(false),
-                        spent: Some(event),
+                        spent: event,
                     },
                     None => continue,
                 },
@@ -198,7 +197,6 @@ impl Rebuilder {
                         review,
                         note: String::new(),
                         origin: origin(true),
-                        spent: None,
                     }
                 }
             };
