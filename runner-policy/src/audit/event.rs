@@ -12,8 +12,8 @@ use serde_json::Value;
 
 /// `audit.k8s.io/v1` Event, holding what an admission request is rebuilt from.
 ///
-/// Read from a [`Value`] (`serde_json::from_value`): a field that is absent or `null` is read
-/// as empty.
+/// Read from a [`Value`] (`serde_json::from_value`) or, faster, from a log's line
+/// ([`super::read_line`]); both read a field that is absent or `null` as empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Event {
     pub audit_id: String,
@@ -182,6 +182,15 @@ impl Raw {
         }
     }
 
+    /// `span` of `source`, a JSON value whose facts are `facts`.
+    pub(crate) fn part(source: Arc<String>, span: Range<usize>, facts: Facts) -> Self {
+        Raw {
+            source,
+            span,
+            facts,
+        }
+    }
+
     /// The JSON text.
     pub fn text(&self) -> &str {
         self.source.get(self.span.clone()).unwrap_or_default()
@@ -236,6 +245,6 @@ pub fn is_audit_event(value: &Value) -> bool {
             .is_some_and(is_audit_api_version)
 }
 
-fn is_audit_api_version(version: &str) -> bool {
+pub(crate) fn is_audit_api_version(version: &str) -> bool {
     version.starts_with("audit.k8s.io/")
 }

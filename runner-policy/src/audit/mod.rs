@@ -25,6 +25,7 @@ mod event;
 mod outcome;
 mod rebuilt;
 mod request;
+mod scan;
 #[cfg(test)]
 mod tests;
 
@@ -32,6 +33,7 @@ pub use event::{Event, Facts, ObjectRef, Raw, ResponseStatus, is_audit_event};
 pub use outcome::{Note, Replayed, Skip};
 pub use rebuilt::Rebuilt;
 use request::{connect_kind, connect_options, is_state_of, query};
+pub use scan::read_line;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

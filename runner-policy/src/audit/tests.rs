@@ -582,9 +582,15 @@ proptest::proptest! {
                     map.insert(key.to_owned(), edit);
                 }
             }
+            // A log's line is read as a tree would be, or left to be read as one.
+            let line = read_line(value.to_string().into_bytes()).ok();
             let Ok(event) = serde_json::from_value::<Event>(value) else {
+                proptest::prop_assert!(line.is_none());
                 continue;
             };
+            if let Some(line) = line {
+                proptest::prop_assert_eq!(&line, &event);
+            }
             if let Ok(replayed) = replay(&mut log, &event) {
                 let request = &replayed.review["request"];
                 proptest::prop_assert_eq!(&request["uid"], &json!(format!("e{n}")));

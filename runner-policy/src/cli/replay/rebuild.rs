@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::judge::{Job, Origin};
 use super::tally::AuditTally;
 use super::{Objects, file_name};
-use crate::audit::Event;
+use crate::audit::{Event, read_line};
 use crate::documents::{self, Item, Stop, for_each_item, parse_line, requests};
 use crate::manifest::create_review;
 
@@ -42,6 +42,14 @@ impl Input {
         match self {
             Input::Item(file, Item::Document(doc)) => Parsed::Document(file, Document::Value(doc)),
             Input::Item(file, Item::Line { bytes, number }) => {
+                // An audit log's line, read without a tree of its objects; anything else (or
+                // anything odd) is read as a `Value`, as other documents are.
+                let bytes = match read_line(bytes) {
+                    Ok(event) => {
+                        return Parsed::Document(file, Document::Event(Ok(Box::new(event))));
+                    }
+                    Err(bytes) => bytes,
+                };
                 match parse_line(&bytes, &files[file], number) {
                     Ok(doc) if crate::audit::is_audit_event(&doc) => Parsed::Document(
                         file,
