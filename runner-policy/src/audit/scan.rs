@@ -5,8 +5,8 @@
 //! The reader is strict: it takes a line only when `serde_json` reads it as a [`Value`] and
 //! [`Event`] from that would be the same event. Whatever it does not take (a line that is not
 //! an audit event or not JSON, a field of an unexpected type, and the JSON it leaves to
-//! `serde_json`: surrogate escapes, exponents and very long numbers, deep nesting) is read the
-//! slow way, as a `Value`, which says what is wrong with it.
+//! `serde_json`: surrogate escapes, exponents and very long numbers, deep nesting, repeated or
+//! escaped keys) is read the slow way, as a `Value`, which says what is wrong with it.
 //!
 //! [`Value`]: serde_json::Value
 
@@ -36,6 +36,10 @@ pub fn read_line(line: Vec<u8>) -> Result<Event, Vec<u8>> {
 /// Arrays and objects nested deeper than this are left to `serde_json` (which reads 127).
 const MAX_DEPTH: usize = 100;
 
+/// Objects of more keys than this are left to `serde_json` (each key is checked against the
+/// others of its object, one by one).
+const MAX_KEYS: usize = 256;
+
 /// Numbers longer than this are left to `serde_json`, which reads one beyond `f64` as an error.
 const MAX_NUMBER: usize = 300;
 
@@ -45,6 +49,8 @@ struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
     depth: usize,
+    /// The keys of the objects being read, innermost last.
+    keys: Vec<&'a [u8]>,
 }
 
 /// What a string's key or value is: the text between its quotes, unescaped.
@@ -57,6 +63,7 @@ impl<'a> Scanner<'a> {
             bytes: source.as_bytes(),
             at: 0,
             depth: 0,
+            keys: Vec::new(),
         }
     }
 
@@ -107,20 +114,21 @@ impl<'a> Scanner<'a> {
     }
 
     /// The object here, each key handed to `field` with the scanner at its value (which
-    /// `field` must read). Of two equal keys both are handed over: the last one read counts.
+    /// `field` must read).
     fn object(&mut self, mut field: impl FnMut(&mut Self, &str) -> Option<()>) -> Option<()> {
         self.expect(b'{')?;
         self.enter()?;
+        let keys = self.keys.len();
         self.space();
         if self.peek()? == b'}' {
             self.at += 1;
         } else {
             loop {
                 self.space();
-                let key = self.string()?;
+                let key = self.key(keys)?;
                 self.expect(b':')?;
                 self.space();
-                field(self, &key)?;
+                field(self, key)?;
                 self.space();
                 match self.peek()? {
                     b',' => self.at += 1,
@@ -132,8 +140,30 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        self.keys.truncate(keys);
         self.depth -= 1;
         Some(())
+    }
+
+    /// The key here, of the object whose keys start at `keys` in [`Scanner::keys`]. A key seen
+    /// before in the object is left to `serde_json`, whose tree keeps the last value: the
+    /// module, given the text, would refuse it (and so would the API server's own decoder).
+    /// An escaped key (which might be another key written differently) is left to it too.
+    fn key(&mut self, keys: usize) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.at + 1;
+        if self.skip_string()? {
+            return None;
+        }
+        let key = self.bytes.get(start..self.at - 1)?;
+        let seen = self.keys.get(keys..)?;
+        if seen.len() >= MAX_KEYS || seen.contains(&key) {
+            return None;
+        }
+        self.keys.push(key);
+        self.source.get(start..self.at - 1)
     }
 
     /// The array here, each item handed to `item` with the scanner at it.
@@ -175,16 +205,14 @@ impl<'a> Scanner<'a> {
             b'{' => {
                 self.at += 1;
                 self.enter()?;
+                let keys = self.keys.len();
                 self.space();
                 if self.peek()? == b'}' {
                     self.at += 1;
                 } else {
                     loop {
                         self.space();
-                        if self.peek()? != b'"' {
-                            return None;
-                        }
-                        self.skip_string()?;
+                        self.key(keys)?;
                         self.expect(b':')?;
                         self.space();
                         self.skip()?;
@@ -199,6 +227,7 @@ impl<'a> Scanner<'a> {
                         }
                     }
                 }
+                self.keys.truncate(keys);
                 self.depth -= 1;
                 Some(())
             }
