@@ -169,7 +169,7 @@ pub fn for_each_document(
 ) -> Result<(), Stop> {
     for_each_item(path, |item| match item {
         Item::Document(doc) => each(doc),
-        Item::Line { bytes, number } => match parse_line(&bytes, path, number) {
+        Item::Line { bytes, number, .. } => match parse_line(&bytes, path, number) {
             Ok(doc) => each(doc),
             Err(e) => {
                 bad_line(e);
@@ -188,6 +188,10 @@ pub enum Item {
         bytes: Vec<u8>,
         /// Its number in the file, from 1.
         number: usize,
+        /// Whether the input after it is already read into memory: when it is not, reading on
+        /// may wait (a pipe with nothing more yet), and a reader that gathers lines should hand
+        /// on what it has.
+        buffered: bool,
     },
     /// A document of a file read whole.
     Document(Value),
@@ -249,6 +253,7 @@ pub fn for_each_item(path: &Path, mut each: impl FnMut(Item) -> Result<()>) -> R
             each(Item::Line {
                 bytes,
                 number: lines.number,
+                buffered: !lines.reader.buffer().is_empty(),
             })
             .map_err(Stop::Callback)?;
             if !lines.next(&mut line).map_err(read)? {
@@ -469,6 +474,29 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(text.as_bytes()).unwrap();
         encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn a_line_says_whether_more_is_read_already() {
+        // A small file is read whole at once: its lines have more behind them, but the last.
+        let cases: [(&str, Vec<bool>); 3] = [
+            ("{}\n{}\n{}\n", vec![true, true, false]),
+            ("{}\n\n{}", vec![true, false]),
+            // Blank lines after the last are input read already.
+            ("{}\n\n\n", vec![true]),
+        ];
+        for (text, want) in cases {
+            let path = temp("buffered.jsonl", text.as_bytes());
+            let mut seen = Vec::new();
+            let read = for_each_item(&path, |item| {
+                if let Item::Line { buffered, .. } = item {
+                    seen.push(buffered);
+                }
+                Ok(())
+            });
+            assert!(read.is_ok());
+            assert_eq!(seen, want, "{text:?}");
+        }
     }
 
     #[test]
