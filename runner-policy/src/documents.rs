@@ -169,7 +169,7 @@ pub fn for_each_document(
 ) -> Result<(), Stop> {
     for_each_item(path, |item| match item {
         Item::Document(doc) => each(doc),
-        Item::Line { bytes, number } => match parse_line(&bytes, path, number) {
+        Item::Line { bytes, number, .. } => match parse_line(&bytes, path, number) {
             Ok(doc) => each(doc),
             Err(e) => {
                 bad_line(e);
@@ -188,6 +188,10 @@ pub enum Item {
         bytes: Vec<u8>,
         /// Its number in the file, from 1.
         number: usize,
+        /// Whether the input after it is already read into memory: when it is not, reading on
+        /// may wait (a pipe with nothing more yet), and a reader that gathers lines should hand
+        /// on what it has.
+        buffered: bool,
     },
     /// A document of a file read whole.
     Document(Value),
@@ -243,10 +247,13 @@ pub fn for_each_item(path: &Path, mut each: impl FnMut(Item) -> Result<()>) -> R
             ))
     {
         loop {
-            let bytes = std::mem::take(&mut line);
+            // The next line is likely as long as this one: room for it saves growing it.
+            let room = line.len() + 1024;
+            let bytes = std::mem::replace(&mut line, Vec::with_capacity(room));
             each(Item::Line {
                 bytes,
                 number: lines.number,
+                buffered: !lines.reader.buffer().is_empty(),
             })
             .map_err(Stop::Callback)?;
             if !lines.next(&mut line).map_err(read)? {
@@ -276,13 +283,36 @@ impl<R: Read> Lines<R> {
     fn next(&mut self, line: &mut Vec<u8>) -> std::io::Result<bool> {
         loop {
             line.clear();
-            if self.reader.read_until(b'\n', line)? == 0 {
+            if read_until_newline(&mut self.reader, line)? == 0 {
                 return Ok(false);
             }
             self.number += 1;
             if !line.iter().all(u8::is_ascii_whitespace) {
                 return Ok(true);
             }
+        }
+    }
+}
+
+/// `BufRead::read_until(b'\n')`, finding the newline with `memchr`'s vector search: a log's
+/// lines are kilobytes long, and every byte of them passes here.
+fn read_until_newline<R: BufRead>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let buffer = match reader.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let (done, used) = match memchr::memchr(b'\n', buffer) {
+            Some(i) => (true, i + 1),
+            None => (buffer.is_empty(), buffer.len()),
+        };
+        line.extend_from_slice(&buffer[..used]);
+        reader.consume(used);
+        read += used;
+        if done {
+            return Ok(read);
         }
     }
 }
@@ -444,6 +474,29 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(text.as_bytes()).unwrap();
         encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn a_line_says_whether_more_is_read_already() {
+        // A small file is read whole at once: its lines have more behind them, but the last.
+        let cases: [(&str, Vec<bool>); 3] = [
+            ("{}\n{}\n{}\n", vec![true, true, false]),
+            ("{}\n\n{}", vec![true, false]),
+            // Blank lines after the last are input read already.
+            ("{}\n\n\n", vec![true]),
+        ];
+        for (text, want) in cases {
+            let path = temp("buffered.jsonl", text.as_bytes());
+            let mut seen = Vec::new();
+            let read = for_each_item(&path, |item| {
+                if let Item::Line { buffered, .. } = item {
+                    seen.push(buffered);
+                }
+                Ok(())
+            });
+            assert!(read.is_ok());
+            assert_eq!(seen, want, "{text:?}");
+        }
     }
 
     #[test]

@@ -39,9 +39,10 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
         .any(|(g, _, k, namespaced)| *g == group && *k == kind && !namespaced)
 }
 
-/// What an AdmissionRequest is made of.
+/// What an AdmissionRequest is made of; the user and the objects as `O`: trees ([`Value`]) or
+/// JSON text (`&str`).
 #[derive(Debug, Clone, Default)]
-pub struct Parts<'a> {
+pub struct Parts<'a, O = Value> {
     pub uid: &'a str,
     pub group: &'a str,
     pub version: &'a str,
@@ -55,25 +56,37 @@ pub struct Parts<'a> {
     pub name: &'a str,
     pub namespace: &'a str,
     pub operation: &'a str,
-    pub user_info: Value,
-    pub object: Option<Value>,
-    pub old_object: Option<Value>,
+    pub user_info: O,
+    pub object: Option<O>,
+    pub old_object: Option<O>,
     pub dry_run: bool,
+}
+
+impl<O> Parts<'_, O> {
+    /// The request's namespace: a Namespace's own name (as the API server sets it).
+    fn request_namespace(&self) -> &str {
+        if self.group.is_empty() && self.resource == "namespaces" {
+            self.name
+        } else {
+            self.namespace
+        }
+    }
+
+    /// The group and version of the request's kind.
+    fn kind_group_version(&self) -> (&str, &str) {
+        match self.kind_api_version {
+            Some(v) => v.rsplit_once('/').unwrap_or(("", v)),
+            None => (self.group, self.version),
+        }
+    }
 }
 
 /// The `admission.k8s.io/v1` AdmissionReview the API server sends for `parts`: empty optional
 /// fields left out, `object` and `oldObject` always present, and a Namespace's own name as its
 /// request namespace (as the API server sets it).
 pub fn admission_review(parts: Parts<'_>) -> Value {
-    let namespace = if parts.group.is_empty() && parts.resource == "namespaces" {
-        parts.name
-    } else {
-        parts.namespace
-    };
-    let (kind_group, kind_version) = match parts.kind_api_version {
-        Some(v) => v.rsplit_once('/').unwrap_or(("", v)),
-        None => (parts.group, parts.version),
-    };
+    let namespace = parts.request_namespace();
+    let (kind_group, kind_version) = parts.kind_group_version();
     let gvk = json!({"group": kind_group, "version": kind_version, "kind": parts.kind});
     let gvr = json!({"group": parts.group, "version": parts.version, "resource": parts.resource});
     let mut request = Map::new();
@@ -100,6 +113,81 @@ pub fn admission_review(parts: Parts<'_>) -> Value {
     request.insert("oldObject".into(), parts.old_object.unwrap_or(Value::Null));
     request.insert("dryRun".into(), parts.dry_run.into());
     json!({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": request})
+}
+
+/// [`admission_review`] written as JSON text to `out`, the user and the objects spliced in as
+/// the JSON texts they are: what a replay hands the module, without a tree of each object.
+pub fn write_admission_review(parts: &Parts<'_, &str>, out: &mut Vec<u8>) {
+    let namespace = parts.request_namespace();
+    let (kind_group, kind_version) = parts.kind_group_version();
+    let gvk = |out: &mut Vec<u8>| {
+        out.extend_from_slice(br#"{"group":"#);
+        string(out, kind_group);
+        out.extend_from_slice(br#","version":"#);
+        string(out, kind_version);
+        out.extend_from_slice(br#","kind":"#);
+        string(out, parts.kind);
+        out.push(b'}');
+    };
+    let gvr = |out: &mut Vec<u8>| {
+        out.extend_from_slice(br#"{"group":"#);
+        string(out, parts.group);
+        out.extend_from_slice(br#","version":"#);
+        string(out, parts.version);
+        out.extend_from_slice(br#","resource":"#);
+        string(out, parts.resource);
+        out.push(b'}');
+    };
+    let field = |out: &mut Vec<u8>, key: &[u8]| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key);
+        out.extend_from_slice(b"\":");
+    };
+    out.extend_from_slice(
+        br#"{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"#,
+    );
+    string(out, parts.uid);
+    field(out, b"kind");
+    gvk(out);
+    field(out, b"resource");
+    gvr(out);
+    if !parts.subresource.is_empty() {
+        field(out, b"subResource");
+        string(out, parts.subresource);
+    }
+    field(out, b"requestKind");
+    gvk(out);
+    field(out, b"requestResource");
+    gvr(out);
+    if !parts.subresource.is_empty() {
+        field(out, b"requestSubResource");
+        string(out, parts.subresource);
+    }
+    if !parts.name.is_empty() {
+        field(out, b"name");
+        string(out, parts.name);
+    }
+    if !namespace.is_empty() {
+        field(out, b"namespace");
+        string(out, namespace);
+    }
+    field(out, b"operation");
+    string(out, parts.operation);
+    field(out, b"userInfo");
+    out.extend_from_slice(parts.user_info.as_bytes());
+    field(out, b"object");
+    out.extend_from_slice(parts.object.unwrap_or("null").as_bytes());
+    field(out, b"oldObject");
+    out.extend_from_slice(parts.old_object.unwrap_or("null").as_bytes());
+    field(out, b"dryRun");
+    out.extend_from_slice(if parts.dry_run { b"true" } else { b"false" });
+    out.extend_from_slice(b"}}");
+}
+
+/// `text` as a JSON string, escaped as `serde_json` escapes it.
+fn string(out: &mut Vec<u8>, text: &str) {
+    // Writing to a `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, text);
 }
 
 #[cfg(test)]
@@ -159,5 +247,84 @@ mod tests {
                 .get("namespace")
                 .is_none()
         );
+    }
+    #[test]
+    fn a_review_written_as_text_reads_as_the_tree() {
+        // (parts, with the user and objects as JSON text)
+        let user = r#"{"username":"a\"b","groups":["g\u00e9",null]}"#;
+        let pod = r#"{ "kind" : "Pod", "metadata": {"name": "p\n日本"}, "spec": {"n": -1.5} }"#;
+        let cases = [
+            Parts {
+                uid: "u",
+                resource: "pods",
+                version: "v1",
+                kind: "Pod",
+                operation: "CREATE",
+                user_info: "{}",
+                ..Parts::default()
+            },
+            Parts {
+                uid: "\"quoted\" \\ back\\slash\u{1}\t",
+                group: "apps",
+                version: "v1",
+                kind: "Deployment",
+                resource: "deployments",
+                subresource: "status",
+                name: "é 日本 \u{1F600}",
+                namespace: "ns",
+                operation: "UPDATE",
+                user_info: user,
+                object: Some(pod),
+                old_object: Some("null"),
+                dry_run: true,
+                ..Parts::default()
+            },
+            Parts {
+                uid: "e",
+                version: "v1",
+                kind: "Eviction",
+                kind_api_version: Some("policy/v1"),
+                resource: "pods",
+                subresource: "eviction",
+                name: "p",
+                namespace: "ns",
+                operation: "CREATE",
+                user_info: user,
+                object: Some(r#"{"kind":"Eviction"}"#),
+                ..Parts::default()
+            },
+            Parts {
+                resource: "namespaces",
+                name: "team-a",
+                namespace: "ignored",
+                operation: "DELETE",
+                user_info: "[]",
+                old_object: Some(pod),
+                ..Parts::default()
+            },
+        ];
+        for parts in cases {
+            let tree = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+            let want = admission_review(Parts {
+                uid: parts.uid,
+                group: parts.group,
+                version: parts.version,
+                kind: parts.kind,
+                kind_api_version: parts.kind_api_version,
+                resource: parts.resource,
+                subresource: parts.subresource,
+                name: parts.name,
+                namespace: parts.namespace,
+                operation: parts.operation,
+                user_info: tree(parts.user_info),
+                object: parts.object.map(tree),
+                old_object: parts.old_object.map(tree),
+                dry_run: parts.dry_run,
+            });
+            let mut text = Vec::new();
+            write_admission_review(&parts, &mut text);
+            let got: Value = serde_json::from_slice(&text).unwrap();
+            assert_eq!(got, want, "{}", String::from_utf8_lossy(&text));
+        }
     }
 }

@@ -23,19 +23,22 @@
 
 mod event;
 mod outcome;
+mod rebuilt;
 mod request;
+mod scan;
 #[cfg(test)]
 mod tests;
 
-pub use event::{Event, ObjectRef, ResponseStatus, is_audit_event};
+pub use event::{Event, Facts, ObjectRef, Raw, ResponseStatus, is_audit_event};
 pub use outcome::{Note, Replayed, Skip};
-use request::{connect_kind, connect_options, is_object_of, is_state_of, query};
+pub use rebuilt::Rebuilt;
+use request::{connect_kind, connect_options, is_state_of, query};
+pub use scan::read_line;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use serde_json::Value;
-
-use crate::k8s::{Parts, admission_review, kind_of};
+use crate::k8s::kind_of;
 use policy::request::Operation;
 
 /// The identity of an object across events: group, resource, namespace, name.
@@ -45,9 +48,9 @@ pub(crate) type ObjectKey = (String, String, String, String);
 /// state for the UPDATEs that follow.
 #[derive(Debug, Default)]
 pub struct AuditLog {
-    /// Each object's last state, as compact JSON text (a third of a `Value`'s memory: a week
-    /// of a busy cluster's log holds many objects).
-    states: HashMap<ObjectKey, String>,
+    /// Each object's last state, as the JSON text the log held (shared with the requests it is
+    /// part of; a week of a busy cluster's log holds many objects).
+    states: HashMap<ObjectKey, Arc<Raw>>,
     /// Events not replayed, by reason.
     pub skipped: BTreeMap<Skip, usize>,
 }
@@ -55,6 +58,14 @@ pub struct AuditLog {
 impl AuditLog {
     /// The admission request `event` was, or why it is not replayed.
     pub fn replay(&mut self, event: &Event) -> Result<Replayed, Skip> {
+        self.request(event).map(|rebuilt| Replayed {
+            review: rebuilt.review(),
+            note: rebuilt.note,
+        })
+    }
+
+    /// As [`AuditLog::replay`], the request as its parts and the objects as their text.
+    pub fn request(&mut self, event: &Event) -> Result<Rebuilt, Skip> {
         let result = self.rebuild(event);
         if let Err(skip) = result {
             *self.skipped.entry(skip).or_default() += 1;
@@ -62,7 +73,7 @@ impl AuditLog {
         result
     }
 
-    pub(crate) fn rebuild(&mut self, event: &Event) -> Result<Replayed, Skip> {
+    pub(crate) fn rebuild(&mut self, event: &Event) -> Result<Rebuilt, Skip> {
         if !matches!(event.stage.as_str(), "ResponseComplete" | "Panic" | "") {
             return Err(Skip::EarlierStage);
         }
@@ -86,14 +97,10 @@ impl AuditLog {
         if refused_before_admission(event, code) {
             return Err(Skip::RefusedBeforeAdmission);
         }
-        let user = event
-            .impersonated_user
-            .as_ref()
-            .unwrap_or(&event.user)
-            .clone();
-        if !user.is_object() {
-            return Err(Skip::NoUser);
-        }
+        let user = match event.impersonated_user.as_ref().or(event.user.as_ref()) {
+            Some(user) if user.facts().object => Arc::clone(user),
+            _ => return Err(Skip::NoUser),
+        };
         let version = if target.api_version.is_empty() {
             "v1"
         } else {
@@ -105,11 +112,10 @@ impl AuditLog {
             .any(|(k, v)| k == "dryRun" && v == "All")
             // A DELETE carries its DeleteOptions, dry run included, in the body.
             || (operation == Operation::Delete
-                && event.request_object.as_ref().is_some_and(|o| {
-                    o["dryRun"]
-                        .as_array()
-                        .is_some_and(|d| d.iter().any(|v| v == "All"))
-                }));
+                && event
+                    .request_object
+                    .as_ref()
+                    .is_some_and(|o| o.facts().dry_run_all));
         // The kind the object should have; a subresource write (eviction, binding) names its
         // own kind in its request object.
         let expected = kind_of(&target.api_group, &target.resource)
@@ -117,17 +123,15 @@ impl AuditLog {
         let response = event
             .response_object
             .as_ref()
-            .filter(|o| succeeded && is_object_of(o, expected));
+            .filter(|o| succeeded && o.is_object_of(expected));
         let request = event
             .request_object
             .as_ref()
-            .filter(|o| is_object_of(o, None));
+            .filter(|o| o.is_object_of(None));
         let name = match response.or(request) {
-            Some(o) if target.name.is_empty() && !collection => o
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            Some(o) if target.name.is_empty() && !collection => {
+                o.facts().name.clone().unwrap_or_default()
+            }
             _ => target.name.clone(),
         };
         let key: ObjectKey = (
@@ -138,15 +142,14 @@ impl AuditLog {
         );
         let changes_state = succeeded && !dry_run;
         let object = match operation {
-            Operation::Connect => Some(connect_options(
+            Operation::Connect => Some(Arc::new(connect_options(
                 connect.unwrap_or_default(),
                 version,
                 &event.request_uri,
-            )),
+            ))),
             Operation::Delete => None,
             _ => match (response, request, event.verb.as_str()) {
-                (Some(o), _, _) => Some(o.clone()),
-                (None, Some(o), "create" | "update") => Some(o.clone()),
+                (Some(o), _, _) | (None, Some(o), "create" | "update") => Some(Arc::clone(o)),
                 (None, _, verb) => {
                     // The object changed in a way the log does not show: what was known of it
                     // is out of date (a status write cannot change a spec).
@@ -163,16 +166,14 @@ impl AuditLog {
         };
         let kind = object
             .as_ref()
-            .and_then(|o| o.get("kind").and_then(Value::as_str))
-            .map(str::to_owned)
+            .and_then(|o| o.facts().kind.clone())
             .or_else(|| expected.map(str::to_owned))
             .unwrap_or_else(|| target.resource.clone());
         // A subresource's object may be of another group's kind (a TokenRequest, an Eviction).
         let kind_api_version = object
             .as_ref()
             .filter(|_| !target.subresource.is_empty())
-            .and_then(|o| o.get("apiVersion").and_then(Value::as_str))
-            .map(str::to_owned);
+            .and_then(|o| o.facts().api_version.clone());
         let carries_pod =
             policy::request::object::carries_pod(&target.api_group, kind_of_target(target, &kind));
         let old_object = match operation {
@@ -196,27 +197,25 @@ impl AuditLog {
         };
         if changes_state {
             let known = old_object
-                .as_ref()
+                .as_deref()
                 .filter(|_| operation == Operation::Delete);
             self.record(operation, &key, target, event, object.as_ref(), known);
         }
-        Ok(Replayed {
-            review: admission_review(Parts {
-                uid: &event.audit_id,
-                group: &target.api_group,
-                version,
-                kind: &kind,
-                kind_api_version: kind_api_version.as_deref(),
-                resource: &target.resource,
-                subresource: &target.subresource,
-                name: &name,
-                namespace: &target.namespace,
-                operation: operation.as_str(),
-                user_info: user,
-                object,
-                old_object,
-                dry_run,
-            }),
+        Ok(Rebuilt {
+            uid: event.audit_id.clone(),
+            group: target.api_group.clone(),
+            version: version.to_owned(),
+            kind,
+            kind_api_version,
+            resource: target.resource.clone(),
+            subresource: target.subresource.clone(),
+            name,
+            namespace: target.namespace.clone(),
+            operation,
+            user_info: user,
+            object,
+            old_object,
+            dry_run,
             note,
         })
     }
@@ -226,22 +225,19 @@ impl AuditLog {
     pub(crate) fn previous(
         &self,
         key: &ObjectKey,
-        request: Option<&Value>,
+        request: Option<&Arc<Raw>>,
         names_version: bool,
-    ) -> Option<Value> {
-        let state = self.state(key)?;
-        let version = |o: &Value| {
-            o.pointer("/metadata/resourceVersion")
-                .and_then(Value::as_str)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
+    ) -> Option<Arc<Raw>> {
+        let state = self.states.get(key)?;
+        let version = |o: &Raw| o.facts().resource_version.clone().filter(|v| !v.is_empty());
         match (
-            names_version.then(|| request.and_then(version)).flatten(),
-            version(&state),
+            names_version
+                .then(|| request.and_then(|r| version(r)))
+                .flatten(),
+            version(state),
         ) {
             (Some(replaced), Some(known)) if replaced != known => None,
-            _ => Some(state),
+            _ => Some(Arc::clone(state)),
         }
     }
 
@@ -254,8 +250,8 @@ impl AuditLog {
         key: &ObjectKey,
         target: &ObjectRef,
         event: &Event,
-        object: Option<&Value>,
-        deleted: Option<&Value>,
+        object: Option<&Arc<Raw>>,
+        deleted: Option<&Raw>,
     ) {
         match operation {
             Operation::Delete if event.verb == "deletecollection" => {
@@ -266,14 +262,12 @@ impl AuditLog {
             // A graceful deletion leaves the object in place, marked, until a last DELETE
             // (the kubelet's, for a pod): later writes to it still have a previous state.
             Operation::Delete => {
-                let already_deleting = deleted.is_some_and(deleting);
-                match event
-                    .response_object
-                    .as_ref()
-                    .filter(|o| is_state_of(o, target) && keeps_state(o) && deleting(o))
-                {
+                let already_deleting = deleted.is_some_and(|o| o.facts().deleting);
+                match event.response_object.as_ref().filter(|o| {
+                    is_state_of(o, target) && keeps_state(o.facts()) && o.facts().deleting
+                }) {
                     Some(o) if !already_deleting => {
-                        self.states.insert(key.clone(), o.to_string());
+                        self.states.insert(key.clone(), o.detached());
                     }
                     _ => {
                         self.states.remove(key);
@@ -286,28 +280,25 @@ impl AuditLog {
                 let node = event
                     .request_object
                     .as_ref()
-                    .and_then(|b| b.pointer("/target/name"))
-                    .and_then(Value::as_str);
-                let mut pod = self.state(key);
-                let spec = pod
-                    .as_mut()
-                    .and_then(|p| p.get_mut("spec"))
-                    .and_then(Value::as_object_mut);
-                match (spec, node) {
-                    (Some(spec), Some(node)) => {
-                        spec.insert("nodeName".into(), node.into());
-                        let pod = pod.map(|p| p.to_string()).unwrap_or_default();
-                        self.states.insert(key.clone(), pod);
-                    }
-                    _ => {
+                    .and_then(|b| b.facts().target_name.as_deref());
+                match self.states.get(key).zip(node) {
+                    Some((pod, node)) => match bound(pod, node) {
+                        Some(pod) => {
+                            self.states.insert(key.clone(), Arc::new(pod));
+                        }
+                        None => {
+                            self.states.remove(key);
+                        }
+                    },
+                    None => {
                         self.states.remove(key);
                     }
                 }
             }
             Operation::Create | Operation::Update => {
                 match object.filter(|o| is_state_of(o, target)) {
-                    Some(o) if keeps_state(o) => {
-                        self.states.insert(key.clone(), o.to_string());
+                    Some(o) if keeps_state(o.facts()) => {
+                        self.states.insert(key.clone(), o.detached());
                     }
                     Some(_) => {}
                     // A write whose result the log does not show: what the object is now is not
@@ -330,7 +321,7 @@ impl AuditLog {
         if let Some(object) = event
             .response_object
             .as_ref()
-            .filter(|o| is_state_of(o, target) && keeps_state(o))
+            .filter(|o| is_state_of(o, target) && keeps_state(o.facts()))
         {
             let key = (
                 target.api_group.clone(),
@@ -338,22 +329,19 @@ impl AuditLog {
                 target.namespace.clone(),
                 target.name.clone(),
             );
-            self.states.insert(key, object.to_string());
+            self.states.insert(key, object.detached());
         }
-    }
-
-    pub(crate) fn state(&self, key: &ObjectKey) -> Option<Value> {
-        self.states
-            .get(key)
-            .and_then(|text| serde_json::from_str(text).ok())
     }
 }
 
-/// Whether `object` is being deleted (graceful deletion or finalizers hold it).
-pub(crate) fn deleting(object: &Value) -> bool {
-    object
-        .pointer("/metadata/deletionTimestamp")
-        .is_some_and(|t| !t.is_null())
+/// `pod` with `spec.nodeName` set to `node`; `None` when it has no `spec` object.
+fn bound(pod: &Raw, node: &str) -> Option<Raw> {
+    // Once per scheduled pod: a tree is simpler than editing the text, and costs little.
+    let mut pod = pod.value();
+    pod.get_mut("spec")?
+        .as_object_mut()?
+        .insert("nodeName".into(), node.into());
+    Some(Raw::from_value(&pod))
 }
 
 /// Subresources whose writes leave the spec as it was: `status` (the API server keeps the
@@ -365,12 +353,13 @@ pub(crate) fn keeps_spec(subresource: &str) -> bool {
 /// Whether a state of this object is worth keeping: only pod-bearing objects' previous states
 /// change a decision (an UPDATE that leaves the pod spec as it was is not judged by the pod
 /// rules), so only they are kept, and memory grows with them alone.
-pub(crate) fn keeps_state(object: &Value) -> bool {
-    let group = object["apiVersion"]
-        .as_str()
+pub(crate) fn keeps_state(object: &Facts) -> bool {
+    let group = object
+        .api_version
+        .as_deref()
         .and_then(|v| v.split_once('/'))
         .map_or("", |(g, _)| g);
-    policy::request::object::carries_pod(group, object["kind"].as_str().unwrap_or(""))
+    policy::request::object::carries_pod(group, object.kind.as_deref().unwrap_or(""))
 }
 
 /// The kind the pod rules would see for `target`: the resource's own kind for its

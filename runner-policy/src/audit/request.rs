@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::event::ObjectRef;
+use super::event::{ObjectRef, Raw};
 use crate::k8s::kind_of;
 
 /// Subresources whose requests are CONNECT operations, with the options kind admission sees.
@@ -27,7 +27,12 @@ pub(crate) fn query(uri: &str) -> Vec<(String, String)> {
 
 /// The options object of a CONNECT, from the request URI's query (`command` repeats; flags are
 /// `true`/`false`/`1`/`0`).
-pub(crate) fn connect_options(kind: &str, version: &str, uri: &str) -> Value {
+pub(crate) fn connect_options(kind: &str, version: &str, uri: &str) -> Raw {
+    Raw::from_value(&options(kind, version, uri))
+}
+
+/// The options object of [`connect_options`], as a tree.
+fn options(kind: &str, version: &str, uri: &str) -> Value {
     let mut options = Map::new();
     options.insert("kind".into(), kind.into());
     options.insert("apiVersion".into(), version.into());
@@ -60,20 +65,12 @@ pub(crate) fn connect_options(kind: &str, version: &str, uri: &str) -> Value {
     Value::Object(options)
 }
 
-/// A response object that is the object itself, not a `Status` or an options echo.
-pub(crate) fn is_object_of(value: &Value, kind: Option<&str>) -> bool {
-    let Some(own) = value.get("kind").and_then(Value::as_str) else {
-        return false;
-    };
-    own != "Status" && kind.is_none_or(|k| k == own)
-}
-
 /// Whether `object` is a whole state of the object `target` addresses: its kind is the
 /// resource's (a subresource such as `eviction` names another kind), or, for a resource of a
 /// kind not listed in [`kind_of`], it was written without a subresource.
-pub(crate) fn is_state_of(object: &Value, target: &ObjectRef) -> bool {
+pub(crate) fn is_state_of(object: &Raw, target: &ObjectRef) -> bool {
     match kind_of(&target.api_group, &target.resource) {
-        Some(kind) => is_object_of(object, Some(kind)),
-        None => target.subresource.is_empty() && is_object_of(object, None),
+        Some(kind) => object.is_object_of(Some(kind)),
+        None => target.subresource.is_empty() && object.is_object_of(None),
     }
 }

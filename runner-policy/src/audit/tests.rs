@@ -1,7 +1,7 @@
 //! Replay of hand-written event sequences.
 
 use super::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const RUNNER: &str = "system:serviceaccount:acme-runners:gitlab-runner-docker";
 
@@ -26,9 +26,23 @@ fn event(verb: &str, edit: impl FnOnce(&mut Value)) -> Event {
 }
 
 fn request(event: &Event) -> Result<Value, Skip> {
-    AuditLog::default()
-        .replay(event)
-        .map(|r| r.review["request"].clone())
+    replay(&mut AuditLog::default(), event).map(|r| r.review["request"].clone())
+}
+
+/// `log.replay(event)`, checking the request as the replay command hands it on: its text (the
+/// objects spliced in as text) reads as its tree, and its summary is the tree's.
+fn replay(log: &mut AuditLog, event: &Event) -> Result<Replayed, Skip> {
+    let rebuilt = log.request(event)?;
+    let review = rebuilt.review();
+    let mut text = Vec::new();
+    rebuilt.write_review(&mut text);
+    let read: Value = serde_json::from_slice(&text).unwrap();
+    assert_eq!(read, review);
+    assert_eq!(rebuilt.summary(), crate::documents::summary(&review));
+    Ok(Replayed {
+        review,
+        note: rebuilt.note,
+    })
 }
 
 #[test]
@@ -83,7 +97,7 @@ fn events_that_are_not_admission_requests_are_skipped_with_a_reason() {
     ];
     for (i, (event, skip)) in cases.into_iter().enumerate() {
         let mut log = AuditLog::default();
-        assert_eq!(log.replay(&event), Err(skip), "case {i}");
+        assert_eq!(replay(&mut log, &event), Err(skip), "case {i}");
         assert_eq!(log.skipped.get(&skip), Some(&1), "case {i}");
         assert!(!skip.reason().is_empty());
     }
@@ -281,9 +295,9 @@ fn previous_states_come_from_successful_writes_and_reads_of_the_same_object() {
     for (i, (before, update, want)) in cases.into_iter().enumerate() {
         let mut log = AuditLog::default();
         for e in &before {
-            let _ = log.replay(e);
+            let _ = replay(&mut log, e);
         }
-        let replayed = log.replay(update).unwrap();
+        let replayed = replay(&mut log, update).unwrap();
         let note = want.is_none().then_some(Note::WithoutPreviousState);
         assert_eq!(replayed.note, note, "case {i}");
         assert_eq!(
@@ -294,10 +308,10 @@ fn previous_states_come_from_successful_writes_and_reads_of_the_same_object() {
     }
     // A deleted object has no previous state any more.
     let mut log = AuditLog::default();
-    let _ = log.replay(&write("create", 201));
-    let deleted = log.replay(&event("delete", |_| {})).unwrap();
+    let _ = replay(&mut log, &write("create", 201));
+    let deleted = replay(&mut log, &event("delete", |_| {})).unwrap();
     assert_eq!(deleted.review["request"]["oldObject"], old);
-    let after = log.replay(&event("update", |_| {})).unwrap();
+    let after = replay(&mut log, &event("update", |_| {})).unwrap();
     assert_eq!(after.note, Some(Note::WithoutPreviousState));
 }
 
@@ -312,9 +326,9 @@ fn only_pod_bearing_objects_have_previous_states_to_miss() {
         })
     };
     let mut log = AuditLog::default();
-    let created = log.replay(&secret("create")).unwrap();
+    let created = replay(&mut log, &secret("create")).unwrap();
     assert_eq!(created.note, None);
-    let updated = log.replay(&secret("update")).unwrap();
+    let updated = replay(&mut log, &secret("update")).unwrap();
     assert_eq!(updated.note, None);
     assert_eq!(updated.review["request"]["oldObject"], Value::Null);
     assert!(
@@ -326,10 +340,13 @@ fn only_pod_bearing_objects_have_previous_states_to_miss() {
 #[test]
 fn a_deletecollection_is_judged_once_and_forgets_the_collection() {
     let mut log = AuditLog::default();
-    let _ = log.replay(&event("create", |_| {}));
-    let _ = log.replay(&event("create", |e| {
-        e["objectRef"]["namespace"] = "elsewhere".into();
-    }));
+    let _ = replay(&mut log, &event("create", |_| {}));
+    let _ = replay(
+        &mut log,
+        &event("create", |e| {
+            e["objectRef"]["namespace"] = "elsewhere".into();
+        }),
+    );
     assert_eq!(log.states.len(), 2);
     let collection = log
         .replay(&event("deletecollection", |e| {
@@ -430,32 +447,36 @@ fn a_gracefully_deleted_pod_keeps_its_state_until_its_last_delete() {
         })
     };
     let mut log = AuditLog::default();
-    let _ = log.replay(&event("create", |_| {}));
-    let _ = log.replay(&delete());
+    let _ = replay(&mut log, &event("create", |_| {}));
+    let _ = replay(&mut log, &delete());
     // A finalizer removed while the pod terminates: compared with the terminating pod.
-    let update = log.replay(&event("update", |_| {})).unwrap();
+    let update = replay(&mut log, &event("update", |_| {})).unwrap();
     assert_eq!(update.note, None);
     assert_eq!(update.review["request"]["oldObject"], terminating);
     let mut log = AuditLog::default();
-    let _ = log.replay(&event("create", |_| {}));
-    let _ = log.replay(&delete());
-    let _ = log.replay(&delete());
+    let _ = replay(&mut log, &event("create", |_| {}));
+    let _ = replay(&mut log, &delete());
+    let _ = replay(&mut log, &delete());
     assert!(log.states.is_empty(), "the last DELETE removes the pod");
 }
 
 #[test]
 fn a_binding_of_a_pod_whose_spec_is_not_an_object_forgets_it() {
     let mut log = AuditLog::default();
-    let _ = log.replay(&event("create", |e| {
-        e["responseObject"]["spec"] = "odd".into()
-    }));
+    let _ = replay(
+        &mut log,
+        &event("create", |e| e["responseObject"]["spec"] = "odd".into()),
+    );
     assert_eq!(log.states.len(), 1);
-    let bound = log.replay(&event("create", |e| {
-        e["objectRef"]["subresource"] = "binding".into();
-        e["requestObject"] =
-            json!({"kind": "Binding", "apiVersion": "v1", "target": {"name": "n"}});
-        e["responseObject"] = json!({"kind": "Status"});
-    }));
+    let bound = replay(
+        &mut log,
+        &event("create", |e| {
+            e["objectRef"]["subresource"] = "binding".into();
+            e["requestObject"] =
+                json!({"kind": "Binding", "apiVersion": "v1", "target": {"name": "n"}});
+            e["responseObject"] = json!({"kind": "Status"});
+        }),
+    );
     assert!(bound.is_ok());
     assert!(log.states.is_empty());
 }
@@ -561,10 +582,16 @@ proptest::proptest! {
                     map.insert(key.to_owned(), edit);
                 }
             }
+            // A log's line is read as a tree would be, or left to be read as one.
+            let line = read_line(value.to_string().into_bytes()).ok();
             let Ok(event) = serde_json::from_value::<Event>(value) else {
+                proptest::prop_assert!(line.is_none());
                 continue;
             };
-            if let Ok(replayed) = log.replay(&event) {
+            if let Some(line) = line {
+                proptest::prop_assert_eq!(&line, &event);
+            }
+            if let Ok(replayed) = replay(&mut log, &event) {
                 let request = &replayed.review["request"];
                 proptest::prop_assert_eq!(&request["uid"], &json!(format!("e{n}")));
                 let operation = request["operation"].as_str().unwrap_or("");

@@ -40,7 +40,8 @@ pub(crate) fn read_cstr(memory: &[u8], addr: Addr) -> HostResult<&[u8]> {
             memory.len()
         ))
     })?;
-    let end = tail.iter().position(|&b| b == 0).ok_or_else(|| {
+    // A result set is kilobytes long: `memchr` finds its end a vector at a time.
+    let end = memchr::memchr(0, tail).ok_or_else(|| {
         HostError::memory(format!("string at {:#x} has no NUL terminator", addr.0))
     })?;
     Ok(tail.get(..end).unwrap_or_default())

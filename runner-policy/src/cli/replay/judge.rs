@@ -9,12 +9,12 @@ use anyhow::Result;
 use serde_json::Value;
 
 use super::{Common, Engine, file_name};
-use crate::audit::Event;
+use crate::audit::{Event, Rebuilt};
 use crate::cli::Cli;
 use crate::cli::eval::violation_rows;
 use crate::decision::Decision;
 use crate::documents::summary;
-use crate::host::{Policy, Runtime};
+use crate::host::{HostError, Policy, Runtime, result_of};
 use crate::junit::{self, Failure};
 use crate::rego::RegoPolicy;
 
@@ -70,13 +70,21 @@ pub(super) struct Format {
 
 /// A request to judge, or the error the replay stops at.
 pub(super) enum Job {
+    /// An AdmissionReview, found as it is or made from a manifest.
     Judge {
         review: Value,
         note: String,
         origin: Origin,
-        /// The audit event the request was rebuilt from: freeing its trees is a large part of
-        /// the rebuilding thread's work, so a worker does it.
-        spent: Option<Box<Event>>,
+    },
+    /// An audit event's request.
+    Rebuilt {
+        request: Box<Rebuilt>,
+        note: String,
+        origin: Origin,
+        /// The audit event the request was rebuilt from: freeing it is left to a worker, so
+        /// that the rebuilding thread, which every event passes through, does no more than it
+        /// must.
+        spent: Box<Event>,
     },
     Stop(anyhow::Error),
 }
@@ -106,7 +114,23 @@ pub(super) struct Worker<'a> {
     pub(super) engine: Judge,
     pub(super) format: Format,
     pub(super) files: &'a [PathBuf],
+    /// The module's input and result text, kept from one request to the next.
+    pub(super) input: Vec<u8>,
+    pub(super) result: Vec<u8>,
 }
+
+/// What a request's line shows of it: `(operation, kind, namespace/name, username)`.
+type Summary = (String, String, String, String);
+
+/// The module's result set, `[{"result": decision}]`, read straight into a [`Decision`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultOf {
+    result: Decision,
+}
+
+/// The entrypoint a replay evaluates.
+const ENTRYPOINT: &str = "runners/decision";
 
 impl Worker<'_> {
     pub(super) fn judge(&mut self, job: Job) -> Result<Judged> {
@@ -115,10 +139,15 @@ impl Worker<'_> {
                 review,
                 note,
                 origin,
+            } => self.judge_one(&review, &note, origin),
+            Job::Rebuilt {
+                request,
+                note,
+                origin,
                 spent,
             } => {
                 drop(spent);
-                self.judge_one(&review, &note, origin)
+                self.judge_rebuilt(&request, &note, origin)
             }
             Job::Stop(e) => Err(e),
         }
@@ -134,14 +163,45 @@ impl Worker<'_> {
     ) -> Result<Judged> {
         let decision = match &mut self.engine {
             Judge::Module(policy) => {
-                policy.evaluate("runners/decision", &serde_json::to_vec(review)?)?
+                self.input.clear();
+                serde_json::to_writer(&mut self.input, review)?;
+                decide(policy, &self.input, &mut self.result)?
             }
-            Judge::Rego(twin, settings) => twin.decide(review, settings)?,
-            Judge::Cel(vap) => vap.decision(review),
+            Judge::Rego(twin, settings) => Decision::from_value(twin.decide(review, settings)?)?,
+            Judge::Cel(vap) => Decision::from_value(vap.decision(review))?,
         };
-        let decision = Decision::from_value(decision)?;
+        let uid = review["request"]["uid"].clone();
+        self.lines(&decision, summary(review), uid, note, origin)
+    }
+
+    /// Judges an audit event's request: the module is handed the review's text, the objects
+    /// spliced in as the log held them; the other engines read it as a tree.
+    fn judge_rebuilt(&mut self, request: &Rebuilt, note: &str, origin: Origin) -> Result<Judged> {
+        let decision = match &mut self.engine {
+            Judge::Module(policy) => {
+                self.input.clear();
+                request.write_review(&mut self.input);
+                decide(policy, &self.input, &mut self.result)?
+            }
+            Judge::Rego(twin, settings) => {
+                Decision::from_value(twin.decide(&request.review(), settings)?)?
+            }
+            Judge::Cel(vap) => Decision::from_value(vap.decision(&request.review()))?,
+        };
+        let uid = Value::String(request.uid.clone());
+        self.lines(&decision, request.summary(), uid, note, origin)
+    }
+
+    /// The lines of a judged request: one, and unless compact one per violation of a denial.
+    fn lines(
+        &self,
+        decision: &Decision,
+        (operation, kind, target, user): Summary,
+        uid: Value,
+        note: &str,
+        origin: Origin,
+    ) -> Result<Judged> {
         let rules = decision.rules();
-        let (operation, kind, target, user) = summary(review);
         let format = self.format;
         let file = &self.files[origin.file];
         let mut text = String::new();
@@ -153,7 +213,7 @@ impl Worker<'_> {
                 "kind": kind,
                 "target": target,
                 "user": user,
-                "uid": review["request"]["uid"],
+                "uid": uid,
                 "note": Some(note.trim()).filter(|n| !n.is_empty()),
                 "violations": decision.violations,
             });
@@ -202,4 +262,20 @@ impl Worker<'_> {
             case,
         })
     }
+}
+
+/// The module's decision on `input` (an AdmissionReview's text); `result` holds the result
+/// set's text after. A result set of another shape fails as [`Policy::evaluate`] and
+/// [`Decision::from_value`] fail on it.
+fn decide(policy: &mut Policy, input: &[u8], result: &mut Vec<u8>) -> Result<Decision> {
+    let entrypoint = policy.entrypoint(ENTRYPOINT)?;
+    policy.eval_raw(entrypoint, input, result)?;
+    if let Ok([ResultOf { result: decision }]) = serde_json::from_slice::<[ResultOf; 1]>(result) {
+        return Ok(decision);
+    }
+    let value = result_of(result).map_err(|e| HostError::BadResult {
+        context: format!("result of `{ENTRYPOINT}`"),
+        source: Box::new(e),
+    })?;
+    Decision::from_value(value)
 }

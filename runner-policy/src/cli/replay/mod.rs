@@ -92,9 +92,9 @@ pub(super) struct Objects {
     pub namespace: Option<String>,
 }
 
-/// Items waiting in each worker's queue, and results in its output: enough to keep every
+/// Batches waiting in each worker's queue, and results in its output: enough to keep every
 /// worker busy, few enough that memory stays flat.
-const QUEUE_DEPTH: usize = 16;
+const QUEUE_DEPTH: usize = 4;
 
 pub(super) fn run(cli: &Cli, args: &Args) -> Result<Outcome> {
     judge_all(cli, &args.common, None, args.fail_on_deny)
@@ -157,7 +157,13 @@ pub(super) fn judge_all(
     let rebuilt = std::thread::scope(|scope| -> Result<Rebuilder> {
         let (mut lines, parsed) = ordered::spawn(
             scope,
-            vec![|input: Input| input.parse(&files); jobs],
+            vec![
+                |batch: Vec<Input>| batch
+                    .into_iter()
+                    .map(|input| input.parse(&files))
+                    .collect::<Vec<_>>();
+                jobs
+            ],
             QUEUE_DEPTH,
         );
         let workers = engines
@@ -167,8 +173,22 @@ pub(super) fn judge_all(
                     engine,
                     format,
                     files: &files,
+                    input: Vec::new(),
+                    result: Vec::new(),
                 };
-                move |job: Job| worker.judge(job)
+                // A batch's requests up to the first that fails: the replay stops there.
+                move |batch: Vec<Job>| {
+                    let mut judged = Vec::with_capacity(batch.len());
+                    for job in batch {
+                        let result = worker.judge(job);
+                        let failed = result.is_err();
+                        judged.push(result);
+                        if failed {
+                            break;
+                        }
+                    }
+                    judged
+                }
             })
             .collect();
         let (mut requests, results) = ordered::spawn(scope, workers, QUEUE_DEPTH);
@@ -186,15 +206,23 @@ pub(super) fn judge_all(
                 file: usize::MAX,
                 document: 0,
             };
-            for item in parsed {
-                events.fetch_add(1, Ordering::Relaxed);
-                if !rebuilder.rebuild(item, files, &mut requests) {
-                    break;
+            'batches: for batch in parsed {
+                let mut jobs = Vec::with_capacity(batch.len());
+                let mut going = true;
+                for item in batch {
+                    events.fetch_add(1, Ordering::Relaxed);
+                    going = rebuilder.rebuild(item, files, &mut jobs);
+                    if !going {
+                        break;
+                    }
+                }
+                if !jobs.is_empty() && !requests.send(jobs) || !going {
+                    break 'batches;
                 }
             }
             rebuilder
         });
-        for result in results {
+        for result in results.flatten() {
             let judged = match result {
                 Ok(judged) => judged,
                 Err(e) => {

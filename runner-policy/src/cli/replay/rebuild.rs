@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::judge::{Job, Origin};
 use super::tally::AuditTally;
 use super::{Objects, file_name};
-use crate::audit::Event;
+use crate::audit::{Event, read_line};
 use crate::documents::{self, Item, Stop, for_each_item, parse_line, requests};
 use crate::manifest::create_review;
 
@@ -41,7 +41,15 @@ impl Input {
     pub(super) fn parse(self, files: &[PathBuf]) -> Parsed {
         match self {
             Input::Item(file, Item::Document(doc)) => Parsed::Document(file, Document::Value(doc)),
-            Input::Item(file, Item::Line { bytes, number }) => {
+            Input::Item(file, Item::Line { bytes, number, .. }) => {
+                // An audit log's line, read without a tree of its objects; anything else (or
+                // anything odd) is read as a `Value`, as other documents are.
+                let bytes = match read_line(bytes) {
+                    Ok(event) => {
+                        return Parsed::Document(file, Document::Event(Ok(Box::new(event))));
+                    }
+                    Err(bytes) => bytes,
+                };
                 match parse_line(&bytes, &files[file], number) {
                     Ok(doc) if crate::audit::is_audit_event(&doc) => Parsed::Document(
                         file,
@@ -56,18 +64,43 @@ impl Input {
     }
 }
 
-/// Reads every file in order, counting the bytes of the lines read.
+/// Items read and handed on together: one hand-over per line would cost more than most
+/// lines take to judge. A batch also ends where reading on might wait, so that a pipe's lines
+/// are judged as they come.
+const BATCH_ITEMS: usize = 32;
+const BATCH_BYTES: usize = 128 * 1024;
+
+/// Reads every file in order, in batches, counting the bytes of the lines read.
 pub(super) fn read(
     files: &[PathBuf],
-    out: &mut super::ordered::Feed<Input>,
+    out: &mut super::ordered::Feed<Vec<Input>>,
     bytes_read: &AtomicU64,
 ) {
+    let mut batch = Vec::with_capacity(BATCH_ITEMS);
+    let mut bytes = 0;
     for (index, file) in files.iter().enumerate() {
         let each = |item: Item| {
-            if let Item::Line { bytes, .. } = &item {
-                bytes_read.fetch_add(bytes.len() as u64 + 1, Ordering::Relaxed);
+            let buffered = match &item {
+                Item::Line {
+                    bytes: line,
+                    buffered,
+                    ..
+                } => {
+                    bytes_read.fetch_add(line.len() as u64 + 1, Ordering::Relaxed);
+                    bytes += line.len();
+                    *buffered
+                }
+                Item::Document(_) => true,
+            };
+            batch.push(Input::Item(index, item));
+            if buffered && batch.len() < BATCH_ITEMS && bytes < BATCH_BYTES {
+                return Ok(());
             }
-            if out.send(Input::Item(index, item)) {
+            bytes = 0;
+            if out.send(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(BATCH_ITEMS),
+            )) {
                 Ok(())
             } else {
                 Err(anyhow::anyhow!("the replay stopped"))
@@ -75,13 +108,12 @@ pub(super) fn read(
         };
         match for_each_item(file, each) {
             Ok(()) => {}
-            Err(Stop::Read(e)) => {
-                if !out.send(Input::Unreadable(index, e)) {
-                    return;
-                }
-            }
+            Err(Stop::Read(e)) => batch.push(Input::Unreadable(index, e)),
             Err(Stop::Callback(_)) => return,
         }
+    }
+    if !batch.is_empty() {
+        out.send(batch);
     }
 }
 
@@ -103,13 +135,8 @@ pub(super) struct Rebuilder {
 }
 
 impl Rebuilder {
-    /// Hands the requests of `item` on to be judged; false when the replay stops.
-    pub(super) fn rebuild(
-        &mut self,
-        item: Parsed,
-        files: &[PathBuf],
-        out: &mut super::ordered::Feed<Job>,
-    ) -> bool {
+    /// Adds the requests of `item` to `out`, to be judged; false when the replay stops there.
+    pub(super) fn rebuild(&mut self, item: Parsed, files: &[PathBuf], out: &mut Vec<Job>) -> bool {
         let document = match item {
             Parsed::BadLine(e) => {
                 self.bad_lines += 1;
@@ -149,7 +176,7 @@ impl Rebuilder {
             if let (Some(_), Found::Review(_) | Found::Audit(_)) = (&self.objects, &item) {
                 // A request names its own requester: judged under `--as` it would pass or fail
                 // for an identity nobody chose. Refusing keeps the gate's verdict about USER.
-                out.send(Job::Stop(anyhow::anyhow!(
+                out.push(Job::Stop(anyhow::anyhow!(
                     "{}, document {}: {} names its own requester, so `check --as` \
                      cannot judge it; `runner-policy replay` judges AdmissionReviews and audit \
                      events as the identity they name",
@@ -168,14 +195,13 @@ impl Rebuilder {
                     review,
                     note: String::new(),
                     origin: origin(false),
-                    spent: None,
                 },
                 Found::Audit(event) => match self.audit.rebuild(event, &files[self.file]) {
-                    Some((review, note, event)) => Job::Judge {
-                        review,
+                    Some((request, note, event)) => Job::Rebuilt {
+                        request,
                         note,
                         origin: origin(false),
-                        spent: Some(event),
+                        spent: event,
                     },
                     None => continue,
                 },
@@ -198,13 +224,10 @@ impl Rebuilder {
                         review,
                         note: String::new(),
                         origin: origin(true),
-                        spent: None,
                     }
                 }
             };
-            if !out.send(job) {
-                return false;
-            }
+            out.push(job);
         }
         true
     }

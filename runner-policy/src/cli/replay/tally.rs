@@ -4,11 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::judge::Judged;
 use super::rebuild::Audited;
-use crate::audit::{AuditLog, Event, Note};
+use crate::audit::{AuditLog, Event, Note, Rebuilt};
 use crate::junit;
 
 /// What the summary counts of the judged requests.
@@ -82,7 +80,7 @@ impl AuditTally {
         &mut self,
         event: Audited,
         file: &Path,
-    ) -> Option<(Value, String, Box<Event>)> {
+    ) -> Option<(Box<Rebuilt>, String, Box<Event>)> {
         self.events += 1;
         let event = match event {
             Audited::Value(value) => serde_json::from_value(value).map(Box::new),
@@ -99,15 +97,15 @@ impl AuditTally {
                 return None;
             }
         };
-        let replayed = self.log.replay(&event).ok()?;
-        let note = match replayed.note {
+        let request = self.log.request(&event).ok()?;
+        let note = match request.note {
             Some(note) => {
                 *self.notes.entry(note).or_default() += 1;
                 format!("  {}", note.text())
             }
             None => String::new(),
         };
-        Some((replayed.review, note, event))
+        Some((Box::new(request), note, event))
     }
 
     /// Adds what became of the audit events to `out`.
