@@ -14,7 +14,7 @@ pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
 use de::Str;
-use json::{Doc, FromJson, Json};
+use json::{Deferred, Json, JsonError, Reader, Slot, validate};
 use json_tape::from_json;
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
@@ -28,10 +28,13 @@ pub enum Dialect {
     AdmissionReview { api_version: String },
 }
 
+/// The top level of an input. Its request is read in the same pass; a type error in it waits
+/// for the rest of the text, whose own errors come first, and matters only if the dialect
+/// reads that request.
 #[derive(Default)]
 struct Document<'a> {
-    review: Option<Json<'a>>,
-    request: Option<Json<'a>>,
+    review: Deferred<AdmissionRequest<'a>>,
+    request: Deferred<AdmissionRequest<'a>>,
     parameters: Option<Json<'a>>,
     kind: Option<Str<'a>>,
     api_version: Option<Str<'a>>,
@@ -55,22 +58,42 @@ pub struct InputError {
     pub message: String,
 }
 
+/// Why an input cannot be judged: it is not JSON, or not a request the policy can read.
+#[derive(Debug)]
+pub enum ReadError {
+    NotJson(JsonError),
+    Invalid(InputError),
+}
+
 impl<'a> Input<'a> {
-    /// Reads the (validated) input document and its admission request.
+    /// Reads an input document and its admission request in one pass over its text.
     ///
     /// # Errors
-    /// Not one of the three dialects, or a request field of the wrong type.
-    pub fn parse(doc: &'a Doc<'a>) -> Result<Input<'a>, InputError> {
-        let top = doc.root();
-        let doc = Document::from_json(top).map_err(|e| InputError {
-            dialect: None,
-            path: "input",
-            message: format!(
-                "input is not one of the three dialects: {}",
-                e.describe("input")
-            ),
-        })?;
-        let (dialect, raw, path) = match (doc.review, doc.request) {
+    /// Not JSON; not one of the three dialects; a request field of the wrong type.
+    pub fn read(text: &'a [u8]) -> Result<Input<'a>, ReadError> {
+        let mut r = Reader::new(text).map_err(ReadError::NotJson)?;
+        let mut doc = Document::default();
+        if let Err(e) = doc.fill(&mut r).and_then(|()| r.finish()) {
+            if e.is_not_json() {
+                return Err(ReadError::NotJson(e));
+            }
+            // A type error stopped the pass: the text after it may still not be JSON, and
+            // that is said first.
+            validate(text).map_err(ReadError::NotJson)?;
+            return Err(ReadError::Invalid(InputError {
+                dialect: None,
+                path: "input",
+                message: format!(
+                    "input is not one of the three dialects: {}",
+                    e.describe("input")
+                ),
+            }));
+        }
+        Self::from_document(doc).map_err(ReadError::Invalid)
+    }
+
+    fn from_document(doc: Document<'a>) -> Result<Input<'a>, InputError> {
+        let (dialect, read, path) = match (doc.review.0, doc.request.0) {
             (Some(review), _) => (Dialect::Gatekeeper, review, "input.review"),
             (None, Some(request)) if doc.kind.as_deref() == Some("AdmissionReview") => {
                 let api_version = doc
@@ -98,7 +121,7 @@ impl<'a> Input<'a> {
             path,
             message: format!("{path} is not a valid AdmissionRequest: {message}"),
         };
-        let request = AdmissionRequest::from_json(raw).map_err(|e| invalid(e.describe(path)))?;
+        let request = read.map_err(|e| invalid(e.describe(path)))?;
         if request.operation.is_none() {
             return Err(invalid(format!(
                 "{path}.operation is required (CREATE, UPDATE, DELETE or CONNECT)"
