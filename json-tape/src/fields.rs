@@ -1,7 +1,7 @@
 //! Model structs read in the one pass: the `Slot` trait, compile-time key tables and the
 //! `from_json!` macro.
 
-use crate::reader::{ESCAPED, FAILED, scan_string, string_end};
+use crate::reader::{ESCAPED, FAILED, scan_string, string_end, ws};
 use crate::{Json, JsonError, Key, MAX_DEPTH, Reader, Str, same_bytes};
 
 /// A model value read from the reader's cursor, in place: `self` holds its `Default` and is
@@ -219,8 +219,9 @@ pub fn read_fields<'a>(
     let mut seen = 0u64;
     loop {
         // The key. Compact JSON (what the API server sends) has `,"key":` and the value, or
-        // `"key":` first in the object; a plain key's signature comes from its bytes. Anything
-        // else goes the general way.
+        // `"key":` first in the object. A model key is found by the four bytes it starts with
+        // and then compared whole, `":` included, without looking for its end; other keys are
+        // scanned. Anything else goes the general way.
         let at = r.at;
         let first = inside.first;
         let quote = at + usize::from(!first);
@@ -229,24 +230,35 @@ pub fn read_fields<'a>(
             && b.get(quote) == Some(&b'"')
             && (!first || r.depth < MAX_DEPTH)
         {
-            let found = scan_string(b, quote);
-            let end = found as u32 as usize;
-            if found & (FAILED | ESCAPED) == 0
-                && let Some(&[b':', value]) = b.get(end..end + 2)
-                && value > b' '
-            {
-                fast = Some(end);
-            }
+            let start = quote + 1;
+            let written = b
+                .get(start..)
+                .and_then(<[u8]>::first_chunk::<4>)
+                .and_then(|bytes| keys.find_written(u32::from_le_bytes(*bytes), b, start));
+            fast = match written {
+                Some((index, n)) => Some((Some(index), start + n + 2)),
+                // Not a model key: its prefix is the four bytes just looked up (model keys
+                // are at least two bytes long), so it is unknown if it is plain and compact.
+                None => {
+                    let found = scan_string(b, quote);
+                    let end = found as u32 as usize;
+                    match b.get(end..end + 2) {
+                        Some(&[b':', value]) if found & (FAILED | ESCAPED) == 0 && value > b' ' => {
+                            Some((None, end + 1))
+                        }
+                        _ => None,
+                    }
+                }
+            };
         }
         let index = match fast {
-            Some(end) => {
+            Some((index, value)) => {
                 if first {
                     inside.first = false;
                     r.depth += 1;
                 }
-                r.at = end + 1;
-                let key = b.get(quote + 1..end - 1).unwrap_or_default();
-                keys.find(key)
+                r.at = ws(b, value);
+                index
             }
             None => match r.key_slow(&mut inside)? {
                 None => return Ok(()),
@@ -310,25 +322,25 @@ fn duplicate_key(keys: &Keys<'_>, index: usize) -> JsonError {
 #[derive(Debug, Clone, Copy)]
 pub struct Keys<'k> {
     pub names: &'k [&'k str],
-    /// `signature` of each name.
-    pub sigs: &'k [u32],
+    /// [`prefix`] of each name.
+    pub prefixes: &'k [u32],
     /// The table: `slots[(sig * mult) >> shift]` is 1 + the index of the first key with that
-    /// signature, or 0. No two different signatures share a slot.
+    /// prefix, or 0. No two different prefixes share a slot.
     pub mult: u32,
     pub shift: u32,
     pub slots: &'k [u8],
 }
 
 impl<'k> Keys<'k> {
-    /// The keys `names`, with their signatures and the table built over them.
+    /// The keys `names`, with their prefixes and the table built over them.
     pub const fn new<const N: usize, const S: usize>(
         names: &'k [&'k str; N],
-        sigs: &'k [u32; N],
+        prefixes: &'k [u32; N],
         table: &'k KeyTable<S>,
     ) -> Self {
         Keys {
             names,
-            sigs,
+            prefixes,
             mult: table.mult,
             shift: table.shift,
             slots: &table.slots,
@@ -341,29 +353,46 @@ impl<'k> Keys<'k> {
     }
 
     /// The index of the key `key`, if it is one of these.
-    #[inline(always)]
+    #[inline(never)]
     pub(crate) fn find(&self, key: &[u8]) -> Option<usize> {
-        self.find_signed(signature(key), key)
+        self.find_where(prefix(key), |name| same_bytes(name, key))
     }
 
-    /// [`Keys::find`] for a key whose signature is known.
+    /// The model key written at `start` in `b` followed by `":`, if the text starts with one
+    /// there, found by `first4`, the four bytes at `start`: its index and length.
     #[inline(always)]
-    pub(crate) fn find_signed(&self, sig: u32, key: &[u8]) -> Option<usize> {
-        let slot = sig
+    pub(crate) fn find_written(
+        &self,
+        first4: u32,
+        b: &[u8],
+        start: usize,
+    ) -> Option<(usize, usize)> {
+        let index = self.find_where(first4, |name| {
+            let end = start + name.len();
+            b.get(start..end).is_some_and(|key| same_bytes(name, key))
+                && b.get(end..end + 2) == Some(b"\":")
+        })?;
+        Some((index, self.name(index).len()))
+    }
+
+    /// The first key with the prefix `prefix` whose name passes `is`.
+    #[inline(always)]
+    fn find_where(&self, prefix: u32, is: impl Fn(&[u8]) -> bool) -> Option<usize> {
+        let slot = prefix
             .wrapping_mul(self.mult)
             .checked_shr(self.shift)
             .unwrap_or(0);
         let mut at = usize::from(*self.slots.get(slot as usize)?).checked_sub(1)?;
         loop {
-            // A slot holds one signature: another one there means an unknown key.
-            if self.sigs.get(at) != Some(&sig) {
+            // A slot holds one prefix: another one there means an unknown key.
+            if self.prefixes.get(at) != Some(&prefix) {
                 return None;
             }
-            if same_bytes(self.names.get(at)?.as_bytes(), key) {
+            if is(self.names.get(at)?.as_bytes()) {
                 return Some(at);
             }
-            // Keys that share a signature (rare): the next one with it, if any.
-            at = find_signature(self.sigs, at + 1, sig);
+            // Keys that share a prefix: the next one with it, if any.
+            at = find_prefix(self.prefixes, at + 1, prefix);
         }
     }
 }
@@ -384,8 +413,8 @@ pub const fn table_size(n: usize) -> usize {
 }
 
 impl<const S: usize> KeyTable<S> {
-    /// Finds a multiplier under which the signatures `sigs` fall into distinct slots (equal
-    /// signatures share theirs). For `from_json!`'s const items: a failure is a compile error.
+    /// Finds a multiplier under which the prefixes `sigs` fall into distinct slots (equal
+    /// prefixes share theirs). For `from_json!`'s const items: a failure is a compile error.
     #[allow(clippy::indexing_slicing, clippy::panic)] // evaluated at compile time
     pub const fn build<const N: usize>(sigs: &[u32; N]) -> Self {
         assert!(
@@ -421,15 +450,47 @@ impl<const S: usize> KeyTable<S> {
     }
 }
 
-/// The first index at or after `from` whose signature is `sig` (`sigs.len()` if none).
+/// The first index at or after `from` whose prefix is `prefix` (`prefixes.len()` if none).
 #[inline(never)]
-fn find_signature(sigs: &[u32], from: usize, sig: u32) -> usize {
-    let rest = sigs.get(from..).unwrap_or_default();
-    from + rest.iter().position(|&s| s == sig).unwrap_or(rest.len())
+fn find_prefix(prefixes: &[u32], from: usize, prefix: u32) -> usize {
+    let rest = prefixes.get(from..).unwrap_or_default();
+    from + rest.iter().position(|&p| p == prefix).unwrap_or(rest.len())
 }
 
-/// A key's signature: its length, first and last byte. Model keys are short and distinct, so
-/// two keys rarely share one; comparing signatures first makes a field lookup a scan of words.
+/// A key's prefix: its first four bytes as compact JSON writes them before the value (`name":`,
+/// `ab":`), little-endian; what key tables hash. A key of one byte leaves the fourth byte 0.
+#[allow(clippy::indexing_slicing)] // every index is below the length it is checked against
+pub const fn prefix(key: &[u8]) -> u32 {
+    const AFTER: [u8; 4] = [b'"', b':', 0, 0];
+    let mut bytes = [0u8; 4];
+    let mut i = 0;
+    while i < 4 {
+        bytes[i] = if i < key.len() {
+            key[i]
+        } else {
+            AFTER[i - key.len()]
+        };
+        i += 1;
+    }
+    u32::from_le_bytes(bytes)
+}
+
+/// The prefixes of `keys`, computed at compile time by [`keys!`]. Model keys are at least two
+/// bytes long, so that their prefix is theirs alone (a compile error otherwise).
+#[allow(clippy::indexing_slicing, clippy::panic)] // evaluated at compile time
+pub const fn prefixes<const N: usize>(keys: &[&str; N]) -> [u32; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        assert!(keys[i].len() >= 2, "model keys are at least two bytes long");
+        out[i] = prefix(keys[i].as_bytes());
+        i += 1;
+    }
+    out
+}
+
+/// A key's signature: its length, first and last byte, which tells most keys of a map apart
+/// (the duplicate filter of string maps).
 #[inline]
 pub const fn signature(key: &[u8]) -> u32 {
     match (key.first(), key.last()) {
@@ -440,29 +501,16 @@ pub const fn signature(key: &[u8]) -> u32 {
     }
 }
 
-/// The signatures of `keys`, computed at compile time by [`from_json!`] (an index out of range
-/// would be a compile error, not a panic).
-#[allow(clippy::indexing_slicing)]
-pub const fn signatures<const N: usize>(keys: &[&str; N]) -> [u32; N] {
-    let mut out = [0; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = signature(keys[i].as_bytes());
-        i += 1;
-    }
-    out
-}
-
 /// The [`Keys`] of a model struct, built at compile time: `keys!("name", "image")`.
 #[macro_export]
 macro_rules! keys {
     ($($key:literal),* $(,)?) => {{
         const N: usize = [$($key),*].len();
         const KEYS: [&str; N] = [$($key),*];
-        const SIGS: [u32; N] = $crate::signatures(&KEYS);
+        const PREFIXES: [u32; N] = $crate::prefixes(&KEYS);
         const SIZE: usize = $crate::table_size(N);
-        const TABLE: $crate::KeyTable<SIZE> = $crate::KeyTable::build(&SIGS);
-        const FIELDS: $crate::Keys<'static> = $crate::Keys::new(&KEYS, &SIGS, &TABLE);
+        const TABLE: $crate::KeyTable<SIZE> = $crate::KeyTable::build(&PREFIXES);
+        const FIELDS: $crate::Keys<'static> = $crate::Keys::new(&KEYS, &PREFIXES, &TABLE);
         &FIELDS
     }};
 }

@@ -49,8 +49,8 @@ pub use bytes::{find_byte, is_one_of, rfind_byte, same_bytes, strip_prefix};
 use bytes::{splat, word};
 pub use error::{JsonError, Syntax};
 pub use fields::{
-    Deferred, Field, FromJson, KeyTable, Keys, Slot, read, read_fields, read_items, read_pairs,
-    signature, signatures, table_size,
+    Deferred, Field, FromJson, KeyTable, Keys, Slot, prefix, prefixes, read, read_fields,
+    read_items, read_pairs, signature, table_size,
 };
 pub use reader::{Inside, Key, Mark, Reader, plain_run, validate};
 use text::{unescape, utf8};
@@ -99,15 +99,27 @@ mod tests {
 
     /// A key table over `names`, as `from_json!` builds one (with `N` known at compile time).
     fn find_all<const N: usize, const S: usize>(names: [&str; N], probes: &[&str]) {
-        let sigs = signatures(&names);
-        let table = KeyTable::<S>::build(&sigs);
-        let keys = Keys::new(&names, &sigs, &table);
+        let prefixes = prefixes(&names);
+        let table = KeyTable::<S>::build(&prefixes);
+        let keys = Keys::new(&names, &prefixes, &table);
+        // Found by their text, and where compact JSON writes them (`key":`), by their first
+        // four bytes, which may run into the value.
+        let written = |key: &str| {
+            let text = format!("{key}\":1}}");
+            let first4 = text
+                .as_bytes()
+                .first_chunk::<4>()
+                .map(|b| u32::from_le_bytes(*b));
+            first4.and_then(|p| keys.find_written(p, text.as_bytes(), 0))
+        };
         for (i, name) in names.iter().enumerate() {
             assert_eq!(keys.find(name.as_bytes()), Some(i), "{name}");
+            assert_eq!(written(name), Some((i, name.len())), "{name}");
         }
         for probe in probes {
             let want = names.iter().position(|n| n == probe);
             assert_eq!(keys.find(probe.as_bytes()), want, "{probe}");
+            assert_eq!(written(probe), want.map(|i| (i, probe.len())), "{probe}");
         }
     }
 
@@ -146,14 +158,24 @@ mod tests {
             ],
             &unknown,
         );
-        // Shared signatures (length, first and last byte): all are told apart by their bytes.
-        find_all::<4, { table_size(4) }>(["abc", "axc", "a-c", "abd"], &["aqc", "abc", "ab"]);
+        // Shared prefixes: all are told apart by their bytes.
+        find_all::<5, { table_size(5) }>(
+            ["hostNetwork", "hostPID", "hostIPC", "hostUsers", "ho"],
+            &[
+                "host",
+                "hostPIDs",
+                "hostPI",
+                "hostNetwor",
+                "h",
+                "hostUsers\\",
+            ],
+        );
     }
 
     #[test]
     fn texts_are_checked_for_utf8_at_every_position() {
         // Lengths around the ASCII shortcut's 8- and 32-byte steps; a non-ASCII byte anywhere.
-        for len in 0..80 {
+        for len in 0..140 {
             let ascii = vec![b'a'; len];
             assert_eq!(utf8(&ascii), Ok("a".repeat(len).as_str()));
             for at in 0..len {
@@ -238,8 +260,7 @@ mod tests {
     crate::from_json!(Twins<'a> { one: "abc", two: "axc" });
 
     #[test]
-    fn keys_with_one_signature_are_told_apart() {
-        assert_eq!(signature(b"abc"), signature(b"axc"));
+    fn keys_are_told_apart_by_their_bytes() {
         let doc = Doc::parse(br#"{"axc": "2", "abq": "x", "abc": "1"}"#).unwrap();
         let twins = Twins::from_json(doc.root()).unwrap();
         assert_eq!(
