@@ -148,3 +148,92 @@ impl<'a> Input<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::decide;
+    use rstest::rstest;
+
+    const DATA: &[u8] = br#"{"org": "acme", "runners": [{"type": "dind", "serviceAccount": "gitlab-runner-dind"}]}"#;
+
+    /// A request of `kind` with `object`, its fields in the order the API server sends them
+    /// (kind before object) or the other way round.
+    fn review(kind: &str, object: &str, kind_first: bool) -> String {
+        let kind = format!(r#""kind": {{"group": "", "version": "v1", "kind": "{kind}"}}"#);
+        let object = format!(r#""object": {object}"#);
+        let (a, b) = if kind_first {
+            (kind, object)
+        } else {
+            (object, kind)
+        };
+        format!(
+            r#"{{"request": {{"uid": "u", {a}, "operation": "CREATE", "userInfo": {{"username": "system:serviceaccount:acme-runners:gitlab-runner-dind"}}, {b}}}}}"#
+        )
+    }
+
+    /// The decision as its messages: the pass that reads the object in the shape of its
+    /// kind and the read of its kept text once the kind is known say the same.
+    fn messages(input: &str) -> Vec<String> {
+        let outcome = decide(input.as_bytes(), Some(DATA));
+        outcome
+            .decision
+            .violations
+            .into_iter()
+            .map(|v| v.msg)
+            .collect()
+    }
+
+    #[rstest]
+    #[case::host_network_pod(
+        "Pod",
+        r#"{"metadata": {"name": "p", "namespace": "acme-runners"}, "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "quay.io/x"}]}}"#
+    )]
+    #[case::type_error("Pod", r#"{"metadata": {"name": 5}, "spec": {"containers": []}}"#)]
+    #[case::no_pod_spec("Pod", r#"{"metadata": {"name": "p"}, "spec": null}"#)]
+    #[case::deployment(
+        "Deployment",
+        r#"{"metadata": {"name": "d"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "quay.io/x"}]}}}}"#
+    )]
+    fn the_object_reads_alike_before_and_after_its_kind(#[case] kind: &str, #[case] object: &str) {
+        let early = messages(&review(kind, object, true));
+        assert!(!early.is_empty(), "{early:?}");
+        assert_eq!(early, messages(&review(kind, object, false)));
+    }
+
+    /// Which error an input gets when it has more than one: not JSON first, then the top
+    /// level, then the request, then the object.
+    #[rstest]
+    #[case::syntax_after_a_type_error_in_the_object(
+        r#"{"request": {"kind": {"kind": "Pod"}, "object": {"spec": 5}, "operation": "CREATE"}} x"#,
+        "input is not JSON: trailing characters after the document at byte 85"
+    )]
+    #[case::syntax_after_a_type_error_in_the_request(
+        r#"{"request": {"uid": 5}, "kind": [1 2]}"#,
+        "input is not JSON: expected `,` or `]` at byte 35"
+    )]
+    #[case::top_level_after_a_type_error_in_the_request(
+        r#"{"review": {"uid": 5}, "kind": 5}"#,
+        "input is not one of the three dialects: input.kind: expected a string, found a number"
+    )]
+    #[case::request_after_a_type_error_in_the_object(
+        r#"{"request": {"kind": {"kind": "Pod"}, "object": {"spec": 5}, "operation": "CREATE", "userInfo": 7}}"#,
+        "input.request is not a valid AdmissionRequest: input.request.userInfo: expected an object, found a number"
+    )]
+    #[case::request_of_the_other_dialect_ignored(
+        r#"{"request": {"uid": 5}, "review": {"kind": {"kind": "Pod"}, "operation": "CREATE", "userInfo": {"username": "u"}, "object": {"spec": 5}}}"#,
+        "request.object is not a valid Pod: object.spec: expected an object, found a number"
+    )]
+    #[case::duplicate_key_in_a_skipped_request(
+        r#"{"review": {"kind": {"kind": "Pod"}, "kind": {}}, "kind": "AdmissionReview"}"#,
+        "input.review is not a valid AdmissionRequest: input.review: duplicate key `kind`"
+    )]
+    fn errors_rank_as_before(#[case] input: &str, #[case] message: &str) {
+        let outcome = decide(input.as_bytes(), Some(DATA));
+        let first = outcome.decision.violations.first().map(|v| v.msg.as_str());
+        assert_eq!(
+            first,
+            Some(format!("valid-request: {message}").as_str()),
+            "{input}"
+        );
+    }
+}
