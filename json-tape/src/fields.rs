@@ -6,7 +6,7 @@ use crate::{Json, JsonError, Key, MAX_DEPTH, Reader, Str, same_bytes};
 
 /// A model value read from the reader's cursor, in place: `self` holds its `Default` and is
 /// filled where it lies, so that large structs (a pod spec, a container) are never moved
-/// while they are read. Implemented once per type; the struct readers that [`from_json!`]
+/// while they are read. Implemented once per type; the struct readers that [`from_json!`](crate::from_json)
 /// writes stay a few words per field.
 pub trait Slot<'a> {
     /// # Errors
@@ -317,7 +317,7 @@ fn duplicate_key(keys: &Keys<'_>, index: usize) -> JsonError {
     JsonError::new(format!("duplicate key `{}`", keys.name(index)))
 }
 
-/// The keys of a model struct, with a hash table built at compile time by [`from_json!`]: a
+/// The keys of a model struct, with a hash table built at compile time by [`from_json!`](crate::from_json): a
 /// field lookup is one multiply and one table read, however many fields the struct has.
 #[derive(Debug, Clone, Copy)]
 pub struct Keys<'k> {
@@ -475,7 +475,7 @@ pub const fn prefix(key: &[u8]) -> u32 {
     u32::from_le_bytes(bytes)
 }
 
-/// The prefixes of `keys`, computed at compile time by [`keys!`]. Model keys are at least two
+/// The prefixes of `keys`, computed at compile time by [`keys!`](crate::keys). Model keys are at least two
 /// bytes long, so that their prefix is theirs alone (a compile error otherwise).
 #[allow(clippy::indexing_slicing, clippy::panic)] // evaluated at compile time
 pub const fn prefixes<const N: usize>(keys: &[&str; N]) -> [u32; N] {

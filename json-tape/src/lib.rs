@@ -2,13 +2,18 @@
 //! grammar and fills the request model as it goes, with no intermediate tree or tape.
 //!
 //! A [`Reader`] is a cursor over text already checked for UTF-8. The model's readers ([`Slot`],
-//! written by [`from_json!`] from compile-time key tables) take each value they know from it,
+//! written by [`from_json!`](crate::from_json) from compile-time key tables) take each value they know from it,
 //! in place: strings stay borrowed from the input unless they have escapes. Every value no
 //! reader takes is skipped by a loop that checks it all the same (no recursion, however deep),
 //! so a text read to its end is JSON, with the same limits as a validation alone: the exact
 //! grammar, UTF-8, a nesting depth of 256 and 4 GiB. A value the model must read later (the
 //! settings in `parameters`, an object whose kind came after it) is kept as its checked text,
 //! a [`Json`], and read by walking that text again.
+//!
+//! In the compact JSON the API server sends, the field loop finds a model key by the four bytes
+//! it starts with (`name":`) and compares it whole where it is written, without looking for its
+//! end; every other string, key or value, is scanned by one leaf function, [`plain_run`], sixteen
+//! bytes at a time. Other spellings of JSON (whitespace, escaped keys) take a general path.
 //!
 //! A value of the wrong type stops the pass with an error of the model; whether the text is
 //! JSON at all still decides first. A caller told of a model error checks the whole text
