@@ -1,6 +1,7 @@
 //! Errors: where and why a text or a value cannot be read.
 
-/// Why a text or a value cannot be read, with the path of the value inside the document.
+/// Why a text or a value cannot be read: the text is not JSON (with the byte offset), or a
+/// value does not have the model's type (with the path of the value inside the document).
 /// Boxed: every read returns a `Result`, and a one-word error keeps the happy path's results
 /// small (in wasm, large results travel through memory).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +12,8 @@ struct ErrorInner {
     pub(crate) message: String,
     /// Path segments, innermost first (they are added while the error travels outwards).
     pub(crate) path: Vec<String>,
+    /// The text is not JSON: not an error of the model.
+    pub(crate) not_json: bool,
 }
 
 impl JsonError {
@@ -19,11 +22,25 @@ impl JsonError {
         JsonError(Box::new(ErrorInner {
             message: message.into(),
             path: Vec::new(),
+            not_json: false,
         }))
     }
 
+    /// The text is not JSON.
+    #[cold]
+    pub fn not_json(message: impl Into<String>) -> Self {
+        let mut e = Self::new(message);
+        e.0.not_json = true;
+        e
+    }
+
     pub(crate) fn syntax(what: &str, offset: usize) -> Self {
-        Self::new(format!("{what} at byte {offset}"))
+        Self::not_json(format!("{what} at byte {offset}"))
+    }
+
+    /// Whether the text is not JSON (rather than a value not of the model's type).
+    pub fn is_not_json(&self) -> bool {
+        self.0.not_json
     }
 
     /// What is wrong, without the path.
@@ -50,9 +67,9 @@ impl JsonError {
     }
 }
 
-/// Where and why the text is not JSON: small, so that the scanner's happy path returns a word.
+/// Where and why the text is not JSON: small, so that the reader's happy path returns little.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Syntax {
+pub struct Syntax {
     pub(crate) what: &'static str,
     pub(crate) offset: usize,
 }

@@ -1,146 +1,313 @@
-//! Model structs read from JSON values: the `FromJson` trait, compile-time key tables and
-//! the `from_json!` macro.
+//! Model structs read in the one pass: the `Slot` trait, compile-time key tables and the
+//! `from_json!` macro.
 
-use crate::{Json, JsonError, Kind, Str, same_bytes, unescape};
+use crate::reader::{ESCAPED, FAILED, scan_string, string_end, ws};
+use crate::{Json, JsonError, Key, MAX_DEPTH, Reader, Str, same_bytes};
 
-/// Reading a model type from a JSON value.
+/// A model value read from the reader's cursor, in place: `self` holds its `Default` and is
+/// filled where it lies, so that large structs (a pod spec, a container) are never moved
+/// while they are read. Implemented once per type; the struct readers that [`from_json!`](crate::from_json)
+/// writes stay a few words per field.
+pub trait Slot<'a> {
+    /// # Errors
+    /// The value does not have the type (the error carries the path), or is not JSON.
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError>;
+
+    /// How [`read_fields`] fills a field of this type: strings in its own loop, others
+    /// through [`Slot::fill`].
+    #[inline(always)]
+    fn field(&mut self) -> Field<'_, 'a>
+    where
+        Self: Sized,
+    {
+        Field::Any(self)
+    }
+
+    /// [`Slot::field`] for an `Option` of this type.
+    #[inline(always)]
+    fn option_field(this: &mut Option<Self>) -> Field<'_, 'a>
+    where
+        Self: Sized + Default,
+    {
+        Field::Any(this)
+    }
+}
+
+/// Where [`read_fields`] puts a field's value. Most fields are strings, which the field loop
+/// reads itself: no call through a vtable, no function per field type.
+pub enum Field<'s, 'a> {
+    Str(&'s mut Str<'a>),
+    OptStr(&'s mut Option<Str<'a>>),
+    Any(&'s mut dyn Slot<'a>),
+}
+
+/// Reads a `T` at the reader's cursor.
 ///
-/// The conversions below are `inline(always)`: each is used by the one [`Slot`] of its type, so
-/// inlining it there makes the module smaller as well as faster (measured: 5.5 KB).
+/// # Errors
+/// As [`Slot::fill`].
+#[inline(always)]
+pub fn read<'a, T: Slot<'a> + Default>(r: &mut Reader<'a>) -> Result<T, JsonError> {
+    let mut out = T::default();
+    out.fill(r)?;
+    Ok(out)
+}
+
+/// Reading a model type from a checked value kept as text (a second walk of its text).
 pub trait FromJson<'a>: Sized {
     /// # Errors
     /// The value does not have the expected type (the error carries the path).
     fn from_json(v: Json<'a>) -> Result<Self, JsonError>;
 }
 
-impl<'a> FromJson<'a> for Json<'a> {
-    #[inline(always)]
+impl<'a, T: Slot<'a> + Default> FromJson<'a> for T {
     fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        Ok(v)
+        read(&mut Reader::over(v))
     }
 }
 
-impl<'a> FromJson<'a> for Str<'a> {
+// The scalar slots below are filled while they hold their `Default`, which owns no heap: not
+// dropping it saves a call per field.
+
+impl<'a> Slot<'a> for Json<'a> {
     #[inline(always)]
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        v.as_str().ok_or_else(|| v.expected("a string"))
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        *self = r.raw()?;
+        Ok(())
     }
 }
 
-impl<'a> FromJson<'a> for bool {
+impl<'a> Slot<'a> for Str<'a> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        std::mem::forget(std::mem::replace(self, r.string()?));
+        Ok(())
+    }
+
     #[inline(always)]
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        v.as_bool().ok_or_else(|| v.expected("a boolean"))
+    fn field(&mut self) -> Field<'_, 'a> {
+        Field::Str(self)
+    }
+
+    #[inline(always)]
+    fn option_field(this: &mut Option<Self>) -> Field<'_, 'a> {
+        Field::OptStr(this)
     }
 }
 
-impl<'a> FromJson<'a> for i64 {
+impl<'a> Slot<'a> for bool {
     #[inline(always)]
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        v.as_i64().ok_or_else(|| v.expected("an integer"))
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        *self = r.bool()?;
+        Ok(())
     }
 }
 
-impl<'a, T: FromJson<'a>> FromJson<'a> for Option<T> {
+impl<'a> Slot<'a> for i64 {
     #[inline(always)]
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        if v.is_null() {
-            Ok(None)
-        } else {
-            T::from_json(v).map(Some)
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        *self = r.i64()?;
+        Ok(())
+    }
+}
+
+impl<'a, T: Slot<'a> + Default> Slot<'a> for Option<T> {
+    #[inline(always)]
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        if r.null()? {
+            return Ok(());
         }
+        self.get_or_insert_with(T::default).fill(r)
+    }
+
+    #[inline(always)]
+    fn field(&mut self) -> Field<'_, 'a> {
+        T::option_field(self)
     }
 }
 
-impl<'a, T: FromJson<'a>> FromJson<'a> for Vec<T> {
+impl<'a, T: Slot<'a> + Default> Slot<'a> for Vec<T> {
     #[inline(always)]
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        let doc = v.doc;
-        let array = doc.tok(v.at);
-        if array.kind != Kind::Array {
-            return Err(v.expected("an array"));
-        }
-        let mut out = Vec::with_capacity(usize::from(array.count));
-        // The items straight from the tape (no iterator call per item).
-        let mut at = v.at + 1;
-        while at < array.next {
-            let item = Json { doc, at };
-            at = doc.tok(at).next.max(at + 1);
-            let i = out.len();
-            out.push(T::from_json(item).map_err(|e| e.at_index(i))?);
-        }
-        Ok(out)
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        // Each item is filled where it lies in the list.
+        read_items(r, &mut |r| {
+            self.push(T::default());
+            match self.last_mut() {
+                Some(item) => item.fill(r),
+                None => Ok(()),
+            }
+        })
     }
 }
 
-/// A field of a model struct, filled from its JSON value. Implemented once per field type, not
-/// once per field: the struct readers that [`from_json!`] writes stay a few words per field.
-pub trait Slot<'a> {
-    /// # Errors
-    /// The value does not have the field's type.
-    fn fill(&mut self, v: Json<'a>) -> Result<(), JsonError>;
+/// Reads the items of an array, each by `item`. One shared loop (rather than one per item
+/// type) keeps the module small, and runs at the reader's optimisation level.
+///
+/// # Errors
+/// Not an array, an item's error (with its index added to the path), or not JSON.
+#[inline(never)]
+pub fn read_items<'a>(
+    r: &mut Reader<'a>,
+    item: &mut dyn FnMut(&mut Reader<'a>) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    let mut inside = r.enter(b'[', "an array")?;
+    let mut i = 0;
+    while r.item(&mut inside)? {
+        item(r).map_err(|e| e.at_index(i))?;
+        i += 1;
+    }
+    Ok(())
 }
 
-impl<'a, T: FromJson<'a>> Slot<'a> for T {
-    #[inline(always)]
-    fn fill(&mut self, v: Json<'a>) -> Result<(), JsonError> {
-        // `read_fields` fills a slot once (a repeated key is an error), while it still holds its
-        // `Default`, which owns no heap: not dropping it saves a call per field.
-        std::mem::forget(std::mem::replace(self, T::from_json(v)?));
+/// Reads a map of strings into `out`, in document order (labels, annotations, data keys).
+///
+/// # Errors
+/// Not an object, a value that is not a string (with its key added to the path), or not JSON.
+#[inline(never)]
+pub fn read_pairs<'a>(
+    r: &mut Reader<'a>,
+    out: &mut Vec<(Str<'a>, Str<'a>)>,
+) -> Result<(), JsonError> {
+    let mut inside = r.enter(b'{', "a map of strings")?;
+    while let Some(key) = r.key(&mut inside)? {
+        let key = r.text_of(key);
+        let value = r.string().map_err(|e| e.at_key(&key))?;
+        out.push((key, value));
+    }
+    Ok(())
+}
+
+/// A value whose type error is reported after the errors of the values around it: the
+/// reader checks the rest of it and goes on (see [`Reader::deferred`]). `None`: absent or
+/// `null`.
+#[derive(Debug)]
+pub struct Deferred<T>(pub Option<Result<T, JsonError>>);
+
+impl<T> Default for Deferred<T> {
+    fn default() -> Self {
+        Deferred(None)
+    }
+}
+
+impl<'a, T: Slot<'a> + Default> Slot<'a> for Deferred<T> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        // Filled where it is kept, as every slot is.
+        let slot = self.0.insert(Ok(T::default()));
+        if let Ok(value) = slot
+            && let Err(e) = r.deferred(|r| value.fill(r))?
+        {
+            *slot = Err(e);
+        }
         Ok(())
     }
 }
 
 /// Reads the fields of an object: the value of `keys.names[i]` fills `slots[i]`. Absent and
-/// `null` fields are left alone; unknown keys are skipped; a known key given twice is an error,
-/// so that no reader of the same text can see a different value than the rules do. One shared
-/// function (rather than code per struct) keeps the module small.
+/// `null` fields are left alone; unknown keys are skipped (and checked); a known key given
+/// twice is an error, so that no reader of the same text can see a different value than the
+/// rules do. One shared function (rather than code per struct) keeps the module small.
 ///
 /// # Errors
-/// Not an object, a duplicate key, or a value of the wrong type (with the key added to its path).
+/// Not an object, a duplicate key, a value of the wrong type (with the key added to its path),
+/// or not JSON.
 #[inline(never)]
 pub fn read_fields<'a>(
-    v: Json<'a>,
+    r: &mut Reader<'a>,
     keys: &Keys<'_>,
-    slots: &mut [&mut dyn Slot<'a>],
+    slots: &mut [Field<'_, 'a>],
 ) -> Result<(), JsonError> {
-    let doc = v.doc;
-    let object = doc.tok(v.at);
-    if object.kind != Kind::Object {
-        return Err(v.expected("an object"));
-    }
+    let mut inside = r.enter(b'{', "an object")?;
+    let b = r.b();
     let mut seen = 0u64;
-    // The entries straight from the tape: key, value, and where the next key is.
-    let mut pos = v.at + 1;
-    while pos < object.next {
-        let key = doc.tok(pos);
-        let at = pos + 1;
-        let value = doc.tok(at);
-        pos = value.next.max(at + 1);
-        // Keys are matched on their text: only a key with escapes (rare) is unescaped first.
-        let index = if key.escaped {
-            keys.find(unescape(doc.inner(key)).as_bytes())
-        } else {
-            keys.find(doc.inner_bytes(key))
-        };
-        let Some(index) = index else {
-            continue;
-        };
-        // `Keys::build` holds at most 64 keys, so the bit exists.
-        let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
-        if seen & bit != 0 {
-            return Err(duplicate_key(keys, index));
+    loop {
+        // The key. Compact JSON (what the API server sends) has `,"key":` and the value, or
+        // `"key":` first in the object. A model key is found by the four bytes it starts with
+        // and then compared whole, `":` included, without looking for its end; other keys are
+        // scanned. Anything else goes the general way.
+        let at = r.at;
+        let first = inside.first;
+        let quote = at + usize::from(!first);
+        let mut fast = None;
+        if (first || b.get(at) == Some(&b','))
+            && b.get(quote) == Some(&b'"')
+            && (!first || r.depth < MAX_DEPTH)
+        {
+            let start = quote + 1;
+            let written = b
+                .get(start..)
+                .and_then(<[u8]>::first_chunk::<4>)
+                .and_then(|bytes| keys.find_written(u32::from_le_bytes(*bytes), b, start));
+            fast = match written {
+                Some((index, n)) => Some((Some(index), start + n + 2)),
+                // Not a model key: its prefix is the four bytes just looked up (model keys
+                // are at least two bytes long), so it is unknown if it is plain and compact.
+                None => {
+                    let found = scan_string(b, quote);
+                    let end = found as u32 as usize;
+                    match b.get(end..end + 2) {
+                        Some(&[b':', value]) if found & (FAILED | ESCAPED) == 0 && value > b' ' => {
+                            Some((None, end + 1))
+                        }
+                        _ => None,
+                    }
+                }
+            };
         }
-        seen |= bit;
-        if value.kind == Kind::Null {
-            continue;
-        }
-        if let Some(slot) = slots.get_mut(index) {
-            slot.fill(Json { doc, at })
-                .map_err(|e| e.at_key(keys.name(index)))?;
+        let index = match fast {
+            Some((index, value)) => {
+                if first {
+                    inside.first = false;
+                    r.depth += 1;
+                }
+                r.at = ws(b, value);
+                index
+            }
+            None => match r.key_slow(&mut inside)? {
+                None => return Ok(()),
+                // Keys are matched on their text: a key with escapes (rare) is unescaped.
+                Some(key) if key.escaped() => keys.find(r.text_of(key).as_bytes()),
+                Some(key) => keys.find(r.key_bytes(key)),
+            },
+        };
+        let field = match index {
+            Some(index) => {
+                // `Keys::build` holds at most 64 keys, so the bit exists.
+                let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
+                if seen & bit != 0 {
+                    return Err(duplicate_key(keys, index));
+                }
+                seen |= bit;
+                if r.null()? {
+                    continue;
+                }
+                slots.get_mut(index).map(|field| (index, field))
+            }
+            None => None,
+        };
+        let at = r.at;
+        match field {
+            Some((index, Field::Any(slot))) => {
+                slot.fill(r).map_err(|e| e.at_key(keys.name(index)))?
+            }
+            // A string, read or skipped: the loop's one copy of the string scan.
+            field if b.get(at) == Some(&b'"') => {
+                let (end, escaped) = string_end(b, at)?;
+                r.at = end;
+                let text = || {
+                    r.text_of(Key {
+                        start: at + 1,
+                        end: end - 1,
+                        escaped,
+                    })
+                };
+                match field {
+                    Some((_, Field::Str(s))) => std::mem::forget(std::mem::replace(*s, text())),
+                    Some((_, Field::OptStr(s))) => std::mem::forget(s.replace(text())),
+                    _ => {}
+                }
+            }
+            Some((index, _)) => return Err(r.unexpected("a string").at_key(keys.name(index))),
+            None => r.skip_slow()?,
         }
     }
-    Ok(())
 }
 
 /// The error of a key given twice: out of line, to keep the field loop small.
@@ -150,30 +317,30 @@ fn duplicate_key(keys: &Keys<'_>, index: usize) -> JsonError {
     JsonError::new(format!("duplicate key `{}`", keys.name(index)))
 }
 
-/// The keys of a model struct, with a hash table built at compile time by [`from_json!`]: a
+/// The keys of a model struct, with a hash table built at compile time by [`from_json!`](crate::from_json): a
 /// field lookup is one multiply and one table read, however many fields the struct has.
 #[derive(Debug, Clone, Copy)]
 pub struct Keys<'k> {
     pub names: &'k [&'k str],
-    /// `signature` of each name.
-    pub sigs: &'k [u32],
+    /// [`prefix`] of each name.
+    pub prefixes: &'k [u32],
     /// The table: `slots[(sig * mult) >> shift]` is 1 + the index of the first key with that
-    /// signature, or 0. No two different signatures share a slot.
+    /// prefix, or 0. No two different prefixes share a slot.
     pub mult: u32,
     pub shift: u32,
     pub slots: &'k [u8],
 }
 
 impl<'k> Keys<'k> {
-    /// The keys `names`, with their signatures and the table built over them.
+    /// The keys `names`, with their prefixes and the table built over them.
     pub const fn new<const N: usize, const S: usize>(
         names: &'k [&'k str; N],
-        sigs: &'k [u32; N],
+        prefixes: &'k [u32; N],
         table: &'k KeyTable<S>,
     ) -> Self {
         Keys {
             names,
-            sigs,
+            prefixes,
             mult: table.mult,
             shift: table.shift,
             slots: &table.slots,
@@ -186,24 +353,46 @@ impl<'k> Keys<'k> {
     }
 
     /// The index of the key `key`, if it is one of these.
-    #[inline(always)]
+    #[inline(never)]
     pub(crate) fn find(&self, key: &[u8]) -> Option<usize> {
-        let sig = signature(key);
-        let slot = sig
+        self.find_where(prefix(key), |name| same_bytes(name, key))
+    }
+
+    /// The model key written at `start` in `b` followed by `":`, if the text starts with one
+    /// there, found by `first4`, the four bytes at `start`: its index and length.
+    #[inline(always)]
+    pub(crate) fn find_written(
+        &self,
+        first4: u32,
+        b: &[u8],
+        start: usize,
+    ) -> Option<(usize, usize)> {
+        let index = self.find_where(first4, |name| {
+            let end = start + name.len();
+            b.get(start..end).is_some_and(|key| same_bytes(name, key))
+                && b.get(end..end + 2) == Some(b"\":")
+        })?;
+        Some((index, self.name(index).len()))
+    }
+
+    /// The first key with the prefix `prefix` whose name passes `is`.
+    #[inline(always)]
+    fn find_where(&self, prefix: u32, is: impl Fn(&[u8]) -> bool) -> Option<usize> {
+        let slot = prefix
             .wrapping_mul(self.mult)
             .checked_shr(self.shift)
             .unwrap_or(0);
         let mut at = usize::from(*self.slots.get(slot as usize)?).checked_sub(1)?;
         loop {
-            // A slot holds one signature: another one there means an unknown key.
-            if self.sigs.get(at) != Some(&sig) {
+            // A slot holds one prefix: another one there means an unknown key.
+            if self.prefixes.get(at) != Some(&prefix) {
                 return None;
             }
-            if same_bytes(self.names.get(at)?.as_bytes(), key) {
+            if is(self.names.get(at)?.as_bytes()) {
                 return Some(at);
             }
-            // Keys that share a signature (rare): the next one with it, if any.
-            at = find_signature(self.sigs, at + 1, sig);
+            // Keys that share a prefix: the next one with it, if any.
+            at = find_prefix(self.prefixes, at + 1, prefix);
         }
     }
 }
@@ -224,8 +413,8 @@ pub const fn table_size(n: usize) -> usize {
 }
 
 impl<const S: usize> KeyTable<S> {
-    /// Finds a multiplier under which the signatures `sigs` fall into distinct slots (equal
-    /// signatures share theirs). For `from_json!`'s const items: a failure is a compile error.
+    /// Finds a multiplier under which the prefixes `sigs` fall into distinct slots (equal
+    /// prefixes share theirs). For `from_json!`'s const items: a failure is a compile error.
     #[allow(clippy::indexing_slicing, clippy::panic)] // evaluated at compile time
     pub const fn build<const N: usize>(sigs: &[u32; N]) -> Self {
         assert!(
@@ -261,15 +450,47 @@ impl<const S: usize> KeyTable<S> {
     }
 }
 
-/// The first index at or after `from` whose signature is `sig` (`sigs.len()` if none).
+/// The first index at or after `from` whose prefix is `prefix` (`prefixes.len()` if none).
 #[inline(never)]
-fn find_signature(sigs: &[u32], from: usize, sig: u32) -> usize {
-    let rest = sigs.get(from..).unwrap_or_default();
-    from + rest.iter().position(|&s| s == sig).unwrap_or(rest.len())
+fn find_prefix(prefixes: &[u32], from: usize, prefix: u32) -> usize {
+    let rest = prefixes.get(from..).unwrap_or_default();
+    from + rest.iter().position(|&p| p == prefix).unwrap_or(rest.len())
 }
 
-/// A key's signature: its length, first and last byte. Model keys are short and distinct, so
-/// two keys rarely share one; comparing signatures first makes a field lookup a scan of words.
+/// A key's prefix: its first four bytes as compact JSON writes them before the value (`name":`,
+/// `ab":`), little-endian; what key tables hash. A key of one byte leaves the fourth byte 0.
+#[allow(clippy::indexing_slicing)] // every index is below the length it is checked against
+pub const fn prefix(key: &[u8]) -> u32 {
+    const AFTER: [u8; 4] = [b'"', b':', 0, 0];
+    let mut bytes = [0u8; 4];
+    let mut i = 0;
+    while i < 4 {
+        bytes[i] = if i < key.len() {
+            key[i]
+        } else {
+            AFTER[i - key.len()]
+        };
+        i += 1;
+    }
+    u32::from_le_bytes(bytes)
+}
+
+/// The prefixes of `keys`, computed at compile time by [`keys!`](crate::keys). Model keys are at least two
+/// bytes long, so that their prefix is theirs alone (a compile error otherwise).
+#[allow(clippy::indexing_slicing, clippy::panic)] // evaluated at compile time
+pub const fn prefixes<const N: usize>(keys: &[&str; N]) -> [u32; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        assert!(keys[i].len() >= 2, "model keys are at least two bytes long");
+        out[i] = prefix(keys[i].as_bytes());
+        i += 1;
+    }
+    out
+}
+
+/// A key's signature: its length, first and last byte, which tells most keys of a map apart
+/// (the duplicate filter of string maps).
 #[inline]
 pub const fn signature(key: &[u8]) -> u32 {
     match (key.first(), key.last()) {
@@ -280,21 +501,22 @@ pub const fn signature(key: &[u8]) -> u32 {
     }
 }
 
-/// The signatures of `keys`, computed at compile time by [`from_json!`] (an index out of range
-/// would be a compile error, not a panic).
-#[allow(clippy::indexing_slicing)]
-pub const fn signatures<const N: usize>(keys: &[&str; N]) -> [u32; N] {
-    let mut out = [0; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = signature(keys[i].as_bytes());
-        i += 1;
-    }
-    out
+/// The [`Keys`] of a model struct, built at compile time: `keys!("name", "image")`.
+#[macro_export]
+macro_rules! keys {
+    ($($key:literal),* $(,)?) => {{
+        const N: usize = [$($key),*].len();
+        const KEYS: [&str; N] = [$($key),*];
+        const PREFIXES: [u32; N] = $crate::prefixes(&KEYS);
+        const SIZE: usize = $crate::table_size(N);
+        const TABLE: $crate::KeyTable<SIZE> = $crate::KeyTable::build(&PREFIXES);
+        const FIELDS: $crate::Keys<'static> = $crate::Keys::new(&KEYS, &PREFIXES, &TABLE);
+        &FIELDS
+    }};
 }
 
-/// Implements [`FromJson`] for a model struct whose fields all have a `Default` (absent and
-/// `null` fields take it), through [`read_fields`].
+/// Implements [`Slot`] (and so [`FromJson`]) for a model struct whose fields all have a
+/// `Default` (absent and `null` fields keep it), through [`read_fields`].
 ///
 /// The struct is destructured without `..`, so every field must be given its JSON key here: a
 /// field added to the struct but not to its key list is a compile error (E0027), not a field
@@ -324,18 +546,10 @@ pub const fn signatures<const N: usize>(keys: &[&str; N]) -> [u32; N] {
 #[macro_export]
 macro_rules! from_json {
     ($name:ident $(<$lt:lifetime>)? { $($field:ident : $key:literal),* $(,)? }) => {
-        impl<'a> $crate::FromJson<'a> for $name $(<$lt>)? {
-            fn from_json(v: $crate::Json<'a>) -> Result<Self, $crate::JsonError> {
-                const N: usize = [$($key),*].len();
-                const KEYS: [&str; N] = [$($key),*];
-                const SIGS: [u32; N] = $crate::signatures(&KEYS);
-                const SIZE: usize = $crate::table_size(N);
-                const TABLE: $crate::KeyTable<SIZE> = $crate::KeyTable::build(&SIGS);
-                const FIELDS: $crate::Keys<'static> = $crate::Keys::new(&KEYS, &SIGS, &TABLE);
-                let mut out = Self::default();
-                let Self { $($field,)* } = &mut out;
-                $crate::read_fields(v, &FIELDS, &mut [$($field as &mut dyn $crate::Slot<'a>),*])?;
-                Ok(out)
+        impl<'a> $crate::Slot<'a> for $name $(<$lt>)? {
+            fn fill(&mut self, r: &mut $crate::Reader<'a>) -> Result<(), $crate::JsonError> {
+                let Self { $($field,)* } = self;
+                $crate::read_fields(r, $crate::keys!($($key),*), &mut [$($crate::Slot::field($field)),*])
             }
         }
     };

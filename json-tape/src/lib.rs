@@ -1,13 +1,31 @@
-//! A small JSON reader made for this policy: one pass validates the whole text and records every
-//! value on a tape (its span and where its subtree ends), then values are read lazily from the
-//! tape, straight into the request model.
+//! A small JSON reader made for this policy: one pass over the text checks it against the JSON
+//! grammar and fills the request model as it goes, with no intermediate tree or tape.
+//!
+//! A [`Reader`] is a cursor over text already checked for UTF-8. The model's readers ([`Slot`],
+//! written by [`from_json!`](crate::from_json) from compile-time key tables) take each value they know from it,
+//! in place: strings stay borrowed from the input unless they have escapes. Every value no
+//! reader takes is skipped by a loop that checks it all the same (no recursion, however deep),
+//! so a text read to its end is JSON, with the same limits as a validation alone: the exact
+//! grammar, UTF-8, a nesting depth of 256 and 4 GiB. A value the model must read later (the
+//! settings in `parameters`, an object whose kind came after it) is kept as its checked text,
+//! a [`Json`], and read by walking that text again.
+//!
+//! In the compact JSON the API server sends, the field loop finds a model key by the four bytes
+//! it starts with (`name":`) and compares it whole where it is written, without looking for its
+//! end; every other string, key or value, is scanned by one leaf function, [`plain_run`], sixteen
+//! bytes at a time. Other spellings of JSON (whitespace, escaped keys) take a general path.
+//!
+//! A value of the wrong type stops the pass with an error of the model; whether the text is
+//! JSON at all still decides first. A caller told of a model error checks the whole text
+//! ([`validate`]) before reporting it: that costs only on the error path. Values whose type
+//! errors rank after those around them (the dialect's request, the object under review) are
+//! read through [`Deferred`]: their error waits, the rest of them is checked, and the pass goes
+//! on.
 //!
 //! serde's derived deserialisers cost about 3 KB of wasm per struct and made the module 370 KB;
 //! this reader and the model's `from_json!` impls do the same job in a fraction of that, and
 //! faster: serde_json reading the dind job pod's model fields took 243,205 instructions in
-//! wasmtime, against 220,113 for the module's whole evaluation (docs/performance.md). The tape
-//! makes every later step O(1) per value: skipping a field no rule reads is one lookup, and no
-//! byte is scanned twice.
+//! wasmtime, more than the module's whole evaluation (docs/performance.md).
 
 // The policy crate's lint wall holds here too: this code runs inside the module, where a panic
 // is a trap that crosses the ABI. Tests may relax it.
@@ -20,7 +38,7 @@
 // One `unsafe` block, in `utf8`: text found to be ASCII is taken as UTF-8 without a second pass.
 #![deny(unsafe_code)]
 // Indices and lengths below are bounded by the input length (at most u32::MAX, checked in
-// `Doc::parse`), so the additions cannot overflow; every byte read goes through `get`.
+// `Reader::new`), so the additions cannot overflow; every byte read goes through `get`.
 #![allow(clippy::arithmetic_side_effects)]
 
 use std::borrow::Cow;
@@ -28,19 +46,19 @@ use std::borrow::Cow;
 mod bytes;
 mod error;
 mod fields;
-mod scanner;
+mod reader;
 mod text;
 mod value;
 
 pub use bytes::{find_byte, is_one_of, rfind_byte, same_bytes, strip_prefix};
 use bytes::{splat, word};
-pub use error::JsonError;
-use error::Syntax;
-pub use fields::{FromJson, KeyTable, Keys, Slot, read_fields, signature, signatures, table_size};
-use scanner::Tape;
-pub use scanner::plain_run;
+pub use error::{JsonError, Syntax};
+pub use fields::{
+    Deferred, Field, FromJson, KeyTable, Keys, Slot, prefix, prefixes, read, read_fields,
+    read_items, read_pairs, signature, table_size,
+};
+pub use reader::{Inside, Key, Mark, Reader, plain_run, validate};
 use text::{unescape, utf8};
-use value::Tok;
 pub use value::{Doc, Entries, Items, Json, Kind};
 
 /// A string read from the document: borrowed unless it had escapes.
@@ -86,15 +104,27 @@ mod tests {
 
     /// A key table over `names`, as `from_json!` builds one (with `N` known at compile time).
     fn find_all<const N: usize, const S: usize>(names: [&str; N], probes: &[&str]) {
-        let sigs = signatures(&names);
-        let table = KeyTable::<S>::build(&sigs);
-        let keys = Keys::new(&names, &sigs, &table);
+        let prefixes = prefixes(&names);
+        let table = KeyTable::<S>::build(&prefixes);
+        let keys = Keys::new(&names, &prefixes, &table);
+        // Found by their text, and where compact JSON writes them (`key":`), by their first
+        // four bytes, which may run into the value.
+        let written = |key: &str| {
+            let text = format!("{key}\":1}}");
+            let first4 = text
+                .as_bytes()
+                .first_chunk::<4>()
+                .map(|b| u32::from_le_bytes(*b));
+            first4.and_then(|p| keys.find_written(p, text.as_bytes(), 0))
+        };
         for (i, name) in names.iter().enumerate() {
             assert_eq!(keys.find(name.as_bytes()), Some(i), "{name}");
+            assert_eq!(written(name), Some((i, name.len())), "{name}");
         }
         for probe in probes {
             let want = names.iter().position(|n| n == probe);
             assert_eq!(keys.find(probe.as_bytes()), want, "{probe}");
+            assert_eq!(written(probe), want.map(|i| (i, probe.len())), "{probe}");
         }
     }
 
@@ -133,14 +163,24 @@ mod tests {
             ],
             &unknown,
         );
-        // Shared signatures (length, first and last byte): all are told apart by their bytes.
-        find_all::<4, { table_size(4) }>(["abc", "axc", "a-c", "abd"], &["aqc", "abc", "ab"]);
+        // Shared prefixes: all are told apart by their bytes.
+        find_all::<5, { table_size(5) }>(
+            ["hostNetwork", "hostPID", "hostIPC", "hostUsers", "ho"],
+            &[
+                "host",
+                "hostPIDs",
+                "hostPI",
+                "hostNetwor",
+                "h",
+                "hostUsers\\",
+            ],
+        );
     }
 
     #[test]
     fn texts_are_checked_for_utf8_at_every_position() {
         // Lengths around the ASCII shortcut's 8- and 32-byte steps; a non-ASCII byte anywhere.
-        for len in 0..80 {
+        for len in 0..140 {
             let ascii = vec![b'a'; len];
             assert_eq!(utf8(&ascii), Ok("a".repeat(len).as_str()));
             for at in 0..len {
@@ -225,8 +265,7 @@ mod tests {
     crate::from_json!(Twins<'a> { one: "abc", two: "axc" });
 
     #[test]
-    fn keys_with_one_signature_are_told_apart() {
-        assert_eq!(signature(b"abc"), signature(b"axc"));
+    fn keys_are_told_apart_by_their_bytes() {
         let doc = Doc::parse(br#"{"axc": "2", "abq": "x", "abc": "1"}"#).unwrap();
         let twins = Twins::from_json(doc.root()).unwrap();
         assert_eq!(
@@ -268,25 +307,140 @@ mod tests {
     }
 
     #[rstest]
-    #[case::empty_array("[]", 0)]
-    #[case::empty_object("{}", 0)]
-    #[case::array("[1, [2, 3], {}]", 3)]
-    #[case::object(r#"{"a": [1, 2], "b": {"c": 1}}"#, 2)]
-    #[case::scalar("\"s\"", 0)]
-    fn containers_know_their_size(#[case] text: &str, #[case] len: usize) {
+    #[case::empty_array("[]", 0, 0)]
+    #[case::empty_object("{}", 0, 0)]
+    #[case::array("[1, [2, 3], {}]", 3, 0)]
+    #[case::object(r#"{"a": [1, 2], "b": {"c": 1}}"#, 0, 2)]
+    #[case::spaced(" [ 1 , { } ] ", 2, 0)]
+    #[case::scalar("\"s\"", 0, 0)]
+    fn containers_list_their_items_and_entries(
+        #[case] text: &str,
+        #[case] items: usize,
+        #[case] entries: usize,
+    ) {
         let doc = Doc::parse(text.as_bytes()).unwrap();
         let root = doc.root();
-        assert_eq!(root.len_hint(), len);
+        assert_eq!(root.raw(), text.trim());
+        assert_eq!(root.items().count(), items);
+        assert_eq!(root.entries().count(), entries);
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        for (item, theirs) in root.items().zip(value.as_array().into_iter().flatten()) {
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(item.raw()).unwrap(),
+                *theirs
+            );
+        }
+    }
+
+    /// A model over a text with a syntax error after a value it reads: the pass stops at the
+    /// syntax error, which is reported as one.
+    #[rstest]
+    #[case::after_the_fields(
+        r#"{"abc": "1"} x"#,
+        "trailing characters after the document at byte 13"
+    )]
+    #[case::in_a_skipped_value(r#"{"q": [1, }, "abc": "1"}"#, "expected a value at byte 10")]
+    #[case::in_a_key(r#"{"abc": "1", "a"#, "unterminated string at byte 13")]
+    #[case::bad_null(r#"{"abc": nul}"#, "invalid literal at byte 8")]
+    fn syntax_errors_stop_the_pass(#[case] text: &str, #[case] message: &str) {
+        let mut r = Reader::new(text.as_bytes()).unwrap();
+        let e = read::<Twins>(&mut r).and_then(|_| r.finish()).unwrap_err();
+        assert!(e.is_not_json(), "{text}");
+        assert_eq!(e.message(), message);
+        assert_eq!(validate(text.as_bytes()).unwrap_err().message(), message);
+    }
+
+    /// A type error stops the pass where it is found, as an error of the model; the text after
+    /// it is left for `validate` to judge.
+    #[test]
+    fn type_errors_are_errors_of_the_model() {
+        let text = br#"{"abc": 1, "axc": [}"#;
+        let mut r = Reader::new(text).unwrap();
+        let e = read::<Twins>(&mut r).unwrap_err();
+        assert!(!e.is_not_json());
+        assert_eq!(e.describe("x"), "x.abc: expected a string, found a number");
+        assert!(validate(text).unwrap_err().is_not_json());
+    }
+
+    #[derive(Debug, Default)]
+    struct Late<'a> {
+        first: Deferred<Twins<'a>>,
+        then: Option<Str<'a>>,
+    }
+    crate::from_json!(Late<'a> { first: "first", then: "then" });
+
+    /// A deferred value's type error waits; the value is still checked to its end, and the
+    /// pass goes on after it.
+    #[rstest]
+    #[case::read(r#"{"first": {"abc": "1"}, "then": "t"}"#, Ok(Ok(())))]
+    #[case::type_error_waits(r#"{"first": {"abc": 1, "q": [[]]}, "then": "t"}"#, Ok(Err(())))]
+    #[case::not_json_inside(r#"{"first": {"abc": 1, "q": [}, "then": "t"}"#, Err(()))]
+    #[case::not_json_after(r#"{"first": {"abc": 1}, "then": t}"#, Err(()))]
+    fn deferred_values_report_their_type_errors_later(
+        #[case] text: &str,
+        #[case] expected: Result<Result<(), ()>, ()>,
+    ) {
+        let mut r = Reader::new(text.as_bytes()).unwrap();
+        let read = read::<Late>(&mut r).and_then(|late| r.finish().map(|()| late));
+        match (read, expected) {
+            (Ok(late), Ok(first)) => {
+                assert_eq!(late.then.as_deref(), Some("t"));
+                assert_eq!(late.first.0.unwrap().map(|_| ()).map_err(|_| ()), first);
+            }
+            // Not JSON: the pass says so, or its type error sends the caller to `validate`.
+            (Err(e), Err(())) => {
+                assert!(
+                    e.is_not_json() || validate(text.as_bytes()).is_err(),
+                    "{text}"
+                );
+            }
+            (got, want) => panic!("{text}: got {got:?}, expected {want:?}"),
+        }
+    }
+
+    /// The depth limit counts the containers the model is in and those a skip is in alike:
+    /// 256 open non-empty containers are read, and the next one is refused where its first
+    /// value starts.
+    #[rstest]
+    #[case::skipped(0)]
+    #[case::under_a_model_field(1)]
+    fn the_depth_limit_is_exact(#[case] model: usize) {
+        let nest = |depth: usize| {
+            let inner = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            if model == 0 {
+                inner
+            } else {
+                format!(r#"{{"q": {}}}"#, &inner[1..inner.len() - 1])
+            }
+        };
+        let ok = nest(256);
+        assert!(validate(ok.as_bytes()).is_ok());
+        let mut r = Reader::new(ok.as_bytes()).unwrap();
+        assert!(read::<Twins>(&mut r).is_ok() || model == 0);
+        let deep = nest(257);
+        let e = validate(deep.as_bytes()).unwrap_err();
         assert_eq!(
-            root.len_hint(),
-            root.items().count().max(root.entries().count())
+            e.message(),
+            format!(
+                "nested deeper than 256 levels at byte {}",
+                deep.find('1').unwrap()
+            )
         );
+        // Empty containers count for nothing.
+        let empty = format!("{}[]{}", "[".repeat(256), "]".repeat(256));
+        assert!(validate(empty.as_bytes()).is_ok());
     }
 
     #[test]
     fn errors_carry_the_path() {
         let doc = Doc::parse(br#"{"xs": ["a", 1]}"#).unwrap();
         let doc = doc.root();
+        assert!(
+            Vec::<Str>::from_json(doc.get("xs").unwrap())
+                .unwrap_err()
+                .message()
+                .contains("found a number")
+        );
         let err = Vec::<Str>::from_json(doc.get("xs").unwrap())
             .unwrap_err()
             .at_key("xs");

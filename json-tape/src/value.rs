@@ -1,8 +1,11 @@
-//! A validated document and its values: the tape, read lazily.
+//! Checked JSON values kept as text, read by walking their text again: for what is read after
+//! the one pass (settings, an object whose kind came after it, an UPDATE's old object), never
+//! on the way of a CREATE.
 
 use std::borrow::Cow;
 
-use crate::{JsonError, Str, Tape, unescape, utf8};
+use crate::reader::kind_of;
+use crate::{Inside, JsonError, Reader, Str, find_byte, unescape};
 
 /// The JSON kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,102 +32,66 @@ impl Kind {
     }
 }
 
-/// One value (or object key) on the tape, in document order.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Tok {
-    /// Byte span of the value's text: `[start, end)`, quotes and brackets included.
-    pub(crate) start: u32,
-    pub(crate) end: u32,
-    /// Tape index just past this value's subtree: the next sibling (or key).
-    pub(crate) next: u32,
-    pub(crate) kind: Kind,
-    /// A string with a backslash (it must be unescaped to be read).
-    pub(crate) escaped: bool,
-    /// Items of an array or entries of an object (saturating): readers size their lists once.
-    pub(crate) count: u16,
-}
-
-/// A validated document: its text and its tape.
-#[derive(Debug)]
+/// A checked document.
+#[derive(Debug, Clone, Copy)]
 pub struct Doc<'a> {
-    pub(crate) text: &'a str,
-    pub(crate) tape: Vec<Tok>,
+    root: Json<'a>,
 }
 
 impl<'a> Doc<'a> {
-    /// Validates a whole document.
+    /// Checks a whole document.
     ///
     /// # Errors
     /// Not UTF-8, not JSON (with the byte offset), nested deeper than 256, trailing text, or
     /// larger than 4 GiB.
     pub fn parse(bytes: &'a [u8]) -> Result<Doc<'a>, JsonError> {
-        let text = utf8(bytes).map_err(|e| JsonError::syntax("invalid UTF-8", e.valid_up_to()))?;
-        if u32::try_from(text.len()).is_err() {
-            return Err(JsonError::new("document larger than 4 GiB"));
-        }
-        let tape = Tape::build(text.as_bytes())?;
-        Ok(Doc { text, tape })
+        let mut r = Reader::new(bytes)?;
+        let root = r.raw()?;
+        r.finish()?;
+        Ok(Doc { root })
     }
 
     /// The top-level value.
-    pub fn root(&self) -> Json<'_> {
-        Json { doc: self, at: 0 }
-    }
-
-    #[inline(always)]
-    pub(crate) fn tok(&self, at: u32) -> Tok {
-        self.tape.get(at as usize).copied().unwrap_or_default()
-    }
-
-    /// The bytes of the string token `t` between its quotes, escapes unresolved.
-    #[inline(always)]
-    pub(crate) fn inner_bytes(&self, t: Tok) -> &'a [u8] {
-        self.text
-            .as_bytes()
-            .get(t.start as usize + 1..(t.end as usize).saturating_sub(1))
-            .unwrap_or_default()
-    }
-
-    /// The text of the string token at `at` between its quotes, escapes unresolved.
-    #[inline(always)]
-    pub(crate) fn inner(&self, t: Tok) -> &'a str {
-        self.text
-            .get(t.start as usize + 1..(t.end as usize).saturating_sub(1))
-            .unwrap_or("")
+    pub fn root(&self) -> Json<'a> {
+        self.root
     }
 }
 
-/// One validated JSON value: its place on its document's tape.
+/// One checked JSON value: its text, nothing around it.
 #[derive(Debug, Clone, Copy)]
 pub struct Json<'a> {
-    pub(crate) doc: &'a Doc<'a>,
-    pub(crate) at: u32,
+    text: &'a str,
+}
+
+impl Default for Json<'_> {
+    fn default() -> Self {
+        Json { text: "null" }
+    }
 }
 
 impl PartialEq for Json<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.raw() == other.raw()
+        self.text == other.text
     }
 }
 
 impl<'a> Json<'a> {
+    /// The value whose text is `text`, which the reader has checked.
+    pub(crate) fn from_text(text: &'a str) -> Self {
+        Json { text }
+    }
+
     pub fn raw(self) -> &'a str {
-        let t = self.doc.tok(self.at);
-        self.doc
-            .text
-            .get(t.start as usize..t.end as usize)
-            .unwrap_or("")
+        self.text
     }
 
     #[inline(always)] // also called from the size-optimised policy crate
     pub fn kind(self) -> Kind {
-        self.doc.tok(self.at).kind
-    }
-
-    /// How many items (array) or entries (object) it holds: exact below 65,535, a lower bound
-    /// above; 0 for other kinds.
-    pub fn len_hint(self) -> usize {
-        usize::from(self.doc.tok(self.at).count)
+        self.text
+            .as_bytes()
+            .first()
+            .and_then(|&c| kind_of(c))
+            .unwrap_or_default()
     }
 
     #[inline(always)] // also called from the size-optimised policy crate
@@ -140,33 +107,23 @@ impl<'a> Json<'a> {
         ))
     }
 
-    /// The tape range of this container's children (empty for other kinds).
-    pub(crate) fn children(self, kind: Kind) -> (u32, u32) {
-        if self.kind() == kind {
-            (self.at + 1, self.doc.tok(self.at).next)
-        } else {
-            (0, 0)
-        }
+    /// A reader whose cursor is on this value, entered when it opens with `open`.
+    fn entered(self, open: u8) -> (Reader<'a>, Option<Inside>) {
+        let mut r = Reader::over(self);
+        let inside = (r.peek() == Some(open)).then(|| r.step_in());
+        (r, inside)
     }
 
     /// The entries of an object (nothing for other kinds), keys unescaped.
     pub fn entries(self) -> Entries<'a> {
-        let (pos, end) = self.children(Kind::Object);
-        Entries {
-            doc: self.doc,
-            pos,
-            end,
-        }
+        let (r, inside) = self.entered(b'{');
+        Entries { r, inside }
     }
 
     /// The items of an array (nothing for other kinds).
     pub fn items(self) -> Items<'a> {
-        let (pos, end) = self.children(Kind::Array);
-        Items {
-            doc: self.doc,
-            pos,
-            end,
-        }
+        let (r, inside) = self.entered(b'[');
+        Items { r, inside }
     }
 
     /// The value of the last entry with this key (later keys win, as in Go and serde_json).
@@ -178,13 +135,11 @@ impl<'a> Json<'a> {
     }
 
     pub fn as_str(self) -> Option<Str<'a>> {
-        // One tape read, and the text sliced once: this runs for every string the model reads.
-        let t = self.doc.tok(self.at);
-        if t.kind != Kind::String {
+        if self.kind() != Kind::String {
             return None;
         }
-        let inner = self.doc.inner(t);
-        Some(if t.escaped {
+        let inner = self.text.get(1..self.text.len().saturating_sub(1))?;
+        Some(if find_byte(inner.as_bytes(), b'\\').is_some() {
             Cow::Owned(unescape(inner))
         } else {
             Cow::Borrowed(inner)
@@ -192,7 +147,7 @@ impl<'a> Json<'a> {
     }
 
     pub fn as_bool(self) -> Option<bool> {
-        match self.raw() {
+        match self.text {
             "true" => Some(true),
             "false" => Some(false),
             _ => None,
@@ -202,72 +157,56 @@ impl<'a> Json<'a> {
     /// An integer value (no fraction or exponent) that fits in i64.
     pub fn as_i64(self) -> Option<i64> {
         if self.kind() == Kind::Number {
-            self.raw().parse().ok()
+            self.text.parse().ok()
         } else {
             None
         }
     }
 }
 
-impl<'a> Doc<'a> {
-    /// The value of string token `t`: borrowed when it has no escapes.
-    pub(crate) fn string(&'a self, t: Tok) -> Str<'a> {
-        let inner = self.inner(t);
-        if t.escaped {
-            Cow::Owned(unescape(inner))
-        } else {
-            Cow::Borrowed(inner)
-        }
-    }
-}
-
 /// Iterator over `(key, value)` of an object.
 pub struct Entries<'a> {
-    pub(crate) doc: &'a Doc<'a>,
-    pub(crate) pos: u32,
-    pub(crate) end: u32,
-}
-
-impl<'a> Entries<'a> {
-    /// The next entry, its key still a token: the field reader matches keys on their text.
-    #[inline(always)]
-    pub(crate) fn next_entry(&mut self) -> Option<(Tok, Json<'a>)> {
-        if self.pos >= self.end {
-            return None;
-        }
-        let key = self.doc.tok(self.pos);
-        let at = self.pos + 1;
-        self.pos = self.doc.tok(at).next.max(at + 1);
-        Some((key, Json { doc: self.doc, at }))
-    }
+    r: Reader<'a>,
+    /// `None` once the object's end is reached.
+    inside: Option<Inside>,
 }
 
 impl<'a> Iterator for Entries<'a> {
     type Item = (Str<'a>, Json<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (key, value) = self.next_entry()?;
-        Some((self.doc.string(key), value))
+        let inside = self.inside.as_mut()?;
+        // The text is checked: an error here cannot happen, and ends the walk if it did.
+        let entry = match self.r.key(inside) {
+            Ok(Some(key)) => self.r.raw().ok().map(|v| (self.r.text_of(key), v)),
+            _ => None,
+        };
+        if entry.is_none() {
+            self.inside = None;
+        }
+        entry
     }
 }
 
 /// Iterator over the items of an array.
 pub struct Items<'a> {
-    pub(crate) doc: &'a Doc<'a>,
-    pub(crate) pos: u32,
-    pub(crate) end: u32,
+    r: Reader<'a>,
+    /// `None` once the array's end is reached.
+    inside: Option<Inside>,
 }
 
 impl<'a> Iterator for Items<'a> {
     type Item = Json<'a>;
 
-    #[inline(never)]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.end {
-            return None;
+        let inside = self.inside.as_mut()?;
+        let item = match self.r.item(inside) {
+            Ok(true) => self.r.raw().ok(),
+            _ => None,
+        };
+        if item.is_none() {
+            self.inside = None;
         }
-        let at = self.pos;
-        self.pos = self.doc.tok(at).next.max(at + 1);
-        Some(Json { doc: self.doc, at })
+        item
     }
 }

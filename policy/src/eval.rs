@@ -5,8 +5,8 @@ use crate::Entrypoint;
 use crate::cache::{Keep, SettingsCache};
 use crate::decision::{Decision, RuleName, Violation};
 use crate::dialect::Answer;
-use crate::request::json::{Doc, Json, Kind, is_one_of};
-use crate::request::{Dialect, Input, Object};
+use crate::request::json::{Doc, Json, JsonError, Kind, is_one_of};
+use crate::request::{Dialect, Input, Object, ReadError};
 use crate::rules::{self, Context};
 use crate::settings::{ENGINE_KEYS, Settings, Source};
 
@@ -49,9 +49,9 @@ pub type ReadSettings = Result<Settings, Vec<Violation>>;
 impl<K: Keep> SettingsCache<K> {
     /// [`decide`], with settings read once per distinct text and kept here.
     pub fn decide(&mut self, input: &[u8], data: Option<&[u8]>) -> Outcome {
-        let doc = match Doc::parse(input) {
-            Ok(doc) => doc,
-            Err(e) => {
+        let mut parsed = match Input::read(input) {
+            Ok(parsed) => parsed,
+            Err(ReadError::NotJson(e)) => {
                 return Outcome {
                     not_json: true,
                     dialect: None,
@@ -62,18 +62,16 @@ impl<K: Keep> SettingsCache<K> {
                     ),
                 };
             }
-        };
-        let parsed = match Input::parse(&doc) {
-            Ok(parsed) => parsed,
-            Err(e) => {
+            Err(ReadError::Invalid(e)) => {
                 return Outcome {
                     not_json: false,
                     dialect: e.dialect,
                     // The API server refuses an answer whose uid is not its request's: a denial
-                    // without it would be left to the webhook's failurePolicy.
-                    uid: doc
-                        .root()
-                        .get("request")
+                    // without it would be left to the webhook's failurePolicy. (The text is
+                    // JSON: it is read again, on this path only.)
+                    uid: Doc::parse(input)
+                        .ok()
+                        .and_then(|doc| doc.root().get("request"))
                         .and_then(|r| r.get("uid"))
                         .and_then(|u| u.as_str())
                         .map(|u| u.into_owned())
@@ -97,8 +95,10 @@ impl<K: Keep> SettingsCache<K> {
             }),
             None => data_settings(None).map(std::borrow::Cow::Owned),
         };
+        // The object read in the pass, if its kind came before it.
+        let object = parsed.request.read_object.take();
         let decision = match settings {
-            Ok(settings) => judge(&parsed, &settings),
+            Ok(settings) => judge(&parsed, &settings, object),
             Err(violations) => Decision::from_violations(None, violations),
         };
         let Input {
@@ -162,7 +162,11 @@ fn read_settings(value: Option<Json<'_>>, source: Source) -> ReadSettings {
     })
 }
 
-fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
+fn judge<'a>(
+    input: &Input<'a>,
+    settings: &Settings,
+    object: Option<Result<Box<Object<'a>>, JsonError>>,
+) -> Decision {
     let request = &input.request;
     let username = request.username();
     if username.is_empty() {
@@ -171,7 +175,10 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
             "the request has no userInfo.username: identity comes from userInfo only, so it cannot be judged (admission requests always carry it; background audits cannot judge identity rules)",
         );
     }
-    let object = match Object::parse(&request.kind.group, &request.kind.kind, request.object) {
+    let object = object.unwrap_or_else(|| {
+        Object::parse(&request.kind.group, &request.kind.kind, request.object).map(Box::new)
+    });
+    let object = match object {
         Ok(object) => object,
         Err(e) => {
             return Decision::invalid(
@@ -186,7 +193,7 @@ fn judge(input: &Input<'_>, settings: &Settings) -> Decision {
     };
     // A CREATE or UPDATE always carries the object it writes; without one there is nothing to
     // judge, and allowing it would fail open.
-    if let (Some(op), Object::Absent) = (request.operation, &object)
+    if let (Some(op), Object::Absent) = (request.operation, &*object)
         && op.writes_object()
     {
         return Decision::invalid(

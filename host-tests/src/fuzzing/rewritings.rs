@@ -115,21 +115,24 @@ impl Spelling {
                     entries.reverse();
                 }
                 out.push(b'{');
+                let any = !entries.is_empty();
                 for (i, (key, child)) in entries.into_iter().enumerate() {
                     self.separate(i, depth + 1, out);
                     self.string(&key, out);
                     out.extend_from_slice(if self.indent { b": " } else { b":" });
                     self.write(child, depth + 1, out);
                 }
-                self.close(v.len_hint() > 0, depth, b'}', out);
+                self.close(any, depth, b'}', out);
             }
             Kind::Array => {
                 out.push(b'[');
+                let mut any = false;
                 for (i, item) in v.items().enumerate() {
                     self.separate(i, depth + 1, out);
                     self.write(item, depth + 1, out);
+                    any = true;
                 }
-                self.close(v.len_hint() > 0, depth, b']', out);
+                self.close(any, depth, b']', out);
             }
             Kind::String => self.string(&v.as_str().unwrap_or_default(), out),
             // Numbers, booleans and null keep their text.

@@ -1,8 +1,11 @@
 //! The AdmissionRequest: who asks to do what to which object.
 
+use std::cell::Cell;
+
 use super::de::{List, Str};
-use super::json::{FromJson, Json, JsonError};
-use json_tape::from_json;
+use super::json::{Field, Json, JsonError, Reader, Slot, read_fields};
+use super::object::{Object, Shape};
+use json_tape::{from_json, keys};
 
 /// The admission operations the API server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +60,7 @@ pub struct UserInfo<'a> {
 
 from_json!(UserInfo<'a> { username: "username", groups: "groups" });
 
-/// `admission.k8s.io/v1` AdmissionRequest, holding only what the rules read. The objects stay
-/// raw until the kind is known, so each is parsed once into the shape of its kind.
+/// `admission.k8s.io/v1` AdmissionRequest, holding only what the rules read.
 #[derive(Debug, Clone, Default)]
 pub struct AdmissionRequest<'a> {
     pub uid: Option<Str<'a>>,
@@ -68,11 +70,119 @@ pub struct AdmissionRequest<'a> {
     pub namespace: Option<Str<'a>>,
     pub operation: Option<Operation>,
     pub user_info: UserInfo<'a>,
+    /// The objects' text: what an UPDATE compares, and what the object is read from when its
+    /// kind came after it.
     pub object: Option<Json<'a>>,
     pub old_object: Option<Json<'a>>,
+    /// The object read in the shape of its kind in the same pass, when the kind came before it
+    /// (as the API server sends them): the object, or its type error, which is reported only
+    /// after the request's own.
+    pub read_object: Option<Result<Box<Object<'a>>, JsonError>>,
 }
 
-from_json!(AdmissionRequest<'a> { uid: "uid", kind: "kind", sub_resource: "subResource", name: "name", namespace: "namespace", operation: "operation", user_info: "userInfo", object: "object", old_object: "oldObject" });
+impl<'a> Slot<'a> for AdmissionRequest<'a> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        let shape = Cell::new(None);
+        let Self {
+            uid,
+            kind,
+            sub_resource,
+            name,
+            namespace,
+            operation,
+            user_info,
+            object,
+            old_object,
+            read_object,
+        } = self;
+        read_fields(
+            r,
+            keys!(
+                "uid",
+                "kind",
+                "subResource",
+                "name",
+                "namespace",
+                "operation",
+                "userInfo",
+                "object",
+                "oldObject"
+            ),
+            &mut [
+                uid.field(),
+                Field::Any(&mut KindSlot {
+                    kind,
+                    shape: &shape,
+                }),
+                sub_resource.field(),
+                name.field(),
+                namespace.field(),
+                Field::Any(&mut OperationSlot(operation)),
+                Field::Any(user_info),
+                Field::Any(&mut ObjectSlot {
+                    shape: &shape,
+                    text: object,
+                    read: read_object,
+                }),
+                old_object.field(),
+            ],
+        )
+    }
+}
+
+/// The request's kind, which also tells the object's reader its shape.
+struct KindSlot<'s, 'a> {
+    kind: &'s mut GroupVersionKind<'a>,
+    shape: &'s Cell<Option<Shape>>,
+}
+
+impl<'a> Slot<'a> for KindSlot<'_, 'a> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        self.kind.fill(r)?;
+        self.shape
+            .set(Some(Shape::of(&self.kind.group, &self.kind.kind)));
+        Ok(())
+    }
+}
+
+/// The object: read in its kind's shape when the kind is known, kept as text either way.
+struct ObjectSlot<'s, 'a> {
+    shape: &'s Cell<Option<Shape>>,
+    text: &'s mut Option<Json<'a>>,
+    read: &'s mut Option<Result<Box<Object<'a>>, JsonError>>,
+}
+
+impl<'a> Slot<'a> for ObjectSlot<'_, 'a> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        let start = r.mark();
+        match self.shape.get() {
+            Some(shape) => {
+                // Read where it is kept: a pod spec is not moved after it is read.
+                let mut object = Box::new(Object::Absent);
+                let read = r.deferred(|r| object.read_into(shape, r))?;
+                *self.read = Some(read.map(|()| object));
+            }
+            None => r.skip()?,
+        }
+        *self.text = Some(r.since(start));
+        Ok(())
+    }
+}
+
+struct OperationSlot<'s>(&'s mut Option<Operation>);
+
+impl<'a> Slot<'a> for OperationSlot<'_> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        let name = r.string()?;
+        let operation = Operation::from_name(&name).ok_or_else(|| {
+            JsonError::new(format!(
+                "`{name}` is not an admission operation (CREATE, UPDATE, DELETE, CONNECT)"
+            ))
+        })?;
+        *self.0 = Some(operation);
+        Ok(())
+    }
+}
 
 impl AdmissionRequest<'_> {
     pub fn username(&self) -> &str {
@@ -81,16 +191,5 @@ impl AdmissionRequest<'_> {
 
     pub fn sub_resource(&self) -> &str {
         self.sub_resource.as_deref().unwrap_or("")
-    }
-}
-
-impl<'a> FromJson<'a> for Operation {
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        let name = v.as_str().ok_or_else(|| v.expected("a string"))?;
-        Operation::from_name(&name).ok_or_else(|| {
-            JsonError::new(format!(
-                "`{name}` is not an admission operation (CREATE, UPDATE, DELETE, CONNECT)"
-            ))
-        })
     }
 }

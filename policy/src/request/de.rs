@@ -1,6 +1,6 @@
 //! Model building blocks for Kubernetes JSON: absent and `null` lists and maps are empty.
 
-use super::json::{FromJson, Json, JsonError, Kind, same_bytes, signature};
+use super::json::{JsonError, Reader, Slot, read_pairs, same_bytes, signature};
 
 /// A string borrowed from the input when it has no escapes.
 pub use super::json::Str;
@@ -22,14 +22,13 @@ impl<T> std::ops::Deref for List<T> {
     }
 }
 
-impl<'a, T: FromJson<'a>> FromJson<'a> for List<T> {
+impl<'a, T: Slot<'a> + Default> Slot<'a> for List<T> {
     #[inline(always)] // one use per element type, inside its field slot
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        if v.is_null() {
-            Ok(List::default())
-        } else {
-            Vec::from_json(v).map(List)
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        if r.null()? {
+            return Ok(());
         }
+        self.0.fill(r)
     }
 }
 
@@ -54,24 +53,17 @@ impl<'a> Pairs<'a> {
     }
 }
 
-impl<'a> FromJson<'a> for Pairs<'a> {
+impl<'a> Slot<'a> for Pairs<'a> {
     /// A duplicate key is an error: a label read twice must not mean two things.
-    fn from_json(v: Json<'a>) -> Result<Self, JsonError> {
-        if v.is_null() {
-            return Ok(Pairs::default());
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        if r.null()? {
+            return Ok(());
         }
-        if v.kind() != Kind::Object {
-            return Err(v.expected("a map of strings"));
-        }
-        let mut pairs = Vec::with_capacity(v.len_hint());
-        for (key, value) in v.entries() {
-            let value = Str::from_json(value).map_err(|e| e.at_key(&key))?;
-            pairs.push((key, value));
-        }
-        if let Some(key) = duplicate_key(&pairs) {
+        read_pairs(r, &mut self.0)?;
+        if let Some(key) = duplicate_key(&self.0) {
             return Err(JsonError::new(format!("duplicate key `{key}`")));
         }
-        Ok(Pairs(pairs))
+        Ok(())
     }
 }
 
@@ -112,7 +104,7 @@ fn duplicate_key<'p>(pairs: &'p [(Str<'_>, Str<'_>)]) -> Option<&'p str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::json::Doc;
+    use crate::request::json::{Doc, FromJson};
     use rstest::rstest;
 
     fn map(keys: &[String]) -> String {

@@ -14,7 +14,7 @@ pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
 use de::Str;
-use json::{Doc, FromJson, Json};
+use json::{Deferred, Json, JsonError, Reader, Slot, validate};
 use json_tape::from_json;
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
@@ -28,10 +28,13 @@ pub enum Dialect {
     AdmissionReview { api_version: String },
 }
 
+/// The top level of an input. Its request is read in the same pass; a type error in it waits
+/// for the rest of the text, whose own errors come first, and matters only if the dialect
+/// reads that request.
 #[derive(Default)]
 struct Document<'a> {
-    review: Option<Json<'a>>,
-    request: Option<Json<'a>>,
+    review: Deferred<AdmissionRequest<'a>>,
+    request: Deferred<AdmissionRequest<'a>>,
     parameters: Option<Json<'a>>,
     kind: Option<Str<'a>>,
     api_version: Option<Str<'a>>,
@@ -55,22 +58,42 @@ pub struct InputError {
     pub message: String,
 }
 
+/// Why an input cannot be judged: it is not JSON, or not a request the policy can read.
+#[derive(Debug)]
+pub enum ReadError {
+    NotJson(JsonError),
+    Invalid(InputError),
+}
+
 impl<'a> Input<'a> {
-    /// Reads the (validated) input document and its admission request.
+    /// Reads an input document and its admission request in one pass over its text.
     ///
     /// # Errors
-    /// Not one of the three dialects, or a request field of the wrong type.
-    pub fn parse(doc: &'a Doc<'a>) -> Result<Input<'a>, InputError> {
-        let top = doc.root();
-        let doc = Document::from_json(top).map_err(|e| InputError {
-            dialect: None,
-            path: "input",
-            message: format!(
-                "input is not one of the three dialects: {}",
-                e.describe("input")
-            ),
-        })?;
-        let (dialect, raw, path) = match (doc.review, doc.request) {
+    /// Not JSON; not one of the three dialects; a request field of the wrong type.
+    pub fn read(text: &'a [u8]) -> Result<Input<'a>, ReadError> {
+        let mut r = Reader::new(text).map_err(ReadError::NotJson)?;
+        let mut doc = Document::default();
+        if let Err(e) = doc.fill(&mut r).and_then(|()| r.finish()) {
+            if e.is_not_json() {
+                return Err(ReadError::NotJson(e));
+            }
+            // A type error stopped the pass: the text after it may still not be JSON, and
+            // that is said first.
+            validate(text).map_err(ReadError::NotJson)?;
+            return Err(ReadError::Invalid(InputError {
+                dialect: None,
+                path: "input",
+                message: format!(
+                    "input is not one of the three dialects: {}",
+                    e.describe("input")
+                ),
+            }));
+        }
+        Self::from_document(doc).map_err(ReadError::Invalid)
+    }
+
+    fn from_document(doc: Document<'a>) -> Result<Input<'a>, InputError> {
+        let (dialect, read, path) = match (doc.review.0, doc.request.0) {
             (Some(review), _) => (Dialect::Gatekeeper, review, "input.review"),
             (None, Some(request)) if doc.kind.as_deref() == Some("AdmissionReview") => {
                 let api_version = doc
@@ -98,7 +121,7 @@ impl<'a> Input<'a> {
             path,
             message: format!("{path} is not a valid AdmissionRequest: {message}"),
         };
-        let request = AdmissionRequest::from_json(raw).map_err(|e| invalid(e.describe(path)))?;
+        let request = read.map_err(|e| invalid(e.describe(path)))?;
         if request.operation.is_none() {
             return Err(invalid(format!(
                 "{path}.operation is required (CREATE, UPDATE, DELETE or CONNECT)"
@@ -123,5 +146,94 @@ impl<'a> Input<'a> {
             request,
             parameters: doc.parameters.filter(|p| !p.is_null()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::eval::decide;
+    use rstest::rstest;
+
+    const DATA: &[u8] = br#"{"org": "acme", "runners": [{"type": "dind", "serviceAccount": "gitlab-runner-dind"}]}"#;
+
+    /// A request of `kind` with `object`, its fields in the order the API server sends them
+    /// (kind before object) or the other way round.
+    fn review(kind: &str, object: &str, kind_first: bool) -> String {
+        let kind = format!(r#""kind": {{"group": "", "version": "v1", "kind": "{kind}"}}"#);
+        let object = format!(r#""object": {object}"#);
+        let (a, b) = if kind_first {
+            (kind, object)
+        } else {
+            (object, kind)
+        };
+        format!(
+            r#"{{"request": {{"uid": "u", {a}, "operation": "CREATE", "userInfo": {{"username": "system:serviceaccount:acme-runners:gitlab-runner-dind"}}, {b}}}}}"#
+        )
+    }
+
+    /// The decision as its messages: the pass that reads the object in the shape of its
+    /// kind and the read of its kept text once the kind is known say the same.
+    fn messages(input: &str) -> Vec<String> {
+        let outcome = decide(input.as_bytes(), Some(DATA));
+        outcome
+            .decision
+            .violations
+            .into_iter()
+            .map(|v| v.msg)
+            .collect()
+    }
+
+    #[rstest]
+    #[case::host_network_pod(
+        "Pod",
+        r#"{"metadata": {"name": "p", "namespace": "acme-runners"}, "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "quay.io/x"}]}}"#
+    )]
+    #[case::type_error("Pod", r#"{"metadata": {"name": 5}, "spec": {"containers": []}}"#)]
+    #[case::no_pod_spec("Pod", r#"{"metadata": {"name": "p"}, "spec": null}"#)]
+    #[case::deployment(
+        "Deployment",
+        r#"{"metadata": {"name": "d"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "quay.io/x"}]}}}}"#
+    )]
+    fn the_object_reads_alike_before_and_after_its_kind(#[case] kind: &str, #[case] object: &str) {
+        let early = messages(&review(kind, object, true));
+        assert!(!early.is_empty(), "{early:?}");
+        assert_eq!(early, messages(&review(kind, object, false)));
+    }
+
+    /// Which error an input gets when it has more than one: not JSON first, then the top
+    /// level, then the request, then the object.
+    #[rstest]
+    #[case::syntax_after_a_type_error_in_the_object(
+        r#"{"request": {"kind": {"kind": "Pod"}, "object": {"spec": 5}, "operation": "CREATE"}} x"#,
+        "input is not JSON: trailing characters after the document at byte 85"
+    )]
+    #[case::syntax_after_a_type_error_in_the_request(
+        r#"{"request": {"uid": 5}, "kind": [1 2]}"#,
+        "input is not JSON: expected `,` or `]` at byte 35"
+    )]
+    #[case::top_level_after_a_type_error_in_the_request(
+        r#"{"review": {"uid": 5}, "kind": 5}"#,
+        "input is not one of the three dialects: input.kind: expected a string, found a number"
+    )]
+    #[case::request_after_a_type_error_in_the_object(
+        r#"{"request": {"kind": {"kind": "Pod"}, "object": {"spec": 5}, "operation": "CREATE", "userInfo": 7}}"#,
+        "input.request is not a valid AdmissionRequest: input.request.userInfo: expected an object, found a number"
+    )]
+    #[case::request_of_the_other_dialect_ignored(
+        r#"{"request": {"uid": 5}, "review": {"kind": {"kind": "Pod"}, "operation": "CREATE", "userInfo": {"username": "u"}, "object": {"spec": 5}}}"#,
+        "request.object is not a valid Pod: object.spec: expected an object, found a number"
+    )]
+    #[case::duplicate_key_in_a_skipped_request(
+        r#"{"review": {"kind": {"kind": "Pod"}, "kind": {}}, "kind": "AdmissionReview"}"#,
+        "input.review is not a valid AdmissionRequest: input.review: duplicate key `kind`"
+    )]
+    fn errors_rank_as_before(#[case] input: &str, #[case] message: &str) {
+        let outcome = decide(input.as_bytes(), Some(DATA));
+        let first = outcome.decision.violations.first().map(|v| v.msg.as_str());
+        assert_eq!(
+            first,
+            Some(format!("valid-request: {message}").as_str()),
+            "{input}"
+        );
     }
 }

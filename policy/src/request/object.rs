@@ -1,7 +1,7 @@
 //! The object under review, parsed into the shape of its kind.
 
 use super::de::{List, Pairs, Str};
-use super::json::{FromJson, Json, JsonError, Kind};
+use super::json::{FromJson, Json, JsonError, Kind, Reader, Slot, read};
 use super::pod::{Container, ContainerList, Containers, EnvVar, ObjectMeta, PodSpec, Volume};
 use json_tape::from_json;
 
@@ -134,10 +134,11 @@ pub struct MetaOnly<'a> {
 
 from_json!(MetaOnly<'a> { metadata: "metadata" });
 
+/// A pod spec is `None` only while it is read: an object without one is refused.
 #[derive(Debug, Clone, Default)]
 pub struct PodObject<'a> {
     pub metadata: ObjectMeta<'a>,
-    pub spec: PodSpec<'a>,
+    pub spec: Option<PodSpec<'a>>,
 }
 
 from_json!(PodObject<'a> { metadata: "metadata", spec: "spec" });
@@ -145,7 +146,7 @@ from_json!(PodObject<'a> { metadata: "metadata", spec: "spec" });
 #[derive(Debug, Clone, Default)]
 pub struct PodTemplateSpec<'a> {
     pub metadata: ObjectMeta<'a>,
-    pub spec: PodSpec<'a>,
+    pub spec: Option<PodSpec<'a>>,
 }
 
 from_json!(PodTemplateSpec<'a> { metadata: "metadata", spec: "spec" });
@@ -331,7 +332,8 @@ struct PodParts<'a> {
 from_json!(PodParts<'a> { spec: "spec", template: "template" });
 
 /// How a kind is read.
-enum Shape {
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shape {
     Pod,
     SpecTemplate,
     CronJob,
@@ -358,6 +360,12 @@ pub fn carries_pod(group: &str, kind: &str) -> bool {
     )
 }
 
+impl Shape {
+    pub(crate) fn of(group: &str, kind: &str) -> Shape {
+        shape(group, kind)
+    }
+}
+
 fn shape(group: &str, kind: &str) -> Shape {
     match (group, kind) {
         ("", "Pod") => Shape::Pod,
@@ -378,14 +386,47 @@ fn shape(group: &str, kind: &str) -> Shape {
 }
 
 impl<'a> Object<'a> {
-    /// Parses a raw object as the kind the request names.
+    /// Reads an object kept as text as the kind the request names.
     ///
     /// # Errors
     /// The object does not have the shape of its kind (a field of the wrong type).
     pub fn parse(group: &str, kind: &str, raw: Option<Json<'a>>) -> Result<Object<'a>, JsonError> {
-        let Some(json) = raw else {
-            return Ok(Object::Absent);
+        let mut object = Object::Absent;
+        if let Some(json) = raw {
+            object.read_into(shape(group, kind), &mut Reader::over(json))?;
+        }
+        Ok(object)
+    }
+
+    /// Reads the object at the reader's cursor into `self` in the shape `shape`: a Pod where
+    /// it lies.
+    ///
+    /// # Errors
+    /// The object does not have the shape (a field of the wrong type), or is not JSON.
+    pub(crate) fn read_into(&mut self, shape: Shape, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        match shape {
+            Shape::Pod => {
+                *self = Object::Pod(PodObject::default());
+                if let Object::Pod(pod) = self {
+                    pod.fill(r)?;
+                }
+            }
+            _ => *self = Object::read(shape, r)?,
+        }
+        // The API server always sends the pod spec of a pod-bearing object (its Go types have
+        // no way to leave it out): one that is missing or null is no pod to judge as empty.
+        let prefix = match self {
+            Object::Pod(p) if p.spec.is_none() => "",
+            Object::Workload(w) if w.template.spec.is_none() => w.prefix,
+            _ => return Ok(()),
         };
+        Err(JsonError::new(format!(
+            "{prefix}spec is missing or null, so there is no pod spec to judge"
+        )))
+    }
+
+    /// Reads the object at the reader's cursor in the shape `shape`.
+    fn read(shape: Shape, r: &mut Reader<'a>) -> Result<Object<'a>, JsonError> {
         let workload = |metadata, prefix, template: Option<PodTemplateSpec<'a>>| {
             Object::Workload(Workload {
                 metadata,
@@ -393,14 +434,14 @@ impl<'a> Object<'a> {
                 template: template.unwrap_or_default(),
             })
         };
-        let object = match shape(group, kind) {
-            Shape::Pod => Object::Pod(FromJson::from_json(json)?),
+        let object = match shape {
+            Shape::Pod => Object::Pod(read(r)?),
             Shape::SpecTemplate => {
-                let w: SpecWorkload = FromJson::from_json(json)?;
+                let w: SpecWorkload = read(r)?;
                 workload(w.metadata, "spec.template.", w.spec.map(|s| s.template))
             }
             Shape::CronJob => {
-                let w: CronWorkload = FromJson::from_json(json)?;
+                let w: CronWorkload = read(r)?;
                 let template = w
                     .spec
                     .and_then(|s| s.job_template)
@@ -409,38 +450,18 @@ impl<'a> Object<'a> {
                 workload(w.metadata, "spec.jobTemplate.spec.template.", template)
             }
             Shape::PodTemplate => {
-                let w: PodTemplateObject = FromJson::from_json(json)?;
+                let w: PodTemplateObject = read(r)?;
                 workload(w.metadata, "template.", Some(w.template))
             }
-            Shape::Role => Object::Role(FromJson::from_json(json)?),
-            Shape::ClusterRole => Object::ClusterRole(FromJson::from_json(json)?),
-            Shape::RoleBinding => Object::RoleBinding(FromJson::from_json(json)?),
-            Shape::ClusterRoleBinding => Object::ClusterRoleBinding(FromJson::from_json(json)?),
-            Shape::Secret => Object::Secret(FromJson::from_json(json)?),
-            Shape::ConfigMap => Object::ConfigMap(FromJson::from_json(json)?),
-            Shape::NetworkPolicy => Object::NetworkPolicy(FromJson::from_json(json)?),
-            Shape::Other => Object::Other(FromJson::from_json(json)?),
+            Shape::Role => Object::Role(read(r)?),
+            Shape::ClusterRole => Object::ClusterRole(read(r)?),
+            Shape::RoleBinding => Object::RoleBinding(read(r)?),
+            Shape::ClusterRoleBinding => Object::ClusterRoleBinding(read(r)?),
+            Shape::Secret => Object::Secret(read(r)?),
+            Shape::ConfigMap => Object::ConfigMap(read(r)?),
+            Shape::NetworkPolicy => Object::NetworkPolicy(read(r)?),
+            Shape::Other => Object::Other(read(r)?),
         };
-        // The API server always sends the pod spec of a pod-bearing object (its Go types have
-        // no way to leave it out): one that is missing or null is no pod to judge as empty.
-        if let Some(pod) = object.pod() {
-            let keys: &[&str] = match pod.prefix {
-                "" => &["spec"],
-                "template." => &["template", "spec"],
-                "spec.template." => &["spec", "template", "spec"],
-                _ => &["spec", "jobTemplate", "spec", "template", "spec"],
-            };
-            let mut at = Some(json);
-            for key in keys {
-                at = at.and_then(|v| v.get(key)).filter(|v| !v.is_null());
-            }
-            if at.is_none() {
-                return Err(JsonError::new(format!(
-                    "{}spec is missing or null, so there is no pod spec to judge",
-                    pod.prefix
-                )));
-            }
-        }
         Ok(object)
     }
 
@@ -464,13 +485,13 @@ impl<'a> Object<'a> {
             Object::Pod(p) => Some(PodView {
                 prefix: "",
                 meta: &p.metadata,
-                spec: &p.spec,
+                spec: p.spec.as_ref()?,
                 unchanged: None,
             }),
             Object::Workload(w) => Some(PodView {
                 prefix: w.prefix,
                 meta: &w.template.metadata,
-                spec: &w.template.spec,
+                spec: w.template.spec.as_ref()?,
                 unchanged: None,
             }),
             _ => None,
