@@ -17,12 +17,12 @@ pub struct Violation {
 
 impl Violation {
     pub fn new(rule: RuleName, path: impl Into<String>, msg: impl Into<String>) -> Self {
-        Self::from_parts(rule, path, &[&msg.into()])
+        Self::from_parts(rule, path.into(), &[&msg.into()])
     }
 
     /// A violation whose message is `parts` joined: one allocation of the right size, where
     /// nested `format!`s copy each part again and grow their strings step by step.
-    pub fn from_parts(rule: RuleName, path: impl Into<String>, parts: &[&str]) -> Self {
+    pub fn from_parts(rule: RuleName, path: String, parts: &[&str]) -> Self {
         let name = rule.as_str();
         let len = parts.iter().fold(name.len().saturating_add(2), |n, p| {
             n.saturating_add(p.len())
@@ -36,7 +36,7 @@ impl Violation {
         Violation {
             rule,
             msg,
-            path: path.into(),
+            path,
             container: None,
         }
     }
