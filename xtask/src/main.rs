@@ -29,7 +29,19 @@ tasks:
                     coverage-guided fuzzing (nightly + cargo-fuzz) of json, evaluate,
                     settings and module, N seconds each (default 60)";
 
-fn main() -> Result<()> {
+/// Errors print as their chain of causes, without the backtrace `anyhow` adds to `main`'s error
+/// when `RUST_BACKTRACE` is set (as CI sets it): the cause is what says what to do.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     match args.first().map(String::as_str) {
