@@ -202,35 +202,7 @@ impl<'a> Scanner<'a> {
     fn skip(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.skip_string().map(drop),
-            b'{' => {
-                self.at += 1;
-                self.enter()?;
-                let keys = self.keys.len();
-                self.space();
-                if self.peek()? == b'}' {
-                    self.at += 1;
-                } else {
-                    loop {
-                        self.space();
-                        self.key(keys)?;
-                        self.expect(b':')?;
-                        self.space();
-                        self.skip()?;
-                        self.space();
-                        match self.peek()? {
-                            b',' => self.at += 1,
-                            b'}' => {
-                                self.at += 1;
-                                break;
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
-                self.keys.truncate(keys);
-                self.depth -= 1;
-                Some(())
-            }
+            b'{' => self.object(|s, _| s.skip()),
             b'[' => self.array(Self::skip),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
