@@ -501,14 +501,13 @@ impl<'a> Object<'a> {
 
 /// The raw pod-bearing part of an object (`spec`, or `template` for a PodTemplate), to tell
 /// whether an UPDATE changed what runs.
-pub fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<&'a str> {
+pub fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<Json<'a>> {
     let parts = PodParts::from_json(object).ok()?;
-    let part = if kind == "PodTemplate" {
+    if kind == "PodTemplate" {
         parts.template
     } else {
         parts.spec
-    };
-    part.map(Json::raw)
+    }
 }
 
 /// The containers an UPDATE of a Pod leaves as they were, as [`PodView::unchanged`] holds them,
@@ -516,32 +515,39 @@ pub fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<&'a str> {
 /// (the old object is missing or unreadable, or a pod-level field changed). The API server lets
 /// an UPDATE add ephemeral containers (`pods/ephemeralcontainers`), change resources
 /// (`pods/resize`) and change images; a container is compared whole but for its resources,
-/// which no rule reads, and only the first 64 of a list can count as unchanged.
-pub fn unchanged_containers<'a>(new: Json<'a>, old: Json<'a>) -> Option<[u64; 3]> {
-    const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
+/// which no rule reads, and only the first 64 of a list can count as unchanged. `new_spec` and
+/// `old_spec` are the two objects' specs ([`raw_pod_part`] finds them); every walk over the
+/// objects' text costs a pass over it, so each is walked as few times as the answer takes.
+pub fn unchanged_containers<'a>(
+    old: Json<'a>,
+    new_spec: Json<'a>,
+    old_spec: Json<'a>,
+) -> Option<[u64; 3]> {
     // The old object must be a Pod the rules could read, as the new one is.
     PodObject::from_json(old).ok()?;
-    let spec = |o: Json<'a>| PodParts::from_json(o).ok().and_then(|p| p.spec);
-    let (new, old) = (spec(new)?, spec(old)?);
+    let mut lists = [[None; 3]; 2];
     if !same_but(
-        new,
-        old,
+        new_spec,
+        old_spec,
         &[
             "initContainers",
             "containers",
             "ephemeralContainers",
             "resources",
         ],
+        Some(&mut lists),
     ) {
         return None;
     }
     let mut unchanged = [0u64; 3];
-    for (bits, list) in unchanged.iter_mut().zip(LISTS) {
-        let (Some(a), Some(b)) = (new.get(list), old.get(list)) else {
+    for (bits, (a, b)) in unchanged.iter_mut().zip(lists[0].into_iter().zip(lists[1])) {
+        let (Some(a), Some(b)) = (a, b) else {
             continue;
         };
         for (i, (x, y)) in a.items().zip(b.items()).take(64).enumerate() {
-            if same_but(x, y, &["resources", "resizePolicy"]) {
+            // Most containers are written alike, which a comparison of their text tells at
+            // once; the walk is for those that differ.
+            if x.raw() == y.raw() || same_but(x, y, &["resources", "resizePolicy"], None) {
                 *bits |= 1u64.checked_shl(i as u32).unwrap_or(0);
             }
         }
@@ -549,16 +555,42 @@ pub fn unchanged_containers<'a>(new: Json<'a>, old: Json<'a>) -> Option<[u64; 3]
     Some(unchanged)
 }
 
+/// A pod spec's container lists, whose values [`unchanged_containers`] compares one by one.
+const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
+
+/// The values of [`LISTS`]' keys in each of two objects (the last entry of a key, as
+/// [`Json::get`] finds it), gathered while [`same_but`] walks them.
+type Lists<'a> = [[Option<Json<'a>>; 3]; 2];
+
 /// Two objects with the same entries, in the same order and written the same, but for the keys
-/// `ignored`.
-fn same_but<'a>(a: Json<'a>, b: Json<'a>, ignored: &[&str]) -> bool {
+/// `ignored`; [`LISTS`] are gathered into `gather` on the way (complete when the answer is true:
+/// both objects were walked to their end).
+fn same_but<'a>(
+    a: Json<'a>,
+    b: Json<'a>,
+    ignored: &[&str],
+    mut gather: Option<&mut Lists<'a>>,
+) -> bool {
     if a.kind() != Kind::Object || b.kind() != Kind::Object {
         return false;
     }
-    let kept = |o: Json<'a>| o.entries().filter(|(k, _)| !ignored.contains(&k.as_ref()));
-    let (mut x, mut y) = (kept(a), kept(b));
+    let (mut x, mut y) = (a.entries(), b.entries());
+    let mut next = |side: usize, entries: &mut super::json::Entries<'a>| {
+        for (k, v) in entries.by_ref() {
+            if let Some(found) = gather.as_mut()
+                && let Some(i) = LISTS.iter().position(|n| *n == k.as_ref())
+                && let Some(slot) = found.get_mut(side).and_then(|f| f.get_mut(i))
+            {
+                *slot = Some(v);
+            }
+            if !ignored.contains(&k.as_ref()) {
+                return Some((k, v));
+            }
+        }
+        None
+    };
     loop {
-        match (x.next(), y.next()) {
+        match (next(0, &mut x), next(1, &mut y)) {
             (None, None) => return true,
             (Some((k, v)), Some((l, w))) if k == l && v.raw() == w.raw() => {}
             _ => return false,

@@ -50,11 +50,15 @@ impl<'r, 'a> Context<'r, 'a> {
         let pod_changed = match (operation, request.object, request.old_object) {
             (Operation::Update, Some(new), Some(old)) => {
                 let kind = request.kind.kind.as_ref();
-                if request.kind.group.is_empty() && kind == "Pod" {
-                    unchanged = unchanged_containers(new, old);
-                }
                 match (raw_pod_part(kind, new), raw_pod_part(kind, old)) {
-                    (Some(a), Some(b)) => a != b,
+                    (Some(a), Some(b)) if a.raw() == b.raw() => false,
+                    (Some(a), Some(b)) => {
+                        // Only a changed pod is judged, so only its containers are compared.
+                        if request.kind.group.is_empty() && kind == "Pod" {
+                            unchanged = unchanged_containers(old, a, b);
+                        }
+                        true
+                    }
                     _ => true,
                 }
             }
