@@ -2,6 +2,8 @@
 //! `host-tests/python/hosts.sh --junit` into `.venv-hosts/`; python3 with venv and PyPI access
 //! needed).
 
+mod common;
+
 use std::process::Command;
 
 use runner_policy::host::{default_module_path, workspace_root};
@@ -12,8 +14,7 @@ use serde_json::Value;
 /// and each failure's message and text, markup in names and messages included.
 #[test]
 fn a_junit_reader_reads_the_cli_reports() {
-    let dir = std::env::temp_dir().join(format!("runner-policy-junit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::temp_dir("junit");
     std::fs::create_dir_all(dir.join("a&b <c>")).unwrap();
     let manifests = dir.join("a&b <c>/rendered.yaml");
     std::fs::write(

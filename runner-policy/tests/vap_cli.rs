@@ -1,6 +1,8 @@
 //! `runner-policy vap`: the policy and its Binding for a settings file, as one YAML stream;
 //! invalid settings generate nothing (exit 2).
 
+mod common;
+
 use std::process::{Command, Output};
 
 use runner_policy::host::workspace_root;
@@ -64,8 +66,7 @@ fn writes_the_policy_and_its_binding_for_the_settings() {
 
 #[test]
 fn exempt_users_become_a_match_condition_and_output_goes_to_a_file() {
-    let dir = std::env::temp_dir().join(format!("runner-policy-vap-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("vap");
     let settings = dir.join("settings.yaml");
     let example = std::fs::read_to_string(workspace_root().join("bundles/settings.example.yaml"))
         .unwrap()
@@ -92,19 +93,16 @@ fn exempt_users_become_a_match_condition_and_output_goes_to_a_file() {
         condition,
         "!(request.userInfo.username in ['cluster-admin-bob'])"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn invalid_settings_generate_nothing() {
-    let dir = std::env::temp_dir().join(format!("runner-policy-vap-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("vap-bad");
     let settings = dir.join("settings.yaml");
     std::fs::write(&settings, "org: example\nrunners: []\n").unwrap();
     let out = vap(&["--settings", settings.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
