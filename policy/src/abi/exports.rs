@@ -55,14 +55,11 @@ fn run(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> String {
 /// The denial for an entrypoint id this module does not have (the policy's own `valid-request`
 /// decision, so the ABI layer adds no policy logic).
 fn unknown_entrypoint(id: i32) -> String {
-    let known: Vec<String> = Entrypoint::ALL
-        .iter()
-        .map(|e| format!("{} = {}", e.name(), e.id()))
-        .collect();
-    let msg = format!(
-        "unknown entrypoint id {id}; this module has {}",
-        known.join(", ")
-    );
+    let mut msg = format!("unknown entrypoint id {id}; this module has ");
+    for (i, e) in Entrypoint::ALL.iter().enumerate() {
+        let sep = if i > 0 { ", " } else { "" };
+        msg.push_str(&format!("{sep}{} = {}", e.name(), e.id()));
+    }
     Decision::invalid("entrypoint", msg).to_json()
 }
 

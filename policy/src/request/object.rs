@@ -138,7 +138,24 @@ from_json!(MetaOnly<'a> { metadata: "metadata" });
 #[derive(Debug, Clone, Default)]
 pub struct PodObject<'a> {
     pub metadata: ObjectMeta<'a>,
-    pub spec: Option<PodSpec<'a>>,
+    pub spec: Option<WithText<'a, PodSpec<'a>>>,
+}
+
+/// A value and the text it was read from: an UPDATE compares the two pod specs' texts, which
+/// a second walk over each object would otherwise find again.
+#[derive(Debug, Clone, Default)]
+pub struct WithText<'a, T> {
+    pub value: T,
+    pub text: Json<'a>,
+}
+
+impl<'a, T: Slot<'a>> Slot<'a> for WithText<'a, T> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        let start = r.mark();
+        self.value.fill(r)?;
+        self.text = r.since(start);
+        Ok(())
+    }
 }
 
 from_json!(PodObject<'a> { metadata: "metadata", spec: "spec" });
@@ -146,7 +163,8 @@ from_json!(PodObject<'a> { metadata: "metadata", spec: "spec" });
 #[derive(Debug, Clone, Default)]
 pub struct PodTemplateSpec<'a> {
     pub metadata: ObjectMeta<'a>,
-    pub spec: Option<PodSpec<'a>>,
+    /// With its text only because a Pod's spec has it: one reader for both.
+    pub spec: Option<WithText<'a, PodSpec<'a>>>,
 }
 
 from_json!(PodTemplateSpec<'a> { metadata: "metadata", spec: "spec" });
@@ -485,13 +503,13 @@ impl<'a> Object<'a> {
             Object::Pod(p) => Some(PodView {
                 prefix: "",
                 meta: &p.metadata,
-                spec: p.spec.as_ref()?,
+                spec: &p.spec.as_ref()?.value,
                 unchanged: None,
             }),
             Object::Workload(w) => Some(PodView {
                 prefix: w.prefix,
                 meta: &w.template.metadata,
-                spec: w.template.spec.as_ref()?,
+                spec: &w.template.spec.as_ref()?.value,
                 unchanged: None,
             }),
             _ => None,
@@ -499,9 +517,39 @@ impl<'a> Object<'a> {
     }
 }
 
+/// What an UPDATE of an object of `kind` changed in the pod it runs: whether the pod-bearing
+/// part (`spec`, or a PodTemplate's `template`) changed at all, and for a Pod (`is_pod`), the
+/// containers it left as they were ([`unchanged_containers`]). `object` is the new object as
+/// the request read it, `new` and `old` the two objects' texts. A Pod's spec texts come from
+/// its reads as a pod (the new one's with the request, the old one's here, which also tells
+/// whether the rules could read it); other kinds', and an unreadable old Pod's, from a walk
+/// over the object.
+pub fn update_change<'a>(
+    kind: &str,
+    is_pod: bool,
+    object: &Object<'a>,
+    new: Json<'a>,
+    old: Json<'a>,
+) -> (bool, Option<[u64; 3]>) {
+    let old_pod = is_pod.then(|| PodObject::from_json(old).ok()).flatten();
+    let spec_text = |pod: Option<&PodObject<'a>>| pod?.spec.as_ref().map(|s| s.text);
+    let new_pod = match object {
+        Object::Pod(p) if is_pod => Some(p),
+        _ => None,
+    };
+    let new_spec = spec_text(new_pod).or_else(|| raw_pod_part(kind, new));
+    let old_spec = spec_text(old_pod.as_ref()).or_else(|| raw_pod_part(kind, old));
+    match (new_spec, old_spec) {
+        (Some(a), Some(b)) if a.raw() == b.raw() => (false, None),
+        // Only a changed pod is judged, so only then are its containers compared.
+        (Some(a), Some(b)) => (true, old_pod.and_then(|_| unchanged_containers(a, b))),
+        _ => (true, None),
+    }
+}
+
 /// The raw pod-bearing part of an object (`spec`, or `template` for a PodTemplate), to tell
 /// whether an UPDATE changed what runs.
-pub fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<Json<'a>> {
+fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<Json<'a>> {
     let parts = PodParts::from_json(object).ok()?;
     if kind == "PodTemplate" {
         parts.template
@@ -516,15 +564,10 @@ pub fn raw_pod_part<'a>(kind: &str, object: Json<'a>) -> Option<Json<'a>> {
 /// an UPDATE add ephemeral containers (`pods/ephemeralcontainers`), change resources
 /// (`pods/resize`) and change images; a container is compared whole but for its resources,
 /// which no rule reads, and only the first 64 of a list can count as unchanged. `new_spec` and
-/// `old_spec` are the two objects' specs ([`raw_pod_part`] finds them); every walk over the
-/// objects' text costs a pass over it, so each is walked as few times as the answer takes.
-pub fn unchanged_containers<'a>(
-    old: Json<'a>,
-    new_spec: Json<'a>,
-    old_spec: Json<'a>,
-) -> Option<[u64; 3]> {
-    // The old object must be a Pod the rules could read, as the new one is.
-    PodObject::from_json(old).ok()?;
+/// `old_spec` are the texts of the two objects' specs, both read as pods (the old one must be
+/// a Pod the rules could read, as the new one is); every walk over the text costs a pass over
+/// it, so each is walked as few times as the answer takes.
+fn unchanged_containers<'a>(new_spec: Json<'a>, old_spec: Json<'a>) -> Option<[u64; 3]> {
     let mut lists = [[None; 3]; 2];
     if !same_but(
         new_spec,

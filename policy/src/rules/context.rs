@@ -1,6 +1,6 @@
 //! What every rule reads: the request, its object, the settings and who is asking.
 
-use crate::request::object::{raw_pod_part, unchanged_containers};
+use crate::request::object::update_change;
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
 use crate::settings::{Runner, Settings};
 use std::cell::OnceCell;
@@ -46,23 +46,12 @@ impl<'r, 'a> Context<'r, 'a> {
             .or_else(|| object.meta().and_then(|m| m.namespace.as_deref()))
             .filter(|_| !is_namespace)
             .unwrap_or("");
-        let mut unchanged = None;
-        let pod_changed = match (operation, request.object, request.old_object) {
+        let (pod_changed, unchanged) = match (operation, request.object, request.old_object) {
             (Operation::Update, Some(new), Some(old)) => {
-                let kind = request.kind.kind.as_ref();
-                match (raw_pod_part(kind, new), raw_pod_part(kind, old)) {
-                    (Some(a), Some(b)) if a.raw() == b.raw() => false,
-                    (Some(a), Some(b)) => {
-                        // Only a changed pod is judged, so only its containers are compared.
-                        if request.kind.group.is_empty() && kind == "Pod" {
-                            unchanged = unchanged_containers(old, a, b);
-                        }
-                        true
-                    }
-                    _ => true,
-                }
+                let is_pod = request.kind.group.is_empty() && request.kind.kind == "Pod";
+                update_change(&request.kind.kind, is_pod, object, new, old)
             }
-            _ => true,
+            _ => (true, None),
         };
         Some(Context {
             request,
@@ -304,6 +293,19 @@ mod tests {
         #[case] want: Vec<(RuleName, String)>,
     ) {
         assert_eq!(update(ADMIN, "", old, new), want);
+    }
+
+    /// An old Pod the rules could not read still tells, by its spec's text, whether the spec
+    /// changed; only its containers are not compared.
+    #[rstest]
+    #[case::spec_unchanged(running(), vec![])]
+    #[case::container_changed(edit(|p| p["spec"]["containers"][0]["resources"] = json!({})), whole(&[]))]
+    fn an_old_pod_unreadable_outside_its_spec(
+        #[case] new: Value,
+        #[case] want: Vec<(RuleName, String)>,
+    ) {
+        let old = edit(|p| p["metadata"]["labels"] = json!(5));
+        assert_eq!(update(ADMIN, "", Some(old), new), want);
     }
 
     const VALID: RuleName = RuleName::ValidRequest;

@@ -2,8 +2,6 @@
 //! run privileged or relax any other Pod Security baseline check (host access aside, which
 //! `no-host-access` denies to everyone).
 
-use std::cell::LazyCell;
-
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::json::strip_prefix;
@@ -93,7 +91,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             }
     };
     // Written into messages only: most pods break nothing. Computed once, for the first.
-    let why = LazyCell::new(|| {
+    let why = || {
         if privileged_runner {
             format!(
                 "{} may run privileged only in service containers (dindPrivilegedContainers: services)",
@@ -106,11 +104,12 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                 ctx.settings.privileged_type_names()
             )
         }
-    });
+    };
+    let mut why_text = None;
     let subject = ctx.subject();
     let p = pod.prefix;
     let mut deny = |path: String, container: Option<&str>, what: String, fix: &str| {
-        let why: &str = &why;
+        let why: &str = why_text.get_or_insert_with(why);
         let subject = subject.as_str();
         let v = match container {
             Some(c) => Violation::from_parts(

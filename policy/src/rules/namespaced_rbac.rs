@@ -51,11 +51,17 @@ const BOOTSTRAP_SERVICE_ACCOUNT_ROLES: [&str; 1] = ["system:service-account-issu
 
 /// The narrow rule list, for messages.
 pub fn runner_rules_text() -> String {
-    let rules: Vec<String> = RUNNER_RULES
-        .iter()
-        .map(|(resource, verbs)| format!("{resource} [{}]", verbs.join(", ")))
-        .collect();
-    format!("apiGroups [\"\"]: {}", rules.join("; "))
+    let mut text = String::from("apiGroups [\"\"]: ");
+    for (i, (resource, verbs)) in RUNNER_RULES.iter().enumerate() {
+        if i > 0 {
+            text.push_str("; ");
+        }
+        text.push_str(resource);
+        text.push_str(" [");
+        text.push_str(&verbs.join(", "));
+        text.push(']');
+    }
+    text
 }
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
@@ -71,8 +77,10 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
 }
 
 fn quoted(items: &[&str]) -> String {
-    let items: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
-    format!("[{}]", items.join(", "))
+    if items.is_empty() {
+        return "[]".to_owned();
+    }
+    format!("[\"{}\"]", items.join("\", \""))
 }
 
 fn check_role(ctx: &Context<'_, '_>, role: &RoleObject<'_>, out: &mut Vec<Violation>) {
@@ -112,11 +120,11 @@ fn check_role(ctx: &Context<'_, '_>, role: &RoleObject<'_>, out: &mut Vec<Violat
             deny(format!("{at}.resources"), what);
         }
         let wild_verb = rule.verbs.iter().any(|v| v == "*");
-        let escalating: Vec<String> = rule
+        let escalating: Vec<&str> = rule
             .verbs
             .iter()
+            .map(|v| v.as_ref())
             .filter(|v| ESCALATING_VERBS.iter().any(|e| e.eq_ignore_ascii_case(v)))
-            .map(|v| format!("`{v}`"))
             .collect();
         let verbs = match (wild_verb, escalating.is_empty()) {
             (false, true) => continue,
@@ -125,12 +133,12 @@ fn check_role(ctx: &Context<'_, '_>, role: &RoleObject<'_>, out: &mut Vec<Violat
                     .to_owned()
             }
             (false, false) => format!(
-                "holds {} (verbs that grant permissions the holder does not have, or act as another identity)",
-                escalating.join(", ")
+                "holds `{}` (verbs that grant permissions the holder does not have, or act as another identity)",
+                escalating.join("`, `")
             ),
             (true, false) => format!(
-                "holds the wildcard `*` and {} (every verb, including those that grant permissions the holder does not have, or act as another identity)",
-                escalating.join(", ")
+                "holds the wildcard `*` and `{}` (every verb, including those that grant permissions the holder does not have, or act as another identity)",
+                escalating.join("`, `")
             ),
         };
         deny(format!("{at}.verbs"), verbs);

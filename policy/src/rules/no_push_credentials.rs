@@ -4,8 +4,6 @@
 //! `registryCredentialSecrets` in any form, is such a credential.
 //! `imagePullSecrets` are pull-only and stay allowed.
 
-use std::cell::LazyCell;
-
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::pod::{Container, Volume, VolumeMount};
@@ -94,14 +92,15 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let p = pod.prefix;
     let subject = ctx.subject();
     // Only a denial formats its advice (once) and paths.
-    let fix = LazyCell::new(|| match project {
+    let advice = || match project {
         Some(id) => format!(
             "project {id} is not in pushAllowedProjects; configure push per job through CI/CD credentials, or add the project to pushAllowedProjects"
         ),
         None => format!(
             "the pod has no {PROJECT_LABEL} label in pushAllowedProjects; configure push per job through CI/CD credentials"
         ),
-    });
+    };
+    let mut fix = None;
     let listed = |name: &str| {
         ctx.settings
             .registry_credential_secrets
@@ -121,7 +120,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                     " mounts Secret ",
                     secret,
                     ", which holds registry credentials; ",
-                    &fix,
+                    fix.get_or_insert_with(advice),
                 ],
             ));
         }
@@ -156,7 +155,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                         ", where registry clients read push credentials",
                         &note,
                         "; ",
-                        &fix,
+                        fix.get_or_insert_with(advice),
                     ],
                 )
                 .in_container(&c.name),
@@ -183,7 +182,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                             " from Secret ",
                             secret,
                             ", which holds registry credentials; ",
-                            &fix,
+                            fix.get_or_insert_with(advice),
                         ],
                     )
                     .in_container(&c.name),
@@ -205,7 +204,7 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
                             " loads every key of Secret ",
                             secret,
                             ", which holds registry credentials; ",
-                            &fix,
+                            fix.get_or_insert_with(advice),
                         ],
                     )
                     .in_container(&c.name),

@@ -24,7 +24,8 @@ pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
         if allowed.is_empty() {
             "none".to_owned()
         } else {
-            allowed.join(", ")
+            let names: Vec<&str> = allowed.iter().map(|r| r.as_ref()).collect();
+            names.join(", ")
         }
     };
     let subject = ctx.subject();
