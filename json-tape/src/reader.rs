@@ -586,14 +586,9 @@ impl<'a> Reader<'a> {
         let mut i = ws(b, self.at);
         if open.first {
             open.first = false;
-            if b.get(i) == Some(&b'}') {
-                self.at = i + 1;
+            if !self.first_inside(i, b'}')? {
                 return Ok(None);
             }
-            if self.depth >= MAX_DEPTH {
-                return Err(Syntax::at("nested deeper than 256 levels", i));
-            }
-            self.depth += 1;
         } else {
             match b.get(i) {
                 Some(b',') => i = ws(b, i + 1),
@@ -622,6 +617,21 @@ impl<'a> Reader<'a> {
         }))
     }
 
+    /// The first look inside a container just entered, at `i`: `false` if `close` is there (the
+    /// container is empty; the cursor goes past it), else one level deeper.
+    #[inline(always)]
+    fn first_inside(&mut self, i: usize, close: u8) -> Result<bool, Syntax> {
+        if self.b().get(i) == Some(&close) {
+            self.at = i + 1;
+            return Ok(false);
+        }
+        if self.depth >= MAX_DEPTH {
+            return Err(Syntax::at("nested deeper than 256 levels", i));
+        }
+        self.depth += 1;
+        Ok(true)
+    }
+
     /// [`Reader::key`] out of line, for the rare keys the field loop's fast path leaves.
     #[inline(never)]
     pub(crate) fn key_slow(&mut self, open: &mut Inside) -> Result<Option<Key>, Syntax> {
@@ -645,16 +655,11 @@ impl<'a> Reader<'a> {
         let i = ws(b, self.at);
         if open.first {
             open.first = false;
-            if b.get(i) == Some(&b']') {
-                self.at = i + 1;
-                return Ok(false);
+            let more = self.first_inside(i, b']')?;
+            if more {
+                self.at = i;
             }
-            if self.depth >= MAX_DEPTH {
-                return Err(Syntax::at("nested deeper than 256 levels", i));
-            }
-            self.depth += 1;
-            self.at = i;
-            return Ok(true);
+            return Ok(more);
         }
         match b.get(i) {
             Some(b',') => {

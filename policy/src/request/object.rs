@@ -517,20 +517,21 @@ impl<'a> Object<'a> {
     }
 }
 
-/// What an UPDATE of an object of `kind` changed in the pod it runs: whether the pod-bearing
-/// part (`spec`, or a PodTemplate's `template`) changed at all, and for a Pod (`is_pod`), the
-/// containers it left as they were ([`unchanged_containers`]). `object` is the new object as
+/// What an UPDATE of an object of `group` and `kind` changed in the pod it runs: whether the pod-bearing
+/// part (`spec`, or a PodTemplate's `template`) changed at all, and for a Pod, the containers
+/// it left as they were ([`unchanged_containers`]). `object` is the new object as
 /// the request read it, `new` and `old` the two objects' texts. A Pod's spec texts come from
 /// its reads as a pod (the new one's with the request, the old one's here, which also tells
 /// whether the rules could read it); other kinds', and an unreadable old Pod's, from a walk
 /// over the object.
 pub fn update_change<'a>(
+    group: &str,
     kind: &str,
-    is_pod: bool,
     object: &Object<'a>,
     new: Json<'a>,
     old: Json<'a>,
 ) -> (bool, Option<[u64; 3]>) {
+    let is_pod = group.is_empty() && kind == "Pod";
     let old_pod = is_pod.then(|| PodObject::from_json(old).ok()).flatten();
     let spec_text = |pod: Option<&PodObject<'a>>| pod?.spec.as_ref().map(|s| s.text);
     let new_pod = match object {

@@ -48,8 +48,8 @@ impl<'r, 'a> Context<'r, 'a> {
             .unwrap_or("");
         let (pod_changed, unchanged) = match (operation, request.object, request.old_object) {
             (Operation::Update, Some(new), Some(old)) => {
-                let is_pod = request.kind.group.is_empty() && request.kind.kind == "Pod";
-                update_change(&request.kind.kind, is_pod, object, new, old)
+                let kind = &request.kind;
+                update_change(&kind.group, &kind.kind, object, new, old)
             }
             _ => (true, None),
         };
