@@ -167,6 +167,27 @@ impl Req {
     }
 }
 
+impl Req {
+    /// [`Req::input`] as text with the request's `kind` written after its objects, where the
+    /// API server writes it before them: the objects are then kept as text in the request's
+    /// pass and read once the kind is known.
+    pub fn text_kind_last(&self) -> Vec<u8> {
+        let mut input = self.input();
+        let review = &mut input["review"];
+        let kind = review
+            .as_object_mut()
+            .and_then(|r| r.remove("kind"))
+            .unwrap();
+        let review = serde_json::to_string(review).unwrap();
+        let review = review.strip_suffix('}').unwrap();
+        format!(
+            r#"{{"parameters": {}, "review": {review}, "kind": {kind}}}}}"#,
+            input["parameters"]
+        )
+        .into_bytes()
+    }
+}
+
 /// What the deciding helpers accept: a built [`Req`] or an input document.
 pub trait AsInput {
     fn to_input(&self) -> Value;

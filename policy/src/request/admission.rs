@@ -78,6 +78,9 @@ pub struct AdmissionRequest<'a> {
     /// (as the API server sends them): the object, or its type error, which is reported only
     /// after the request's own.
     pub read_object: Option<Result<Box<Object<'a>>, JsonError>>,
+    /// An UPDATE's old Pod, read as a pod in the same pass when the kind came before it (what
+    /// the UPDATE's comparison needs); other kinds' old objects are kept as text only.
+    pub read_old_object: Option<Result<Box<Object<'a>>, JsonError>>,
 }
 
 impl<'a> Slot<'a> for AdmissionRequest<'a> {
@@ -94,6 +97,7 @@ impl<'a> Slot<'a> for AdmissionRequest<'a> {
             object,
             old_object,
             read_object,
+            read_old_object,
         } = self;
         read_fields(
             r,
@@ -121,10 +125,16 @@ impl<'a> Slot<'a> for AdmissionRequest<'a> {
                 Field::Any(user_info),
                 Field::Any(&mut ObjectSlot {
                     shape: &shape,
+                    pods_only: false,
                     text: object,
                     read: read_object,
                 }),
-                old_object.field(),
+                Field::Any(&mut ObjectSlot {
+                    shape: &shape,
+                    pods_only: true,
+                    text: old_object,
+                    read: read_old_object,
+                }),
             ],
         )
     }
@@ -145,9 +155,11 @@ impl<'a> Slot<'a> for KindSlot<'_, 'a> {
     }
 }
 
-/// The object: read in its kind's shape when the kind is known, kept as text either way.
+/// An object: read in its kind's shape when the kind is known (with `pods_only`, only when it
+/// is a Pod), kept as text either way.
 struct ObjectSlot<'s, 'a> {
     shape: &'s Cell<Option<Shape>>,
+    pods_only: bool,
     text: &'s mut Option<Json<'a>>,
     read: &'s mut Option<Result<Box<Object<'a>>, JsonError>>,
 }
@@ -156,13 +168,13 @@ impl<'a> Slot<'a> for ObjectSlot<'_, 'a> {
     fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
         let start = r.mark();
         match self.shape.get() {
-            Some(shape) => {
+            Some(shape) if !self.pods_only || matches!(shape, Shape::Pod) => {
                 // Read where it is kept: a pod spec is not moved after it is read.
                 let mut object = Box::new(Object::Absent);
                 let read = r.deferred(|r| object.read_into(shape, r))?;
                 *self.read = Some(read.map(|()| object));
             }
-            None => r.skip()?,
+            _ => r.skip()?,
         }
         *self.text = Some(r.since(start));
         Ok(())

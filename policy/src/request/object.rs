@@ -519,27 +519,39 @@ impl<'a> Object<'a> {
 
 /// What an UPDATE of an object of `group` and `kind` changed in the pod it runs: whether the pod-bearing
 /// part (`spec`, or a PodTemplate's `template`) changed at all, and for a Pod, the containers
-/// it left as they were ([`unchanged_containers`]). `object` is the new object as
-/// the request read it, `new` and `old` the two objects' texts. A Pod's spec texts come from
-/// its reads as a pod (the new one's with the request, the old one's here, which also tells
-/// whether the rules could read it); other kinds', and an unreadable old Pod's, from a walk
-/// over the object.
+/// it left as they were ([`unchanged_containers`]). `object` is the new object and `old_read`
+/// the old one as the request's pass read them (`None`: the pass kept the old one as text
+/// only), `new` and `old` the two objects' texts. A Pod's spec texts come from its reads as a
+/// pod (the old one's also tells whether the rules could read it; it is read here when the
+/// pass did not); other kinds', and an unreadable old Pod's, from a walk over the object.
 pub fn update_change<'a>(
     group: &str,
     kind: &str,
     object: &Object<'a>,
+    old_read: Option<&Result<Box<Object<'a>>, JsonError>>,
     new: Json<'a>,
     old: Json<'a>,
 ) -> (bool, Option<[u64; 3]>) {
     let is_pod = group.is_empty() && kind == "Pod";
-    let old_pod = is_pod.then(|| PodObject::from_json(old).ok()).flatten();
+    let read_here;
+    let old_pod = match old_read {
+        Some(Ok(read)) => match &**read {
+            Object::Pod(p) => Some(p),
+            _ => None,
+        },
+        Some(Err(_)) => None,
+        None => {
+            read_here = is_pod.then(|| PodObject::from_json(old).ok()).flatten();
+            read_here.as_ref()
+        }
+    };
     let spec_text = |pod: Option<&PodObject<'a>>| pod?.spec.as_ref().map(|s| s.text);
     let new_pod = match object {
         Object::Pod(p) if is_pod => Some(p),
         _ => None,
     };
     let new_spec = spec_text(new_pod).or_else(|| raw_pod_part(kind, new));
-    let old_spec = spec_text(old_pod.as_ref()).or_else(|| raw_pod_part(kind, old));
+    let old_spec = spec_text(old_pod).or_else(|| raw_pod_part(kind, old));
     match (new_spec, old_spec) {
         (Some(a), Some(b)) if a.raw() == b.raw() => (false, None),
         // Only a changed pod is judged, so only then are its containers compared.

@@ -49,7 +49,8 @@ impl<'r, 'a> Context<'r, 'a> {
         let (pod_changed, unchanged) = match (operation, request.object, request.old_object) {
             (Operation::Update, Some(new), Some(old)) => {
                 let kind = &request.kind;
-                update_change(&kind.group, &kind.kind, object, new, old)
+                let old_read = request.read_old_object.as_ref();
+                update_change(&kind.group, &kind.kind, object, old_read, new, old)
             }
             _ => (true, None),
         };
@@ -168,7 +169,9 @@ mod tests {
         AtticCredentialsFromSecret as A, DindOnlyPrivilege as D, NoHostAccess as H,
         NoPushCredentials as P, PublicRegistries as R, RunnerTokenSecret as T,
     };
-    use crate::testing::{ADMIN, Req, container, create_pod, paths, pod, runner, settings};
+    use crate::testing::{
+        ADMIN, Req, container, create_pod, decide_text, paths, pod, runner, settings,
+    };
     use rstest::rstest;
     use serde_json::{Value, json};
 
@@ -228,6 +231,11 @@ mod tests {
             input = input.subresource(sub);
         }
         let mut out = paths(&input);
+        // The same when the objects come before the kind, and the old one is read after the
+        // request's pass.
+        let later = decide_text(&input.text_kind_last()).violations;
+        let later: Vec<_> = later.into_iter().map(|v| (v.rule, v.path)).collect();
+        assert_eq!(later, out, "kind after the objects");
         out.sort();
         out
     }
