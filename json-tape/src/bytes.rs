@@ -84,6 +84,23 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
 }
 
+/// How many bytes `a` and `b` start with alike, eight at a time.
+#[inline]
+pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let mut i = 0;
+    while let (Some(x), Some(y)) = (word(a, i), word(b, i)) {
+        let differ = x ^ y;
+        if differ != 0 {
+            return i + (differ.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < a.len() && a.get(i) == b.get(i) {
+        i += 1;
+    }
+    i
+}
+
 /// Whether `s` is one of `list`, compared through [`same_bytes`].
 #[inline]
 pub fn is_one_of<S: AsRef<str>>(s: &str, list: &[S]) -> bool {
@@ -131,6 +148,21 @@ mod tests {
                 let mut b = a.clone();
                 b[at] ^= 0x20;
                 assert!(!same_bytes(&a, &b), "length {n}, byte {at}");
+            }
+        }
+    }
+
+    /// Every length around the word size, with the first difference at every position.
+    #[test]
+    fn common_prefixes_are_found_at_every_position() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert_eq!(common_prefix(&a, &a), n);
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert_eq!(common_prefix(&a, &b), at, "length {n}, byte {at}");
+                assert_eq!(common_prefix(&a[..at], &a), at, "a prefix of length {at}");
             }
         }
     }

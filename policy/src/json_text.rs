@@ -26,7 +26,7 @@ pub fn push_escaped(out: &mut String, text: &str) {
         let Some(&byte) = bytes.get(i) else {
             return;
         };
-        out.push_str(match byte {
+        let short = match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
             0x08 => "\\b",
@@ -34,19 +34,22 @@ pub fn push_escaped(out: &mut String, text: &str) {
             b'\n' => "\\n",
             0x0c => "\\f",
             b'\r' => "\\r",
-            _ => CONTROL.get(usize::from(byte)).copied().unwrap_or_default(),
-        });
+            _ => "",
+        };
+        if short.is_empty() {
+            // The other control characters (below 0x20): `\u00xx`, written out rather than
+            // looked up in a table (which took 450 bytes of the module).
+            let low = byte & 15;
+            out.push_str("\\u00");
+            out.push(char::from(b'0'.wrapping_add(byte >> 4)));
+            // `a` to `f` for 10 to 15: `W` is ten before `a`.
+            out.push(char::from(if low < 10 { b'0' } else { b'W' }.wrapping_add(low)));
+        } else {
+            out.push_str(short);
+        }
         start = i.saturating_add(1);
     }
 }
-
-/// The `\u00xx` escapes of the control characters (those with short forms are never looked up).
-const CONTROL: [&str; 32] = [
-    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
-    "\\u0008", "\\u0009", "\\u000a", "\\u000b", "\\u000c", "\\u000d", "\\u000e", "\\u000f",
-    "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
-    "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
-];
 
 #[cfg(test)]
 mod tests {

@@ -172,17 +172,26 @@ impl Req {
     /// API server writes it before them: the objects are then kept as text in the request's
     /// pass and read once the kind is known.
     pub fn text_kind_last(&self) -> Vec<u8> {
+        self.text_with_last("kind", |kind| kind.to_string())
+    }
+
+    /// [`Req::input`] as text with the `oldObject` written by `write` (another spelling of the
+    /// same JSON, say).
+    pub fn text_old_written(&self, write: impl FnOnce(&Value) -> String) -> Vec<u8> {
+        self.text_with_last("oldObject", |old| write(&old))
+    }
+
+    /// [`Req::input`] as text, the request's `key` moved to its end and written by `write`.
+    fn text_with_last(&self, key: &str, write: impl FnOnce(Value) -> String) -> Vec<u8> {
         let mut input = self.input();
         let review = &mut input["review"];
-        let kind = review
-            .as_object_mut()
-            .and_then(|r| r.remove("kind"))
-            .unwrap();
+        let value = review.as_object_mut().and_then(|r| r.remove(key)).unwrap();
         let review = serde_json::to_string(review).unwrap();
         let review = review.strip_suffix('}').unwrap();
         format!(
-            r#"{{"parameters": {}, "review": {review}, "kind": {kind}}}}}"#,
-            input["parameters"]
+            r#"{{"parameters": {}, "review": {review}, "{key}": {}}}}}"#,
+            input["parameters"],
+            write(value)
         )
         .into_bytes()
     }

@@ -3,7 +3,7 @@
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError, Kind, Reader, Slot, read};
 use super::pod::{Container, ContainerList, Containers, EnvVar, ObjectMeta, PodSpec, Volume};
-use json_tape::from_json;
+use json_tape::{common_prefix, from_json};
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
 /// their metadata.
@@ -553,7 +553,7 @@ pub fn update_change<'a>(
     let new_spec = spec_text(new_pod).or_else(|| raw_pod_part(kind, new));
     let old_spec = spec_text(old_pod).or_else(|| raw_pod_part(kind, old));
     match (new_spec, old_spec) {
-        (Some(a), Some(b)) if a.raw() == b.raw() => (false, None),
+        (Some(a), Some(b)) if maybe_same(a, b) && same_but(a, b, &[], None) => (false, None),
         // Only a changed pod is judged, so only then are its containers compared.
         (Some(a), Some(b)) => (true, old_pod.and_then(|_| unchanged_containers(a, b))),
         _ => (true, None),
@@ -603,12 +603,26 @@ fn unchanged_containers<'a>(new_spec: Json<'a>, old_spec: Json<'a>) -> Option<[u
         for (i, (x, y)) in a.items().zip(b.items()).take(64).enumerate() {
             // Most containers are written alike, which a comparison of their text tells at
             // once; the walk is for those that differ.
-            if x.raw() == y.raw() || same_but(x, y, &["resources", "resizePolicy"], None) {
+            if same_but(x, y, &["resources", "resizePolicy"], None) {
                 *bits |= 1u64.checked_shl(i as u32).unwrap_or(0);
             }
         }
     }
     Some(unchanged)
+}
+
+/// Whether two texts could be the same value written another way (see [`same_but`]): they are
+/// the same text, or where they first differ there is whitespace or an escape, the only ways
+/// equal values can be written differently. A real change fails this at once, without a walk
+/// over the values.
+fn maybe_same(a: Json<'_>, b: Json<'_>) -> bool {
+    let (a, b) = (a.raw().as_bytes(), b.raw().as_bytes());
+    let at = common_prefix(a, b);
+    let written = |c: Option<&u8>| matches!(c, Some(b' ' | b'\t' | b'\n' | b'\r' | b'\\'));
+    (at == a.len() && at == b.len())
+        || written(a.get(at))
+        || written(b.get(at))
+        || (at.saturating_sub(5)..at).any(|k| a.get(k) == Some(&b'\\'))
 }
 
 /// A pod spec's container lists, whose values [`unchanged_containers`] compares one by one.
@@ -618,17 +632,32 @@ const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"]
 /// [`Json::get`] finds it), gathered while [`same_but`] walks them.
 type Lists<'a> = [[Option<Json<'a>>; 3]; 2];
 
-/// Two objects with the same entries, in the same order and written the same, but for the keys
-/// `ignored`; [`LISTS`] are gathered into `gather` on the way (complete when the answer is true:
-/// both objects were walked to their end).
+/// Two values equal as JSON, in the same order, but for the keys `ignored` of the outer object:
+/// whitespace between tokens and the way a string is escaped do not count, so that the same
+/// object written another way is unchanged (numbers are compared as written: another spelling
+/// counts as a change, which judges more). The outer object's [`LISTS`] are gathered into
+/// `gather` on the way (complete when the answer is true: both objects were walked to their
+/// end).
 fn same_but<'a>(
     a: Json<'a>,
     b: Json<'a>,
     ignored: &[&str],
     mut gather: Option<&mut Lists<'a>>,
 ) -> bool {
-    if a.kind() != Kind::Object || b.kind() != Kind::Object {
-        return false;
+    if gather.is_none() && a.raw() == b.raw() {
+        return true;
+    }
+    match (a.kind(), b.kind()) {
+        (Kind::Object, Kind::Object) => {}
+        (Kind::Array, Kind::Array) => {
+            let mut y = b.items();
+            return a
+                .items()
+                .all(|x| y.next().is_some_and(|y| same_but(x, y, &[], None)))
+                && y.next().is_none();
+        }
+        (Kind::String, Kind::String) => return a.as_str() == b.as_str(),
+        _ => return false,
     }
     let (mut x, mut y) = (a.entries(), b.entries());
     let mut next = |side: usize, entries: &mut super::json::Entries<'a>| {
@@ -648,7 +677,7 @@ fn same_but<'a>(
     loop {
         match (next(0, &mut x), next(1, &mut y)) {
             (None, None) => return true,
-            (Some((k, v)), Some((l, w))) if k == l && v.raw() == w.raw() => {}
+            (Some((k, v)), Some((l, w))) if k == l && same_but(v, w, &[], None) => {}
             _ => return false,
         }
     }

@@ -303,6 +303,29 @@ mod tests {
         assert_eq!(update(ADMIN, "", old, new), want);
     }
 
+    /// An UPDATE whose old object is the new one's JSON written another way (indented, `/` and
+    /// a letter escaped) is judged as if both were written alike.
+    #[rstest]
+    #[case::indented(|v: &Value| serde_json::to_string_pretty(v).unwrap())]
+    #[case::escaped(|v: &Value| serde_json::to_string(v).unwrap().replace('/', "\\/").replace("dind", "d\\u0069nd"))]
+    fn an_old_object_written_another_way_is_the_same(#[case] write: fn(&Value) -> String) {
+        let resized =
+            edit(|p| p["spec"]["containers"][0]["resources"] = json!({"limits": {"cpu": "2"}}));
+        let added = with_debugger(json!({"securityContext": {"privileged": true}}));
+        for new in [running(), resized, added] {
+            let input = Req::update(new.clone()).by(ADMIN).old(running());
+            let written = input.text_old_written(write);
+            assert_ne!(written, serde_json::to_vec(&input.input()).unwrap());
+            let mut found: Vec<_> = decide_text(&written)
+                .violations
+                .into_iter()
+                .map(|v| (v.rule, v.path))
+                .collect();
+            found.sort();
+            assert_eq!(found, update(ADMIN, "", Some(running()), new));
+        }
+    }
+
     /// An old Pod the rules could not read still tells, by its spec's text, whether the spec
     /// changed; only its containers are not compared.
     #[rstest]
