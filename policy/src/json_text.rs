@@ -43,7 +43,9 @@ pub fn push_escaped(out: &mut String, text: &str) {
             out.push_str("\\u00");
             out.push(char::from(b'0'.wrapping_add(byte >> 4)));
             // `a` to `f` for 10 to 15: `W` is ten before `a`.
-            out.push(char::from(if low < 10 { b'0' } else { b'W' }.wrapping_add(low)));
+            out.push(char::from(
+                if low < 10 { b'0' } else { b'W' }.wrapping_add(low),
+            ));
         } else {
             out.push_str(short);
         }
