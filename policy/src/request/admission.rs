@@ -5,7 +5,7 @@ use std::cell::Cell;
 use super::de::{List, Str};
 use super::json::{Field, Json, JsonError, Reader, Slot, read_fields};
 use super::object::{Object, Shape};
-use json_tape::{from_json, keys};
+use json_pass::{from_json, keys};
 
 /// The admission operations the API server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

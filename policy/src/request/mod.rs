@@ -7,15 +7,15 @@ pub mod image;
 pub mod object;
 pub mod pod;
 
-/// The JSON reader: a crate of its own, optimised for speed (see `json-tape/src/lib.rs`).
-pub use json_tape as json;
+/// The JSON reader: a crate of its own, optimised for speed (see `json-pass/src/lib.rs`).
+pub use json_pass as json;
 
 pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
 use de::Str;
 use json::{Deferred, Json, JsonError, Reader, Slot, validate};
-use json_tape::from_json;
+use json_pass::from_json;
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

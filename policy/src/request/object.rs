@@ -3,7 +3,7 @@
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError, Kind, Reader, Slot, read};
 use super::pod::{Container, ContainerList, Containers, EnvVar, ObjectMeta, PodSpec, Volume};
-use json_tape::{common_prefix, from_json};
+use json_pass::{common_prefix, from_json};
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
 /// their metadata.

@@ -523,7 +523,7 @@ macro_rules! keys {
 /// that silently keeps its default and reads as "absent" to a rule.
 ///
 /// ```
-/// use json_tape::{Doc, FromJson, Str, from_json};
+/// use json_pass::{Doc, FromJson, Str, from_json};
 /// #[derive(Default)]
 /// struct Meta<'a> { name: Option<Str<'a>>, namespace: Option<Str<'a>> }
 /// from_json!(Meta<'a> { name: "name", namespace: "namespace" });
@@ -535,7 +535,7 @@ macro_rules! keys {
 /// The same struct with `namespace` left out of the key list does not compile:
 ///
 /// ```compile_fail
-/// use json_tape::{Doc, FromJson, Str, from_json};
+/// use json_pass::{Doc, FromJson, Str, from_json};
 /// #[derive(Default)]
 /// struct Meta<'a> { name: Option<Str<'a>>, namespace: Option<Str<'a>> }
 /// from_json!(Meta<'a> { name: "name" });
