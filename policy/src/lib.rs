@@ -21,6 +21,7 @@ pub mod decision;
 pub mod dialect;
 pub mod entrypoint;
 pub mod eval;
+mod join;
 pub mod json_text;
 mod order;
 pub mod request;

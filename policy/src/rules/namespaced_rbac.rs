@@ -58,7 +58,7 @@ pub fn runner_rules_text() -> String {
         }
         text.push_str(resource);
         text.push_str(" [");
-        text.push_str(&verbs.join(", "));
+        text.push_str(&crate::join::join(verbs, ", "));
         text.push(']');
     }
     text
@@ -80,7 +80,7 @@ fn quoted(items: &[&str]) -> String {
     if items.is_empty() {
         return "[]".to_owned();
     }
-    format!("[\"{}\"]", items.join("\", \""))
+    format!("[\"{}\"]", crate::join::join(items, "\", \""))
 }
 
 fn check_role(ctx: &Context<'_, '_>, role: &RoleObject<'_>, out: &mut Vec<Violation>) {
@@ -134,11 +134,11 @@ fn check_role(ctx: &Context<'_, '_>, role: &RoleObject<'_>, out: &mut Vec<Violat
             }
             (false, false) => format!(
                 "holds `{}` (verbs that grant permissions the holder does not have, or act as another identity)",
-                escalating.join("`, `")
+                crate::join::join(&escalating, "`, `")
             ),
             (true, false) => format!(
                 "holds the wildcard `*` and `{}` (every verb, including those that grant permissions the holder does not have, or act as another identity)",
-                escalating.join("`, `")
+                crate::join::join(&escalating, "`, `")
             ),
         };
         deny(format!("{at}.verbs"), verbs);

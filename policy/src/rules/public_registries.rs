@@ -25,7 +25,7 @@ pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
             "none".to_owned()
         } else {
             let names: Vec<&str> = allowed.iter().map(|r| r.as_ref()).collect();
-            names.join(", ")
+            crate::join::join(&names, ", ")
         }
     };
     let subject = ctx.subject();

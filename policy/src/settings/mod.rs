@@ -149,7 +149,10 @@ impl Settings {
                 problem(
                     &mut errors,
                     format_args!("settings.{key}"),
-                    format_args!("unknown setting (known: {})", KNOWN_KEYS.join(", ")),
+                    format_args!(
+                        "unknown setting (known: {})",
+                        crate::join::join(&KNOWN_KEYS, ", ")
+                    ),
                 );
             }
         }
@@ -302,7 +305,7 @@ impl Settings {
         if names.is_empty() {
             "none".to_owned()
         } else {
-            names.join(", ")
+            crate::join::join(&names, ", ")
         }
     }
 }
@@ -476,7 +479,7 @@ fn type_name(value: Json<'_>) -> &'static str {
 
 fn runner_type_names() -> String {
     let names: Vec<&str> = RunnerType::ALL.iter().map(|t| t.as_str()).collect();
-    names.join(", ")
+    crate::join::join(&names, ", ")
 }
 
 /// The entries of a settings object, decoded once (later keys win, as in Go and serde_json).
