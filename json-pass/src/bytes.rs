@@ -63,6 +63,9 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
     if n >= 8 {
         let tail = n - 8;
+        if n <= 16 {
+            return word(a, 0) == word(b, 0) && word(a, tail) == word(b, tail);
+        }
         let mut i = 0;
         while i < tail {
             if word(a, i) != word(b, i) {

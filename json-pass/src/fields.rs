@@ -1,7 +1,7 @@
 //! Model structs read in the one pass: the `Slot` trait, compile-time key tables and the
 //! `from_json!` macro.
 
-use crate::reader::{ESCAPED, FAILED, scan_string, string_end, ws};
+use crate::reader::{ESCAPED, FAILED, scan_string, string_end_here, ws};
 use crate::{Json, JsonError, Key, MAX_DEPTH, Reader, Str, same_bytes};
 
 /// A model value read from the reader's cursor, in place: `self` holds its `Default` and is
@@ -289,7 +289,7 @@ pub fn read_fields<'a>(
             }
             // A string, read or skipped: the loop's one copy of the string scan.
             field if b.get(at) == Some(&b'"') => {
-                let (end, escaped) = string_end(b, at)?;
+                let (end, escaped) = string_end_here(b, at)?;
                 r.at = end;
                 let text = || {
                     r.text_of(Key {

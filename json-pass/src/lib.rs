@@ -12,8 +12,10 @@
 //!
 //! In the compact JSON the API server sends, the field loop finds a model key by the four bytes
 //! it starts with (`name":`) and compares it whole where it is written, without looking for its
-//! end; every other string, key or value, is scanned by one leaf function, [`plain_run`], sixteen
-//! bytes at a time. Other spellings of JSON (whitespace, escaped keys) take a general path.
+//! end; every other string, key or value, is scanned by one function, [`plain_run`], sixteen
+//! bytes at a time (the field loop's string values and the skip's strings test their first
+//! eight bytes in place first: a call in wasmtime costs more than a short string). Other
+//! spellings of JSON (whitespace, escaped keys) take a general path.
 //!
 //! A value of the wrong type stops the pass with an error of the model; whether the text is
 //! JSON at all still decides first. A caller told of a model error checks the whole text
@@ -198,17 +200,35 @@ mod tests {
         }
     }
 
-    /// Strings of every length around the scanner's two-word shortcut, with a byte that ends
-    /// or breaks the plain run (quote, backslash escape, control character) at every position,
-    /// as the last value of a document and followed by more: read as serde_json reads them.
+    /// Strings of every length around the scanner's shortcuts (the first word tested in place,
+    /// two words per step), with a byte that ends or breaks the plain run (quote, backslash
+    /// escape, a run of escapes, control character) at every position: as the last value of a
+    /// document, followed by more, cut off by the end of the text, and as a model field (the
+    /// field loop's own scan): read as serde_json reads them.
     #[test]
     fn strings_of_every_length_read_as_serde_json_reads_them() {
+        let specials = [
+            "\\\"",
+            "\\n",
+            "\\n\\t",
+            "\\t ",
+            "\\\\\\\"",
+            "\\u00e9",
+            "\\u00e9\\n",
+            "\\x",
+            "\u{1}",
+            "\"",
+        ];
         for len in 0..40 {
             for at in 0..=len {
-                for special in ["\\\"", "\\n", "\\u00e9", "\\x", "\u{1}", "\""] {
+                for special in specials {
                     let mut inner = "a".repeat(len);
                     inner.insert_str(at, special);
-                    for text in [format!("\"{inner}\""), format!("[\"{inner}\", 1]")] {
+                    for text in [
+                        format!("\"{inner}\""),
+                        format!("[\"{inner}\", 1]"),
+                        format!("[\"{inner}"),
+                    ] {
                         let ours = Doc::parse(text.as_bytes());
                         let theirs = serde_json::from_str::<serde_json::Value>(&text);
                         assert_eq!(ours.is_ok(), theirs.is_ok(), "{text:?}");
@@ -219,6 +239,15 @@ mod tests {
                         let root = doc.root();
                         let first = root.items().next().unwrap_or(root);
                         assert_eq!(first.as_str().as_deref(), string, "{text:?}");
+                    }
+                    let text = format!("{{\"abc\":\"{inner}\",\"axc\":\"b\"}}");
+                    let mut r = Reader::new(text.as_bytes()).unwrap();
+                    let ours = read::<Twins>(&mut r).and_then(|twins| r.finish().map(|()| twins));
+                    let theirs = serde_json::from_str::<serde_json::Value>(&text);
+                    assert_eq!(ours.is_ok(), theirs.is_ok(), "{text:?}");
+                    if let (Ok(twins), Ok(value)) = (ours, theirs) {
+                        assert_eq!(twins.one.as_deref(), value["abc"].as_str(), "{text:?}");
+                        assert_eq!(twins.two.as_deref(), Some("b"), "{text:?}");
                     }
                 }
             }

@@ -42,6 +42,7 @@ fn heap_base() -> usize {
 }
 
 /// The current top of the heap.
+#[inline(always)]
 pub fn top() -> usize {
     match TOP.load(Ordering::Relaxed) {
         0 => heap_base(),
@@ -55,12 +56,18 @@ pub fn set_top(addr: usize) {
     TOP.store(addr.max(heap_base()), Ordering::Relaxed);
 }
 
-/// Makes sure memory reaches `end` (exclusive), growing it if needed.
+/// Makes sure memory reaches `end` (exclusive), growing it if needed. In place in the
+/// allocator: one call fewer for every allocation.
+#[inline(always)]
 fn ensure(end: usize) -> bool {
     let size = wasm32::memory_size::<0>().saturating_mul(PAGE);
-    if end <= size {
-        return true;
-    }
+    end <= size || grow(end, size)
+}
+
+/// Grows memory from `size` bytes to reach `end` (exclusive).
+#[cold]
+#[inline(never)]
+fn grow(end: usize, size: usize) -> bool {
     let missing = end.saturating_sub(size);
     let pages = missing.div_ceil(PAGE);
     wasm32::memory_grow::<0>(pages) != usize::MAX
