@@ -46,8 +46,9 @@ fn special(w: u64) -> u64 {
 
 /// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\`
 /// or a control character), sixteen bytes at a time: most of a Kubernetes object is string
-/// bytes. These are also the bytes a JSON writer must escape. Every string goes through it;
-/// each loop iteration (which also polls the host's time limit) covers two words.
+/// bytes. These are also the bytes a JSON writer must escape. Every string goes through it but
+/// those the field loop and the skip settle by their first word; each loop iteration (which
+/// also polls the host's time limit) covers two words.
 #[inline(never)]
 pub fn plain_run(b: &[u8], mut j: usize) -> usize {
     while let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
@@ -79,9 +80,9 @@ fn plain_run_here(b: &[u8], j: usize) -> usize {
     plain_run(b, j)
 }
 
-/// [`plain_run`] over the last bytes of a text, fewer than sixteen. Apart from the loop, which
-/// LLVM then compiles with fewer values to keep: about 1,600 fewer instructions per evaluation
-/// of the dind pod, at the same size (binaryen puts it back in place).
+/// [`plain_run`] over the last bytes of a text, fewer than sixteen. Kept apart from the loop,
+/// LLVM compiles the loop with fewer values to keep: about 1,600 fewer instructions per
+/// evaluation of the dind pod, at the same size (binaryen puts this code back in place).
 #[inline(never)]
 fn plain_tail(b: &[u8], mut j: usize) -> usize {
     if let Some(w) = word(b, j) {
@@ -108,7 +109,7 @@ pub(crate) const FAILED: u64 = 1 << 33;
 /// The string whose opening quote is at `i`: the offset just past its closing quote (the low 32
 /// bits; texts are at most 4 GiB), with [`ESCAPED`] set if it has escapes, or [`FAILED`]: one
 /// word, which stays in a register. Every string of a text, key or value, read or skipped, is
-/// scanned by [`plain_run`].
+/// scanned by [`plain_run`], here or through [`string_end_here`].
 #[inline(always)]
 pub(crate) fn scan_string(b: &[u8], i: usize) -> u64 {
     string_from(b, plain_run(b, i + 1))
