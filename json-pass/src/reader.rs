@@ -44,6 +44,13 @@ fn special(w: u64) -> u64 {
     zero(w ^ splat(b'"')) | zero(w ^ splat(b'\\')) | (w.wrapping_sub(splat(0x20)) & !w & HIGH)
 }
 
+/// The offset in the word `w` of its first byte that a string scan must look at, if any.
+#[inline(always)]
+fn first_special(w: u64) -> Option<usize> {
+    let s = special(w);
+    (s != 0).then(|| (s.trailing_zeros() / 8) as usize)
+}
+
 /// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\`
 /// or a control character), sixteen bytes at a time: most of a Kubernetes object is string
 /// bytes. These are also the bytes a JSON writer must escape. Every string goes through it but
@@ -53,13 +60,11 @@ fn special(w: u64) -> u64 {
 pub fn plain_run(b: &[u8], mut j: usize) -> usize {
     while let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
         let both = u128::from_le_bytes(*chunk);
-        let low = special(both as u64);
-        if low != 0 {
-            return j + (low.trailing_zeros() / 8) as usize;
+        if let Some(at) = first_special(both as u64) {
+            return j + at;
         }
-        let high = special((both >> 64) as u64);
-        if high != 0 {
-            return j + 8 + (high.trailing_zeros() / 8) as usize;
+        if let Some(at) = first_special((both >> 64) as u64) {
+            return j + 8 + at;
         }
         j += 16;
     }
@@ -70,14 +75,11 @@ pub fn plain_run(b: &[u8], mut j: usize) -> usize {
 /// for each short string.
 #[inline(always)]
 fn plain_run_here(b: &[u8], j: usize) -> usize {
-    if let Some(w) = word(b, j) {
-        let s = special(w);
-        if s != 0 {
-            return j + (s.trailing_zeros() / 8) as usize;
-        }
-        return plain_run(b, j + 8);
+    match word(b, j).map(first_special) {
+        Some(Some(at)) => j + at,
+        Some(None) => plain_run(b, j + 8),
+        None => plain_run(b, j),
     }
-    plain_run(b, j)
 }
 
 /// [`plain_run`] over the last bytes of a text, fewer than sixteen. Kept apart from the loop,
@@ -86,9 +88,8 @@ fn plain_run_here(b: &[u8], j: usize) -> usize {
 #[inline(never)]
 fn plain_tail(b: &[u8], mut j: usize) -> usize {
     if let Some(w) = word(b, j) {
-        let s = special(w);
-        if s != 0 {
-            return j + (s.trailing_zeros() / 8) as usize;
+        if let Some(at) = first_special(w) {
+            return j + at;
         }
         j += 8;
     }
@@ -130,11 +131,7 @@ fn string_from(b: &[u8], j: usize) -> u64 {
 /// keys the field loop scans, it cost more instructions than it saved.)
 #[inline(always)]
 pub(crate) fn string_end_here(b: &[u8], i: usize) -> Result<(usize, bool), Syntax> {
-    let found = string_from(b, plain_run_here(b, i + 1));
-    if found & FAILED != 0 {
-        return Err(string_error(b, i));
-    }
-    Ok((found as u32 as usize, found & ESCAPED != 0))
+    string_end_by(b, i, plain_run_here)
 }
 
 /// [`scan_string`] from `j`, a byte that is not a plain string byte.
@@ -169,7 +166,17 @@ fn scan_escaped(b: &[u8], mut j: usize) -> u64 {
 /// whether it has escapes.
 #[inline(always)]
 pub(crate) fn string_end(b: &[u8], i: usize) -> Result<(usize, bool), Syntax> {
-    let found = scan_string(b, i);
+    string_end_by(b, i, plain_run)
+}
+
+/// [`string_end`] with the plain bytes after the opening quote found by `run`.
+#[inline(always)]
+fn string_end_by(
+    b: &[u8],
+    i: usize,
+    run: fn(&[u8], usize) -> usize,
+) -> Result<(usize, bool), Syntax> {
+    let found = string_from(b, run(b, i + 1));
     if found & FAILED != 0 {
         return Err(string_error(b, i));
     }
