@@ -87,6 +87,14 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
 }
 
+/// ASCII-case-insensitive equality, with the length compared in place: names are mostly
+/// compared with lists of names of other lengths, and core's `eq_ignore_ascii_case` is a call
+/// in the size-optimised module.
+#[inline(always)]
+pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.eq_ignore_ascii_case(b)
+}
+
 /// How many bytes `a` and `b` start with alike, eight at a time.
 #[inline]
 pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {

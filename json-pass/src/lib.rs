@@ -52,7 +52,9 @@ mod reader;
 mod text;
 mod value;
 
-pub use bytes::{common_prefix, find_byte, is_one_of, rfind_byte, same_bytes, strip_prefix};
+pub use bytes::{
+    common_prefix, find_byte, is_one_of, rfind_byte, same_bytes, same_ignoring_case, strip_prefix,
+};
 use bytes::{splat, word};
 pub use error::{JsonError, Syntax};
 pub use fields::{

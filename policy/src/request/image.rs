@@ -507,10 +507,34 @@ mod tests {
     /// Pieces that references are built from: every byte class of the grammar, and the
     /// words that change how a part is read.
     const PIECES: &[&str] = &[
-        "a", "z", "0", "9", "f", "A", "Z", ".", "-", "_", "__", "/", ":", "@", "[", "]", "é",
-        " ", "localhost", "docker.io", "index.docker.io", "Registry.GitLab.com", "sha256:",
-        "sha512:", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ":5000",
-        "[fd00::1]", "x86_64-v17.5.0",
+        "a",
+        "z",
+        "0",
+        "9",
+        "f",
+        "A",
+        "Z",
+        ".",
+        "-",
+        "_",
+        "__",
+        "/",
+        ":",
+        "@",
+        "[",
+        "]",
+        "é",
+        " ",
+        "localhost",
+        "docker.io",
+        "index.docker.io",
+        "Registry.GitLab.com",
+        "sha256:",
+        "sha512:",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ":5000",
+        "[fd00::1]",
+        "x86_64-v17.5.0",
     ];
 
     /// The fused parser reads every reference as the plain one-pass-per-rule grammar does:

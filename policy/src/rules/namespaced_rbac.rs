@@ -14,6 +14,7 @@
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::Object;
+use crate::request::json::same_ignoring_case;
 use crate::request::object::{BindingObject, PolicyRule, RoleObject, Subject};
 
 const RULE: RuleName = RuleName::NamespacedRbac;
@@ -124,7 +125,11 @@ fn check_role(ctx: &Context<'_, '_>, role: &RoleObject<'_>, out: &mut Vec<Violat
             .verbs
             .iter()
             .map(|v| v.as_ref())
-            .filter(|v| ESCALATING_VERBS.iter().any(|e| e.eq_ignore_ascii_case(v)))
+            .filter(|v| {
+                ESCALATING_VERBS
+                    .iter()
+                    .any(|e| same_ignoring_case(e.as_bytes(), v.as_bytes()))
+            })
             .collect();
         let verbs = match (wild_verb, escalating.is_empty()) {
             (false, true) => continue,

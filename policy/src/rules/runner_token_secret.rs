@@ -7,6 +7,7 @@
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::Object;
+use crate::request::json::same_ignoring_case;
 use crate::request::object::DataObject;
 
 const RULE: RuleName = RuleName::RunnerTokenSecret;
@@ -25,7 +26,9 @@ pub const TOKEN_ENV: [&str; 4] = [
 /// Keys and names are compared case-insensitively: `Runner-Token` holds the same secret, and a
 /// false match only asks for the token to move where it belongs.
 fn is_token_key(key: &str) -> bool {
-    TOKEN_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+    TOKEN_KEYS
+        .iter()
+        .any(|k| same_ignoring_case(k.as_bytes(), key.as_bytes()))
 }
 
 pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
@@ -76,7 +79,11 @@ fn literal_env(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     let subject = ctx.subject();
     for (at, c, env) in pod.env_vars() {
         let literal = env.value.as_deref().is_some_and(|v| !v.is_empty());
-        if !literal || !TOKEN_ENV.iter().any(|n| n.eq_ignore_ascii_case(&env.name)) {
+        if !literal
+            || !TOKEN_ENV
+                .iter()
+                .any(|n| same_ignoring_case(n.as_bytes(), env.name.as_bytes()))
+        {
             continue;
         }
         out.push(

@@ -172,4 +172,3 @@ fn split_last(s: &str, sep: u8) -> Option<(&str, &str)> {
 fn has(s: &str, b: u8) -> bool {
     find_byte(s.as_bytes(), b).is_some()
 }
-
