@@ -169,6 +169,7 @@ const HEX: u8 = 32;
 const DIGIT: u8 = 64;
 
 /// The classes of each byte: one table read per byte instead of a comparison per range.
+#[allow(clippy::indexing_slicing)] // `b` < 256, checked by the loop, in a constant
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
@@ -203,7 +204,7 @@ const CLASS: [u8; 256] = {
 /// The class bits of `b`.
 #[inline(always)]
 fn class(b: u8) -> u8 {
-    CLASS[usize::from(b)]
+    CLASS.get(usize::from(b)).copied().unwrap_or(0)
 }
 
 /// The class bits found anywhere in `bytes`.
