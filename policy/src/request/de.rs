@@ -40,7 +40,7 @@ impl<'a> Pairs<'a> {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| same_bytes(k.as_bytes(), key.as_bytes()))
             .map(|(_, v)| v.as_ref())
     }
 
