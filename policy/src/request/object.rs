@@ -2,7 +2,7 @@
 
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError, Kind, Reader, Slot, read};
-use super::pod::{Container, ContainerList, Containers, EnvVar, ObjectMeta, PodSpec, Volume};
+use super::pod::{Container, ContainerList, EnvVar, ObjectMeta, PodSpec, Volume};
 use json_pass::{common_prefix, from_json};
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
@@ -36,12 +36,18 @@ pub struct PodView<'o, 'a> {
     /// were (see [`PodSpec::containers_but`]), which the rules do not judge again, nor the
     /// pod-level fields. `None`: the whole pod is judged.
     pub unchanged: Option<[u64; 3]>,
+    /// The containers to judge, listed once per evaluation (see [`Object::pod`]).
+    judged: &'o [ContainerAt<'o, 'a>],
 }
 
+/// A container with its list and its index there.
+pub type ContainerAt<'o, 'a> = (ContainerList, usize, &'o Container<'a>);
+
 impl<'o, 'a> PodView<'o, 'a> {
-    /// The containers to judge: every one, or those an UPDATE adds or changes.
-    pub fn containers(&self) -> Containers<'o, 'a> {
-        self.spec.containers_but(self.unchanged.unwrap_or_default())
+    /// The containers to judge: every one, or those an UPDATE adds or changes. A slice walk:
+    /// every pod rule walks them, and a cursor over the three lists is a call per container.
+    pub fn containers(&self) -> std::iter::Copied<std::slice::Iter<'o, ContainerAt<'o, 'a>>> {
+        self.judged.iter().copied()
     }
 
     /// Whether the pod-level fields are judged (not when an UPDATE left them as they were).
@@ -63,7 +69,7 @@ impl<'o, 'a> PodView<'o, 'a> {
     pub fn env_vars(&self) -> EnvVars<'o, 'a> {
         EnvVars {
             prefix: self.prefix,
-            containers: self.containers(),
+            containers: self.judged.iter(),
             current: None,
             next: 0,
         }
@@ -75,7 +81,7 @@ impl<'o, 'a> PodView<'o, 'a> {
 #[derive(Debug, Clone)]
 pub struct EnvVars<'o, 'a> {
     prefix: &'static str,
-    containers: Containers<'o, 'a>,
+    containers: std::slice::Iter<'o, ContainerAt<'o, 'a>>,
     /// The container being walked, and the index of its next env var.
     current: Option<(ContainerList, usize, &'o Container<'a>)>,
     next: usize,
@@ -99,7 +105,7 @@ impl<'o, 'a> Iterator for EnvVars<'o, 'a> {
                 };
                 return Some((at, c, env));
             }
-            self.current = Some(self.containers.next()?);
+            self.current = Some(*self.containers.next()?);
             self.next = 0;
         }
     }
@@ -497,23 +503,43 @@ impl<'a> Object<'a> {
         }
     }
 
-    /// The pod spec this object runs, if it runs one.
-    pub fn pod(&self) -> Option<PodView<'_, 'a>> {
+    /// The pod spec this object runs, if it runs one: its template path prefix, metadata and
+    /// spec.
+    fn pod_parts(&self) -> Option<(&'static str, &ObjectMeta<'a>, &PodSpec<'a>)> {
         match self {
-            Object::Pod(p) => Some(PodView {
-                prefix: "",
-                meta: &p.metadata,
-                spec: &p.spec.as_ref()?.value,
-                unchanged: None,
-            }),
-            Object::Workload(w) => Some(PodView {
-                prefix: w.prefix,
-                meta: &w.template.metadata,
-                spec: &w.template.spec.as_ref()?.value,
-                unchanged: None,
-            }),
+            Object::Pod(p) => Some(("", &p.metadata, &p.spec.as_ref()?.value)),
+            Object::Workload(w) => Some((
+                w.prefix,
+                &w.template.metadata,
+                &w.template.spec.as_ref()?.value,
+            )),
             _ => None,
         }
+    }
+
+    /// The containers of the pod spec this object runs to judge (all but those whose bit is
+    /// set in `unchanged`, see [`PodSpec::containers_but`]): listed once, for [`Object::pod`].
+    pub fn judged_containers(&self, unchanged: Option<[u64; 3]>) -> Vec<ContainerAt<'_, 'a>> {
+        self.pod_parts().map_or_else(Vec::new, |(_, _, spec)| {
+            spec.containers_but(unchanged.unwrap_or_default()).collect()
+        })
+    }
+
+    /// The pod spec this object runs, if it runs one, with the containers to judge as
+    /// [`Object::judged_containers`] listed them.
+    pub fn pod<'o>(
+        &'o self,
+        unchanged: Option<[u64; 3]>,
+        judged: &'o [ContainerAt<'o, 'a>],
+    ) -> Option<PodView<'o, 'a>> {
+        let (prefix, meta, spec) = self.pod_parts()?;
+        Some(PodView {
+            prefix,
+            meta,
+            spec,
+            unchanged,
+            judged,
+        })
     }
 }
 

@@ -101,9 +101,9 @@ impl<'a> PodSpec<'a> {
     }
 }
 
-/// The containers of a pod spec: a cursor over its three lists. Every pod rule walks it, and a
-/// cursor with one plain `next` costs a fraction of chained or flattened adapters, which are not
-/// inlined in the size-optimised module.
+/// The containers of a pod spec: a cursor over its three lists, with one plain `next` (chained
+/// or flattened adapters are not inlined in the size-optimised module). The rules walk the list
+/// it makes once per evaluation (`Object::judged_containers`).
 #[derive(Debug, Clone)]
 pub struct Containers<'s, 'a> {
     spec: &'s PodSpec<'a>,

@@ -1,6 +1,7 @@
 //! What every rule reads: the request, its object, the settings and who is asking.
 
 use crate::request::object::update_change;
+use crate::request::object::ContainerAt;
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
 use crate::settings::{Runner, Settings};
 use std::cell::OnceCell;
@@ -19,6 +20,8 @@ pub struct Context<'r, 'a> {
     pub pod_changed: bool,
     /// For an UPDATE of a Pod that changes containers only: those it leaves as they were.
     unchanged: Option<[u64; 3]>,
+    /// The containers of [`Self::pod`], listed once: most rules walk them.
+    containers: Vec<ContainerAt<'r, 'a>>,
     /// `namespace` is the runners namespace (asked by most rules, so compared once).
     in_runners_namespace: bool,
     /// Message parts, formatted once and only when a rule reports something.
@@ -63,6 +66,7 @@ impl<'r, 'a> Context<'r, 'a> {
             namespace,
             pod_changed,
             unchanged,
+            containers: object.judged_containers(unchanged),
             in_runners_namespace: namespace == settings.runners_namespace,
             object_ref: OnceCell::new(),
             who: OnceCell::new(),
@@ -79,18 +83,16 @@ impl<'r, 'a> Context<'r, 'a> {
 
     /// The pod spec a CREATE or UPDATE would run, when it is new or changed; for an UPDATE of a
     /// Pod that changes containers only, with the others marked unchanged.
-    pub fn pod(&self) -> Option<PodView<'r, 'a>> {
+    pub fn pod(&self) -> Option<PodView<'_, 'a>> {
         if self.operation.writes_object() && self.pod_changed {
-            let mut pod = self.object.pod()?;
-            pod.unchanged = self.unchanged;
-            Some(pod)
+            self.object.pod(self.unchanged, &self.containers)
         } else {
             None
         }
     }
 
     /// The pod spec to judge in the runners namespace.
-    pub fn runners_pod(&self) -> Option<PodView<'r, 'a>> {
+    pub fn runners_pod(&self) -> Option<PodView<'_, 'a>> {
         self.pod().filter(|_| self.in_runners_namespace())
     }
 

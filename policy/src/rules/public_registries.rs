@@ -9,7 +9,7 @@ use crate::request::json::{is_one_of, same_bytes};
 
 const RULE: RuleName = RuleName::PublicRegistries;
 
-pub fn check<'r>(ctx: &Context<'r, '_>, out: &mut Vec<Violation>) {
+pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
