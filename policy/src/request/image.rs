@@ -91,7 +91,7 @@ impl<'a> ImageRef<'a> {
     /// `localhost`, or has an uppercase letter (repository paths are lowercase, so runtimes
     /// read it as a host); otherwise the registry is Docker Hub.
     ///
-    /// Each part is checked in one pass over its bytes, with the byte classes in [`CLASS`]: a
+    /// Each part is checked in one pass over its bytes, with a table of byte classes: a
     /// GitLab Runner helper image is 85 bytes, and a pass per rule of the grammar costs more
     /// than the rest of the rule.
     ///

@@ -1,7 +1,7 @@
 //! What every rule reads: the request, its object, the settings and who is asking.
 
-use crate::request::object::update_change;
 use crate::request::object::ContainerAt;
+use crate::request::object::update_change;
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
 use crate::settings::{Runner, Settings};
 use std::cell::OnceCell;
