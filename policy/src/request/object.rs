@@ -545,7 +545,7 @@ impl<'a> Object<'a> {
 
 /// What an UPDATE of an object of `group` and `kind` changed in the pod it runs: whether the pod-bearing
 /// part (`spec`, or a PodTemplate's `template`) changed at all, and for a Pod, the containers
-/// it left as they were ([`unchanged_containers`]). `object` is the new object and `old_read`
+/// it left as they were (`unchanged_containers`). `object` is the new object and `old_read`
 /// the old one as the request's pass read them (`None`: the pass kept the old one as text
 /// only), `new` and `old` the two objects' texts. A Pod's spec texts come from its reads as a
 /// pod (the old one's also tells whether the rules could read it; it is read here when the
