@@ -4,7 +4,7 @@
 
 use super::Context;
 use crate::decision::{RuleName, Violation};
-use crate::request::image::{ImageRef, normalise_registry};
+use crate::request::image::ImageRef;
 use crate::request::json::{is_one_of, same_bytes};
 
 const RULE: RuleName = RuleName::PublicRegistries;
@@ -13,18 +13,14 @@ pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
     let Some(pod) = ctx.runners_pod() else {
         return;
     };
-    let allowed: Vec<_> = ctx
-        .settings
-        .allowed_registries
-        .iter()
-        .map(|r| normalise_registry(r))
-        .collect();
+    // Normalised when the settings were read.
+    let allowed = &ctx.settings.allowed_registries;
     // The registries as the messages list them; only a denial formats them.
     let listed = || {
         if allowed.is_empty() {
             "none".to_owned()
         } else {
-            let names: Vec<&str> = allowed.iter().map(|r| r.as_ref()).collect();
+            let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
             crate::join::join(&names, ", ")
         }
     };
@@ -40,7 +36,7 @@ pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
             return None;
         }
         Some(match ImageRef::parse(written) {
-            Ok(r) if is_one_of(&r.registry, &allowed) => {
+            Ok(r) if is_one_of(&r.registry, allowed) => {
                 passed.push(written);
                 return None;
             }

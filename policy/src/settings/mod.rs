@@ -237,8 +237,10 @@ impl Settings {
             None => vec!["docker.io".to_owned(), "registry.gitlab.com".to_owned()],
             Some(v) => {
                 let mut registries = string_list(v, "allowedRegistries", &mut errors);
+                // Normalised as image references' registries are, once (settings are kept
+                // between evaluations): lowercase, Docker Hub under one name.
                 for r in &mut registries {
-                    r.make_ascii_lowercase();
+                    *r = crate::request::image::normalise_registry(r).into_owned();
                 }
                 registries
             }

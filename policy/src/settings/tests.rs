@@ -37,6 +37,19 @@ fn defaults_fill_what_is_not_given() {
     assert!(s.exempt_users.is_empty());
 }
 
+/// Registries are kept as image references' registries are compared, so that the rule need
+/// not normalise them on every evaluation.
+#[test]
+fn allowed_registries_are_kept_normalised() {
+    let mut v = example();
+    v["allowedRegistries"] = json!(["Quay.IO", "index.docker.io", "Localhost:5000"]);
+    let s = Settings::from_value(&v, Source::Parameters).unwrap();
+    assert_eq!(
+        s.allowed_registries,
+        vec!["quay.io", "docker.io", "localhost:5000"]
+    );
+}
+
 #[test]
 fn explicit_namespace_wins_over_org() {
     let mut v = example();
