@@ -557,7 +557,8 @@ mod tests {
                 .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
                 .collect();
             let fused = ImageRef::parse(&image);
-            assert_eq!(fused, reference::parse(&image), "{image:?}");
+            let parts = fused.clone().map(|r| (r.registry, r.path, r.tag, r.digest));
+            assert_eq!(parts, reference::parse(&image), "{image:?}");
             ok += usize::from(fused.is_ok());
         }
         // The pieces make valid references too, not only errors.

@@ -1,174 +1,129 @@
-//! The reference grammar written plainly, one pass per rule: the oracle that
-//! [`ImageRef::parse`](super::ImageRef::parse), which fuses the passes, is compared with.
+//! The reference grammar written plainly with the standard library's string methods, one pass
+//! per rule: the oracle that [`ImageRef::parse`](super::ImageRef::parse), which fuses the
+//! passes and scans bytes itself, is compared with.
 
-use super::{DOCKER_HUB, ImageError, ImageRef, NAME_MAX, TAG_MAX, normalise_registry};
-use crate::request::json::{find_byte, rfind_byte};
+use super::{DOCKER_HUB, ImageError, NAME_MAX, TAG_MAX, normalise_registry};
 use std::borrow::Cow;
 
-pub fn parse(image: &str) -> Result<ImageRef<'_>, ImageError> {
+/// An image reference's registry, path, tag and digest.
+pub type Parts<'a> = (Cow<'a, str>, &'a str, Option<&'a str>, Option<&'a str>);
+
+/// `[registry/]repository[:tag][@digest]`, rule by rule in the order of
+/// [`ImageRef::parse`](super::ImageRef::parse)'s errors.
+pub fn parse(image: &str) -> Result<Parts<'_>, ImageError> {
     if image.is_empty() {
         return Err(ImageError::Empty);
     }
-    let (name_tag, digest) = match split_first(image, b'@') {
-        Some((name_tag, digest)) => (name_tag, Some(digest)),
-        None => (image, None),
+    let (rest, digest) = image
+        .split_once('@')
+        .map_or((image, None), |(r, d)| (r, Some(d)));
+    if let Some(d) = digest {
+        let ok = match d.split_once(':') {
+            Some(("sha256", hex)) => hex.len() == 64 && lower_hex(hex),
+            Some(("sha512", hex)) => hex.len() == 128 && lower_hex(hex),
+            _ => false,
+        };
+        if !ok {
+            return Err(ImageError::Digest);
+        }
+    }
+    let (name, tag) = match rest.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n, Some(t)),
+        _ => (rest, None),
     };
-    if digest.is_some_and(|d| !valid_digest(d)) {
-        return Err(ImageError::Digest);
+    if let Some(t) = tag {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let ok = t.len() <= TAG_MAX
+            && t.starts_with(word)
+            && t.chars().all(|c| word(c) || c == '.' || c == '-');
+        if !ok {
+            return Err(ImageError::Tag);
+        }
     }
-    // A `:` after the last `/` starts the tag; one before it belongs to a registry port.
-    let (name, tag) = match split_last(name_tag, b':') {
-        Some((name, tag)) if !has(tag, b'/') => (name, Some(tag)),
-        _ => (name_tag, None),
+    match name.len() {
+        0 => return Err(ImageError::Empty),
+        n if n > NAME_MAX => return Err(ImageError::TooLong),
+        _ => {}
+    }
+    let first = name.split_once('/');
+    let names_registry = |f: &str| {
+        f.contains(['.', ':']) || f == "localhost" || f.chars().any(|c| c.is_ascii_uppercase())
     };
-    if tag.is_some_and(|t| !valid_tag(t)) {
-        return Err(ImageError::Tag);
-    }
-    if name.is_empty() {
-        return Err(ImageError::Empty);
-    }
-    if name.len() > NAME_MAX {
-        return Err(ImageError::TooLong);
-    }
-    let (registry, path) = match split_first(name, b'/') {
-        Some((first, rest)) if is_registry_component(first) => {
-            if !valid_registry(first) {
+    let (registry, path) = match first {
+        Some((f, p)) if names_registry(f) => {
+            if !registry_ok(f) {
                 return Err(ImageError::Registry);
             }
-            (normalise_registry(first), rest)
+            (normalise_registry(f), p)
         }
         _ => (Cow::Borrowed(DOCKER_HUB), name),
     };
-    if !path
-        .as_bytes()
-        .split(|&b| b == b'/')
-        .all(valid_path_component)
-        || is_image_id(name)
-    {
+    let image_id = name.len() == 64 && lower_hex(name);
+    if image_id || !path.split('/').all(component_ok) {
         return Err(ImageError::Repository);
     }
-    Ok(ImageRef {
-        registry,
-        path,
-        tag,
-        digest,
-    })
+    Ok((registry, path, tag, digest))
 }
 
-/// Whether a first path component names a registry rather than a repository path.
-fn is_registry_component(first: &str) -> bool {
-    first.bytes().any(|b| b == b'.' || b == b':')
-        || first == "localhost"
-        || first.bytes().any(|b| b.is_ascii_uppercase())
+fn lower_hex(s: &str) -> bool {
+    s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
 }
 
-/// `host[:port]` with a DNS name, IPv4 address or bracketed IPv6 address.
-fn valid_registry(registry: &str) -> bool {
-    let (host_ok, port) = if let Some(rest) = registry.strip_prefix('[') {
-        let Some((inside, after)) = split_first(rest, b']') else {
-            return false;
-        };
-        let ipv6 = !inside.is_empty()
-            && inside
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
-        if after.is_empty() {
-            return ipv6;
-        }
-        match after.strip_prefix(':') {
-            Some(port) => (ipv6, Some(port)),
+/// `host[:port]`: DNS labels or `[ipv6]`, then digits.
+fn registry_ok(registry: &str) -> bool {
+    let (host_ok, port) = match registry.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
             None => return false,
+            Some((inside, "")) => return ipv6_ok(inside),
+            Some((inside, after)) => match after.strip_prefix(':') {
+                Some(port) => (ipv6_ok(inside), Some(port)),
+                None => return false,
+            },
+        },
+        None => {
+            let (host, port) = registry
+                .split_once(':')
+                .map_or((registry, None), |(h, p)| (h, Some(p)));
+            (host.split('.').all(label_ok), port)
         }
-    } else {
-        let (host, port) = match split_first(registry, b':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (registry, None),
-        };
-        let labels = host.as_bytes().split(|&b| b == b'.');
-        (labels.into_iter().all(valid_host_label), port)
     };
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    host_ok && port_ok
+    host_ok && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn ipv6_ok(inside: &str) -> bool {
+    !inside.is_empty()
+        && inside
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
 }
 
 /// `[a-zA-Z0-9]` or `[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]`.
-fn valid_host_label(label: &[u8]) -> bool {
-    label.first().is_some_and(|&b| b != b'-')
-        && label.last().is_some_and(|&b| b != b'-')
-        && label
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+fn label_ok(label: &str) -> bool {
+    !label.is_empty()
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
-fn valid_path_component(bytes: &[u8]) -> bool {
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    if !bytes.first().is_some_and(|&b| alnum(b)) || !bytes.last().is_some_and(|&b| alnum(b)) {
-        return false;
-    }
-    // Each run of other bytes (never first or last) must be one separator.
-    let mut run_start = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !alnum(b) {
-            run_start.get_or_insert(i);
-        } else if let Some(start) = run_start.take() {
-            let sep = bytes.get(start..i).unwrap_or_default();
-            let ok = matches!(sep, b"." | b"_" | b"__") || sep.iter().all(|&c| c == b'-');
-            if !ok {
-                return false;
-            }
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`: alternating runs of letters and separators.
+fn component_ok(component: &str) -> bool {
+    let letter = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut runs = Vec::new();
+    let mut run = String::new();
+    for c in component.chars() {
+        if !run.is_empty() && letter(c) != run.chars().all(letter) {
+            runs.push(std::mem::take(&mut run));
         }
+        run.push(c);
     }
-    true
-}
-
-/// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-fn valid_tag(tag: &str) -> bool {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    tag.len() <= TAG_MAX
-        && tag.as_bytes().first().is_some_and(|&b| word(b))
-        && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-')
-}
-
-/// The digests runtimes verify: `sha256:` with 64 and `sha512:` with 128 lowercase hex digits.
-fn valid_digest(digest: &str) -> bool {
-    let hex = |s: &str, len: usize| {
-        s.len() == len
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    match split_first(digest, b':') {
-        Some(("sha256", h)) => hex(h, 64),
-        Some(("sha512", h)) => hex(h, 128),
-        _ => false,
-    }
-}
-
-/// A bare 64-hex name is an image ID, which runtimes refuse as a repository name.
-fn is_image_id(name: &str) -> bool {
-    name.len() == 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// `s` around its first `sep` (an ASCII byte, so both sides are `str`s). These helpers scan
-/// bytes directly: core's `split_once(char)` goes through its generic searcher, which costs
-/// more than the short strings of an image reference are long.
-fn split_first(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = find_byte(s.as_bytes(), sep)?;
-    let (before, at) = s.split_at_checked(i)?;
-    Some((before, at.get(1..)?))
-}
-
-/// `s` around its last `sep` (an ASCII byte).
-fn split_last(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let i = rfind_byte(s.as_bytes(), sep)?;
-    let (before, at) = s.split_at_checked(i)?;
-    Some((before, at.get(1..)?))
-}
-
-/// Whether `s` contains the ASCII byte `b`.
-fn has(s: &str, b: u8) -> bool {
-    find_byte(s.as_bytes(), b).is_some()
+    runs.push(run);
+    // Letters first and last, so an odd number of runs, every other one a separator.
+    runs.len() % 2 == 1
+        && runs.iter().enumerate().all(|(i, r)| {
+            if i % 2 == 0 {
+                !r.is_empty() && r.chars().all(letter)
+            } else {
+                matches!(r.as_str(), "." | "_" | "__") || r.chars().all(|c| c == '-')
+            }
+        })
 }
