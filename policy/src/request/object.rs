@@ -76,8 +76,8 @@ impl<'o, 'a> PodView<'o, 'a> {
     }
 }
 
-/// The env vars of a pod's containers: a cursor over the containers to judge (several rules walk every
-/// env var, and a job pod has dozens).
+/// The env vars of a pod's containers: a cursor over the containers to judge (several rules
+/// walk every env var, and a job pod has dozens).
 #[derive(Debug, Clone)]
 pub struct EnvVars<'o, 'a> {
     prefix: &'static str,
