@@ -167,21 +167,9 @@ pub fn read_pairs<'a>(
     out: &mut Vec<(Str<'a>, Str<'a>)>,
 ) -> Result<(), JsonError> {
     let mut inside = r.enter(b'{', "a map of strings")?;
-    let b = r.b();
     while let Some(key) = r.key(&mut inside)? {
         let key = r.text_of(key);
-        // `Reader::string` with the first word tested in place: most values are short.
-        let at = r.at;
-        if b.get(at) != Some(&b'"') {
-            return Err(r.unexpected("a string").at_key(&key));
-        }
-        let (end, escaped) = string_end_here(b, at).map_err(|e| JsonError::from(e).at_key(&key))?;
-        r.at = end;
-        let value = r.text_of(Key {
-            start: at + 1,
-            end: end - 1,
-            escaped,
-        });
+        let value = r.string().map_err(|e| e.at_key(&key))?;
         out.push((key, value));
     }
     Ok(())

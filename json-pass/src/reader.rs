@@ -559,7 +559,8 @@ impl<'a> Reader<'a> {
         Ok(true)
     }
 
-    /// The string at the cursor; borrowed unless it has escapes.
+    /// The string at the cursor; borrowed unless it has escapes. Its first word is tested in
+    /// place: most strings read this way (label values, list items) are short.
     ///
     /// # Errors
     /// Not a string, or not JSON.
@@ -569,7 +570,7 @@ impl<'a> Reader<'a> {
         if self.peek() != Some(b'"') {
             return Err(self.unexpected("a string"));
         }
-        let (end, escaped) = string_end(self.b(), i)?;
+        let (end, escaped) = string_end_here(self.b(), i)?;
         self.at = end;
         Ok(self.text_of(Key {
             start: i + 1,

@@ -66,7 +66,11 @@ impl<'r, 'a> Context<'r, 'a> {
             namespace,
             pod_changed,
             unchanged,
-            containers: object.judged_containers(unchanged),
+            containers: if judges_pod(operation, pod_changed) {
+                object.judged_containers(unchanged)
+            } else {
+                Vec::new()
+            },
             in_runners_namespace: namespace == settings.runners_namespace,
             object_ref: OnceCell::new(),
             who: OnceCell::new(),
@@ -84,7 +88,7 @@ impl<'r, 'a> Context<'r, 'a> {
     /// The pod spec a CREATE or UPDATE would run, when it is new or changed; for an UPDATE of a
     /// Pod that changes containers only, with the others marked unchanged.
     pub fn pod(&self) -> Option<PodView<'_, 'a>> {
-        if self.operation.writes_object() && self.pod_changed {
+        if judges_pod(self.operation, self.pod_changed) {
             self.object.pod(self.unchanged, &self.containers)
         } else {
             None
@@ -162,6 +166,11 @@ impl std::fmt::Display for Deferred<'_, '_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((self.1)(self.0))
     }
+}
+
+/// Whether a request's pod is judged: a CREATE or UPDATE writes it, and it is new or changed.
+fn judges_pod(operation: Operation, pod_changed: bool) -> bool {
+    operation.writes_object() && pod_changed
 }
 
 #[cfg(test)]

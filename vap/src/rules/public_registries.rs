@@ -37,11 +37,8 @@ fn image_valid(b: &Builder<'_>) -> (String, String, String) {
 
 pub fn build(b: &mut Builder<'_>) {
     let s = b.settings;
-    let mut allowed: Vec<String> = s
-        .allowed_registries
-        .iter()
-        .map(|r| image::normalise_registry(r).into_owned())
-        .collect();
+    // Normalised when the settings were read.
+    let mut allowed: Vec<String> = s.allowed_registries.clone();
     let listed = if allowed.is_empty() {
         "none".to_owned()
     } else {
