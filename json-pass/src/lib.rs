@@ -202,8 +202,8 @@ mod tests {
         }
     }
 
-    /// Strings of every length around the scanner's shortcuts (the first word tested in place,
-    /// two words per step), with a byte that ends or breaks the plain run (quote, backslash
+    /// Strings of every length around the scanner's shortcuts (the first two words tested in
+    /// place, two words per step), with a byte that ends or breaks the plain run (quote, backslash
     /// escape, a run of escapes, control character) at every position: as the last value of a
     /// document, followed by more, cut off by the end of the text, and as a model field (the
     /// field loop's own scan): read as serde_json reads them.

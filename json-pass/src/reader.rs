@@ -54,7 +54,7 @@ fn first_special(w: u64) -> Option<usize> {
 /// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\`
 /// or a control character), sixteen bytes at a time: most of a Kubernetes object is string
 /// bytes. These are also the bytes a JSON writer must escape. Every string goes through it but
-/// those the field loop and the skip settle by their first word; each loop iteration (which
+/// those the field loop and the skip settle by their first two words; each loop iteration (which
 /// also polls the host's time limit) covers two words.
 #[inline(never)]
 pub fn plain_run(b: &[u8], mut j: usize) -> usize {
@@ -71,15 +71,23 @@ pub fn plain_run(b: &[u8], mut j: usize) -> usize {
     plain_tail(b, j)
 }
 
-/// [`plain_run`] with its first word tested in place, where most strings end: a call fewer
-/// for each short string.
+/// [`plain_run`] with its first sixteen bytes tested in place, where most strings end: a call
+/// fewer for each string up to fifteen bytes long (a call costs about forty instructions before
+/// its first compare). With one word in place, an evaluation of the dind pod took about 3,000
+/// more instructions (1,800 without the deadline checks), in a module 580 bytes smaller.
 #[inline(always)]
 fn plain_run_here(b: &[u8], j: usize) -> usize {
-    match word(b, j).map(first_special) {
-        Some(Some(at)) => j + at,
-        Some(None) => plain_run(b, j + 8),
-        None => plain_run(b, j),
+    if let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
+        let both = u128::from_le_bytes(*chunk);
+        if let Some(at) = first_special(both as u64) {
+            return j + at;
+        }
+        if let Some(at) = first_special((both >> 64) as u64) {
+            return j + 8 + at;
+        }
+        return plain_run(b, j + 16);
     }
+    plain_run(b, j)
 }
 
 /// [`plain_run`] over the last bytes of a text, fewer than sixteen. Kept apart from the loop,
@@ -126,9 +134,9 @@ fn string_from(b: &[u8], j: usize) -> u64 {
     scan_escaped(b, j)
 }
 
-/// [`string_end`] with the string's first word tested in place ([`plain_run_here`]): for the
-/// field loop's string values and the skip, which read most strings. (Also in place for the
-/// keys the field loop scans, it cost more instructions than it saved.)
+/// [`string_end`] with the string's first sixteen bytes tested in place ([`plain_run_here`]):
+/// for the field loop's string values and the skip, which read most strings. (One word in place
+/// for the keys the field loop scans cost more instructions than it saved.)
 #[inline(always)]
 pub(crate) fn string_end_here(b: &[u8], i: usize) -> Result<(usize, bool), Syntax> {
     string_end_by(b, i, plain_run_here)
@@ -559,7 +567,7 @@ impl<'a> Reader<'a> {
         Ok(true)
     }
 
-    /// The string at the cursor; borrowed unless it has escapes. Its first word is tested in
+    /// The string at the cursor; borrowed unless it has escapes. Its first two words are tested in
     /// place: most strings read this way (label values, list items) are short.
     ///
     /// # Errors
