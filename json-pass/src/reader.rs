@@ -1,7 +1,9 @@
 //! The one pass: a cursor over the text that checks the JSON grammar as the model's readers
 //! ([`crate::Slot`]) take their values from it, and as it skips the values no reader takes.
 
-use crate::{Json, JsonError, Kind, MAX_DEPTH, Str, Syntax, splat, unescape, utf8, word};
+use crate::{
+    Json, JsonError, Kind, MAX_DEPTH, Str, Syntax, same_bytes, splat, unescape, utf8, word,
+};
 
 /// Skips whitespace. Compact JSON (what the API server sends) has none, so the first test
 /// decides almost always: every token starts with a byte above the space.
@@ -218,13 +220,14 @@ fn string_error(b: &[u8], i: usize) -> Syntax {
     }
 }
 
-/// The literal `word` at `i`; returns where it ends.
+/// The literal `word` at `i`; returns where it ends. Compared as words: slice equality would
+/// call `memcmp`, a byte loop in wasm.
 #[inline(always)]
 pub(crate) fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Syntax> {
-    if b.get(i..i + word.len()) == Some(word) {
-        Ok(i + word.len())
-    } else {
-        Err(Syntax::at("invalid literal", i))
+    let end = i + word.len();
+    match b.get(i..end) {
+        Some(text) if same_bytes(text, word) => Ok(end),
+        _ => Err(Syntax::at("invalid literal", i)),
     }
 }
 
