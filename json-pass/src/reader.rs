@@ -163,11 +163,12 @@ fn scan_escaped(b: &[u8], mut j: usize) -> u64 {
             _ => return FAILED,
         }
         // Escapes often come in runs (`\n\t` in the job pods' shell script): the scan is
-        // called only when plain bytes follow.
+        // called only when plain bytes follow, and not for short runs of them (a line of a
+        // script between two `\n`).
         if b.get(j)
             .is_some_and(|&c| c != b'"' && c != b'\\' && c >= 0x20)
         {
-            j = plain_run(b, j);
+            j = plain_run_here(b, j);
         }
     }
 }
