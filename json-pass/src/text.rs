@@ -2,31 +2,31 @@
 
 use crate::splat;
 
-/// A string's inner text with its escapes resolved (the text is validated).
+/// A string's inner text with its escapes resolved (the text is validated). Runs of plain
+/// text are copied whole: only escapes are decoded.
 #[inline(never)]
 pub(crate) fn unescape(inner: &str) -> String {
     let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let rest = chars.as_str();
+    let mut rest = inner;
+    while let Some(at) = rest.bytes().position(|c| c == b'\\') {
+        // A backslash is ASCII, so the text before it ends on a character boundary.
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let escape = rest.as_bytes().get(at + 1).copied().unwrap_or_default();
+        rest = rest.get(at + 2..).unwrap_or_default();
+        let c = match escape {
+            b'n' => '\n',
+            b't' => '\t',
+            b'r' => '\r',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'u' => {
                 let hi = hex4(rest);
-                let mut after = rest.get(4..).unwrap_or("");
+                rest = rest.get(4..).unwrap_or_default();
                 let code = if (0xD800..0xDC00).contains(&hi) {
                     // A surrogate pair is two escapes; a lone half becomes U+FFFD.
-                    let lo = after.strip_prefix("\\u").map_or(0, hex4);
+                    let lo = rest.strip_prefix("\\u").map_or(0, hex4);
                     if (0xDC00..0xE000).contains(&lo) {
-                        after = after.get(6..).unwrap_or("");
+                        rest = rest.get(6..).unwrap_or_default();
                         0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                     } else {
                         0xFFFD
@@ -34,13 +34,14 @@ pub(crate) fn unescape(inner: &str) -> String {
                 } else {
                     hi
                 };
-                chars = after.chars();
-                out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+                char::from_u32(code).unwrap_or('\u{FFFD}')
             }
-            Some(other) => out.push(other), // `"`, `\`, `/`
-            None => {}
-        }
+            // `"`, `\\`, `/`
+            other => char::from(other),
+        };
+        out.push(c);
     }
+    out.push_str(rest);
     out
 }
 
