@@ -54,12 +54,32 @@ fn first_special(w: u64) -> Option<usize> {
 }
 
 /// The offset of the first byte at or after `j` that a string scan must look at (`"`, `\`
-/// or a control character), sixteen bytes at a time: most of a Kubernetes object is string
-/// bytes. These are also the bytes a JSON writer must escape. Every string goes through it but
-/// those the field loop and the skip settle by their first two words; each loop iteration (which
-/// also polls the host's time limit) covers two words.
+/// or a control character), a word at a time: most of a Kubernetes object is string bytes.
+/// These are also the bytes a JSON writer must escape. Every string goes through it but those
+/// the field loop and the skip settle by their first two words. The first four words are
+/// tested before the loop, where most of the strings it is called for end (about 2,000
+/// instructions fewer per evaluation of the dind pod than entering the loop at once); each
+/// loop iteration (which also polls the host's time limit) covers two words.
 #[inline(never)]
 pub fn plain_run(b: &[u8], mut j: usize) -> usize {
+    if let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<32>)
+        && let ([w0, w1, w2, w3], []) = chunk.as_chunks::<8>()
+    {
+        // Written out: a loop over the four took about 400 more instructions per evaluation.
+        if let Some(at) = first_special(u64::from_le_bytes(*w0)) {
+            return j + at;
+        }
+        if let Some(at) = first_special(u64::from_le_bytes(*w1)) {
+            return j + 8 + at;
+        }
+        if let Some(at) = first_special(u64::from_le_bytes(*w2)) {
+            return j + 16 + at;
+        }
+        if let Some(at) = first_special(u64::from_le_bytes(*w3)) {
+            return j + 24 + at;
+        }
+        j += 32;
+    }
     while let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
         let both = u128::from_le_bytes(*chunk);
         if let Some(at) = first_special(both as u64) {
