@@ -23,33 +23,44 @@ fn equal_bytes(w: u64, byte: u8) -> u64 {
     !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
 }
 
-/// The offset of the first `byte` in `s`.
+/// The offset of the first `byte` in `s`. A text of eight bytes or more ends with a word that
+/// overlaps the one before it (its bytes already passed hold no `byte`), not a byte loop.
 #[inline]
 pub fn find_byte(s: &[u8], byte: u8) -> Option<usize> {
+    let Some(last) = s.len().checked_sub(8) else {
+        return s.iter().position(|&b| b == byte);
+    };
     let mut i = 0;
-    while let Some(w) = word(s, i) {
-        let hit = equal_bytes(w, byte);
+    loop {
+        let at = i.min(last);
+        let hit = word(s, at).map_or(0, |w| equal_bytes(w, byte));
         if hit != 0 {
-            return Some(i + (hit.trailing_zeros() / 8) as usize);
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        if at == last {
+            return None;
         }
         i += 8;
     }
-    let rest = s.get(i..)?;
-    rest.iter().position(|&b| b == byte).map(|at| i + at)
 }
 
-/// The offset of the last `byte` in `s`.
+/// The offset of the last `byte` in `s`; its first word may overlap the one after it, as in
+/// [`find_byte`].
 #[inline]
 pub fn rfind_byte(s: &[u8], byte: u8) -> Option<usize> {
-    let mut end = s.len();
-    while end >= 8 {
-        let hit = word(s, end - 8).map_or(0, |w| equal_bytes(w, byte));
+    let Some(mut at) = s.len().checked_sub(8) else {
+        return s.iter().rposition(|&b| b == byte);
+    };
+    loop {
+        let hit = word(s, at).map_or(0, |w| equal_bytes(w, byte));
         if hit != 0 {
-            return Some(end - 8 + (7 - hit.leading_zeros() / 8) as usize);
+            return Some(at + (7 - hit.leading_zeros() / 8) as usize);
         }
-        end -= 8;
+        if at == 0 {
+            return None;
+        }
+        at = at.saturating_sub(8);
     }
-    s.get(..end)?.iter().rposition(|&b| b == byte)
 }
 
 /// Byte equality without a `memcmp` call (a byte loop in wasm). Texts of up to 16 bytes (most
