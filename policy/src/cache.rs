@@ -71,6 +71,14 @@ impl<K: Keep> SettingsCache<K> {
         }
     }
 
+    /// The text of the settings last read from `source`, if they are kept (empty if not).
+    pub fn last_text(&self, source: Source) -> &[u8] {
+        match &self.recent {
+            Some(entry) if entry.source == source => &entry.text,
+            _ => &[],
+        }
+    }
+
     /// The settings of `text` from `source`: kept ones, or what `read` makes of it (kept when
     /// valid).
     ///

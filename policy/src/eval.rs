@@ -49,7 +49,10 @@ pub type ReadSettings = Result<Settings, Vec<Violation>>;
 impl<K: Keep> SettingsCache<K> {
     /// [`decide`], with settings read once per distinct text and kept here.
     pub fn decide(&mut self, input: &[u8], data: Option<&[u8]>) -> Outcome {
-        let mut parsed = match Input::read(input) {
+        // A Gatekeeper input repeats the parameters of the last one, as a rule: that text is
+        // known to be JSON, and is not checked again.
+        let known = self.last_text(Source::Parameters);
+        let mut parsed = match Input::read_knowing(input, known) {
             Ok(parsed) => parsed,
             Err(ReadError::NotJson(e)) => {
                 return Outcome {

@@ -14,8 +14,7 @@ pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
 use de::Str;
-use json::{Deferred, Json, JsonError, Reader, Slot, validate};
-use json_pass::from_json;
+use json::{Deferred, Json, JsonError, Reader, Slot, keys, read_fields, validate};
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,14 +31,54 @@ pub enum Dialect {
 /// for the rest of the text, whose own errors come first, and matters only if the dialect
 /// reads that request.
 #[derive(Default)]
-struct Document<'a> {
+struct Document<'a, 'k> {
     review: Deferred<AdmissionRequest<'a>>,
     request: Deferred<AdmissionRequest<'a>>,
-    parameters: Option<Json<'a>>,
+    parameters: Parameters<'a, 'k>,
     kind: Option<Str<'a>>,
     api_version: Option<Str<'a>>,
 }
-from_json!(Document<'a> { review: "review", request: "request", parameters: "parameters", kind: "kind", api_version: "apiVersion" });
+
+// By hand rather than through `from_json!`, for the second lifetime; destructured without `..`
+// as the macro does, so that no field can be left out of the key list.
+impl<'a> Slot<'a> for Document<'a, '_> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        let Self {
+            review,
+            request,
+            parameters,
+            kind,
+            api_version,
+        } = self;
+        read_fields(
+            r,
+            keys!("review", "request", "parameters", "kind", "apiVersion"),
+            &mut [
+                review.field(),
+                request.field(),
+                parameters.field(),
+                kind.field(),
+                api_version.field(),
+            ],
+        )
+    }
+}
+
+/// The `parameters` value, kept as text. Hosts send the same settings with every request: a
+/// value that repeats `known`, the text of the settings kept from an earlier request, is not
+/// checked again (see [`Reader::raw_or_known`]).
+#[derive(Default)]
+struct Parameters<'a, 'k> {
+    known: &'k [u8],
+    value: Option<Json<'a>>,
+}
+
+impl<'a> Slot<'a> for Parameters<'a, '_> {
+    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
+        self.value = Some(r.raw_or_known(self.known)?);
+        Ok(())
+    }
+}
 
 /// A parsed input document.
 #[derive(Debug)]
@@ -71,8 +110,20 @@ impl<'a> Input<'a> {
     /// # Errors
     /// Not JSON; not one of the three dialects; a request field of the wrong type.
     pub fn read(text: &'a [u8]) -> Result<Input<'a>, ReadError> {
+        Self::read_knowing(text, &[])
+    }
+
+    /// [`Input::read`], where `known` is the text of the `parameters` of an earlier input (its
+    /// settings are kept): the same text here is taken without a second check.
+    ///
+    /// # Errors
+    /// As [`Input::read`].
+    pub fn read_knowing(text: &'a [u8], known: &[u8]) -> Result<Input<'a>, ReadError> {
         let mut r = Reader::new(text).map_err(ReadError::NotJson)?;
-        let mut doc = Document::default();
+        let mut doc = Document {
+            parameters: Parameters { known, value: None },
+            ..Document::default()
+        };
         if let Err(e) = doc.fill(&mut r).and_then(|()| r.finish()) {
             if e.is_not_json() {
                 return Err(ReadError::NotJson(e));
@@ -92,7 +143,7 @@ impl<'a> Input<'a> {
         Self::from_document(doc).map_err(ReadError::Invalid)
     }
 
-    fn from_document(doc: Document<'a>) -> Result<Input<'a>, InputError> {
+    fn from_document(doc: Document<'a, '_>) -> Result<Input<'a>, InputError> {
         let (dialect, read, path) = match (doc.review.0, doc.request.0) {
             (Some(review), _) => (Dialect::Gatekeeper, review, "input.review"),
             (None, Some(request)) if doc.kind.as_deref() == Some("AdmissionReview") => {
@@ -144,7 +195,7 @@ impl<'a> Input<'a> {
         Ok(Input {
             dialect,
             request,
-            parameters: doc.parameters.filter(|p| !p.is_null()),
+            parameters: doc.parameters.value.filter(|p| !p.is_null()),
         })
     }
 }
@@ -235,5 +286,42 @@ mod tests {
             Some(format!("valid-request: {message}").as_str()),
             "{input}"
         );
+    }
+
+    /// A warm cache skips the check of `parameters` that repeat the last ones it kept; it must
+    /// answer every input as a fresh cache does: the same parameters, others, a prefix of
+    /// them, them followed by text that is not JSON, and them elsewhere than at the top.
+    #[test]
+    fn known_parameters_answer_as_fresh_ones_do() {
+        let params = r#"{"org": "acme", "runners": [{"type": "dind", "serviceAccount": "gitlab-runner-dind"}]}"#;
+        let pod = r#"{"metadata": {"name": "p", "namespace": "acme-runners"}, "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "quay.io/x"}]}}"#;
+        let request = review("Pod", pod, true);
+        let review = request
+            .strip_prefix(r#"{"request": "#)
+            .and_then(|r| r.strip_suffix('}'))
+            .unwrap();
+        let gatekeeper =
+            |parameters: &str| format!(r#"{{"review": {review}, "parameters": {parameters}}}"#);
+        let inputs = [
+            gatekeeper(params),
+            gatekeeper(params),
+            gatekeeper(&params.replace("acme", "other")),
+            gatekeeper(params),
+            gatekeeper(&params[..params.len() - 1]),
+            gatekeeper(&format!("{params} x")),
+            gatekeeper(&format!("{params}x")),
+            format!(r#"{{"parameters": {params}, "review": {review}"#),
+            gatekeeper(&format!(r#"{{"p": {params}}}"#)),
+            format!(r#"{{"review": {review}, "parameters": {params}, "parameters": {params}}}"#),
+            gatekeeper("null"),
+            gatekeeper(params),
+        ];
+        let mut warm = crate::SettingsCache::<crate::cache::Heap>::new();
+        for (i, input) in inputs.iter().enumerate() {
+            let got = warm.decide(input.as_bytes(), None);
+            let fresh = decide(input.as_bytes(), None);
+            assert_eq!(got.decision, fresh.decision, "input {i}: {input}");
+            assert_eq!(got.dialect, fresh.dialect, "input {i}");
+        }
     }
 }

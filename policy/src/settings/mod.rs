@@ -103,6 +103,10 @@ pub struct Settings {
 /// Keys that engines add to the data document beside the settings.
 pub const ENGINE_KEYS: [&str; 2] = ["kubernetes", "inventory"];
 
+/// What a setting that must name a namespace is told when it does not (said once, for both).
+const NOT_A_NAMESPACE: &str =
+    "is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)";
+
 const KNOWN_KEYS: [&str; 10] = [
     "org",
     "runnersNamespace",
@@ -179,9 +183,7 @@ impl Settings {
             problem(
                 &mut errors,
                 format_args!("settings.{key}"),
-                format_args!(
-                    "the runners namespace `{runners_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
-                ),
+                format_args!("the runners namespace `{runners_namespace}` {NOT_A_NAMESPACE}"),
             );
         }
         let runners = runners(obj, &mut errors);
@@ -228,9 +230,7 @@ impl Settings {
             problem(
                 &mut errors,
                 format_args!("settings.atticNamespace"),
-                format_args!(
-                    "`{attic_namespace}` is not a valid namespace name (lowercase letters, digits and `-`, at most 63 characters)"
-                ),
+                format_args!("`{attic_namespace}` {NOT_A_NAMESPACE}"),
             );
         }
         let allowed_registries = match obj.get("allowedRegistries").filter(|v| !v.is_null()) {
