@@ -80,17 +80,24 @@ pub fn plain_run(b: &[u8], mut j: usize) -> usize {
         }
         j += 32;
     }
-    while let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
-        let both = u128::from_le_bytes(*chunk);
-        if let Some(at) = first_special(both as u64) {
+    while let Some(found) = in_sixteen(b, j) {
+        if let Some(at) = found {
             return j + at;
-        }
-        if let Some(at) = first_special((both >> 64) as u64) {
-            return j + 8 + at;
         }
         j += 16;
     }
     plain_tail(b, j)
+}
+
+/// The offset among the sixteen bytes at `j` of the first one a string scan must look at:
+/// `Some(None)` if there is none, `None` if fewer than sixteen bytes are left.
+#[inline(always)]
+fn in_sixteen(b: &[u8], j: usize) -> Option<Option<usize>> {
+    let both = u128::from_le_bytes(*b.get(j..)?.first_chunk::<16>()?);
+    if let Some(at) = first_special(both as u64) {
+        return Some(Some(at));
+    }
+    Some(first_special((both >> 64) as u64).map(|at| at + 8))
 }
 
 /// [`plain_run`] with its first sixteen bytes tested in place, where most strings end: a call
@@ -99,17 +106,11 @@ pub fn plain_run(b: &[u8], mut j: usize) -> usize {
 /// more instructions (1,800 without the deadline checks), in a module 580 bytes smaller.
 #[inline(always)]
 fn plain_run_here(b: &[u8], j: usize) -> usize {
-    if let Some(chunk) = b.get(j..).and_then(<[u8]>::first_chunk::<16>) {
-        let both = u128::from_le_bytes(*chunk);
-        if let Some(at) = first_special(both as u64) {
-            return j + at;
-        }
-        if let Some(at) = first_special((both >> 64) as u64) {
-            return j + 8 + at;
-        }
-        return plain_run(b, j + 16);
+    match in_sixteen(b, j) {
+        Some(Some(at)) => j + at,
+        Some(None) => plain_run(b, j + 16),
+        None => plain_run(b, j),
     }
-    plain_run(b, j)
 }
 
 /// [`plain_run`] over the last bytes of a text, fewer than sixteen. Kept apart from the loop,
