@@ -36,7 +36,7 @@ pub(crate) fn unescape(inner: &str) -> String {
                 };
                 char::from_u32(code).unwrap_or('\u{FFFD}')
             }
-            // `"`, `\\`, `/`
+            // `"`, `\`, `/`
             other => char::from(other),
         };
         out.push(c);
