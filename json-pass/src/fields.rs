@@ -516,7 +516,8 @@ macro_rules! keys {
 }
 
 /// Implements [`Slot`] (and so [`FromJson`]) for a model struct whose fields all have a
-/// `Default` (absent and `null` fields keep it), through [`read_fields`].
+/// `Default` (absent and `null` fields keep it), through [`read_fields`]. The struct's first
+/// lifetime is the text's (`'a`); others are written `'_`.
 ///
 /// The struct is destructured without `..`, so every field must be given its JSON key here: a
 /// field added to the struct but not to its key list is a compile error (E0027), not a field
@@ -545,8 +546,8 @@ macro_rules! keys {
 /// ```
 #[macro_export]
 macro_rules! from_json {
-    ($name:ident $(<$lt:lifetime>)? { $($field:ident : $key:literal),* $(,)? }) => {
-        impl<'a> $crate::Slot<'a> for $name $(<$lt>)? {
+    ($name:ident $(<$($lt:lifetime),+>)? { $($field:ident : $key:literal),* $(,)? }) => {
+        impl<'a> $crate::Slot<'a> for $name $(<$($lt),+>)? {
             fn fill(&mut self, r: &mut $crate::Reader<'a>) -> Result<(), $crate::JsonError> {
                 let Self { $($field,)* } = self;
                 $crate::read_fields(r, $crate::keys!($($key),*), &mut [$($crate::Slot::field($field)),*])

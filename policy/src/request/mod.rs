@@ -14,7 +14,8 @@ pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
 use de::Str;
-use json::{Deferred, Json, JsonError, Reader, Slot, keys, read_fields, validate};
+use json::{Deferred, Json, JsonError, Reader, Slot, validate};
+use json_pass::from_json;
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,31 +39,7 @@ struct Document<'a, 'k> {
     kind: Option<Str<'a>>,
     api_version: Option<Str<'a>>,
 }
-
-// By hand rather than through `from_json!`, for the second lifetime; destructured without `..`
-// as the macro does, so that no field can be left out of the key list.
-impl<'a> Slot<'a> for Document<'a, '_> {
-    fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
-        let Self {
-            review,
-            request,
-            parameters,
-            kind,
-            api_version,
-        } = self;
-        read_fields(
-            r,
-            keys!("review", "request", "parameters", "kind", "apiVersion"),
-            &mut [
-                review.field(),
-                request.field(),
-                parameters.field(),
-                kind.field(),
-                api_version.field(),
-            ],
-        )
-    }
-}
+from_json!(Document<'a, '_> { review: "review", request: "request", parameters: "parameters", kind: "kind", api_version: "apiVersion" });
 
 /// The `parameters` value, kept as text. Hosts send the same settings with every request: a
 /// value that repeats `known`, the text of the settings kept from an earlier request, is not
