@@ -3,6 +3,7 @@
 
 use crate::reader::{ESCAPED, FAILED, scan_string, string_end_here, ws};
 use crate::{Json, JsonError, Key, MAX_DEPTH, Reader, Str, same_bytes};
+use alloc::{format, vec::Vec};
 
 /// A model value read from the reader's cursor, in place: `self` holds its `Default` and is
 /// filled where it lies, so that large structs (a pod spec, a container) are never moved
@@ -78,7 +79,7 @@ impl<'a> Slot<'a> for Json<'a> {
 
 impl<'a> Slot<'a> for Str<'a> {
     fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
-        std::mem::forget(std::mem::replace(self, r.string()?));
+        core::mem::forget(core::mem::replace(self, r.string()?));
         Ok(())
     }
 
@@ -299,8 +300,8 @@ pub fn read_fields<'a>(
                     })
                 };
                 match field {
-                    Some((_, Field::Str(s))) => std::mem::forget(std::mem::replace(*s, text())),
-                    Some((_, Field::OptStr(s))) => std::mem::forget(s.replace(text())),
+                    Some((_, Field::Str(s))) => core::mem::forget(core::mem::replace(*s, text())),
+                    Some((_, Field::OptStr(s))) => core::mem::forget(s.replace(text())),
                     _ => {}
                 }
             }

@@ -42,8 +42,12 @@
 // Indices and lengths below are bounded by the input length (at most u32::MAX, checked in
 // `Reader::new`), so the additions cannot overflow; every byte read goes through `get`.
 #![allow(clippy::arithmetic_side_effects)]
+// No std, like the policy crate this code is compiled into: `core` and `alloc` only.
+#![cfg_attr(target_arch = "wasm32", no_std)]
 
-use std::borrow::Cow;
+extern crate alloc;
+
+use alloc::borrow::Cow;
 
 mod bytes;
 mod error;
@@ -197,7 +201,7 @@ mod tests {
                 );
                 let mut good = ascii.clone();
                 good.splice(at..=at, "é".bytes());
-                assert_eq!(utf8(&good).unwrap(), std::str::from_utf8(&good).unwrap());
+                assert_eq!(utf8(&good).unwrap(), core::str::from_utf8(&good).unwrap());
             }
         }
     }

@@ -4,6 +4,7 @@
 use crate::{
     Json, JsonError, Kind, MAX_DEPTH, Str, Syntax, same_bytes, splat, unescape, utf8, word,
 };
+use alloc::format;
 
 /// Skips whitespace. Compact JSON (what the API server sends) has none, so the first test
 /// decides almost always: every token starts with a byte above the space.

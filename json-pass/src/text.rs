@@ -1,6 +1,7 @@
 //! String text: escapes resolved, bytes taken as UTF-8.
 
 use crate::splat;
+use alloc::string::String;
 
 /// A string's inner text with its escapes resolved (the text is validated). Runs of plain
 /// text are copied whole: only escapes are decoded.
@@ -57,7 +58,7 @@ fn hex4(s: &str) -> u32 {
 /// `bytes` as text. Kubernetes JSON is almost always ASCII (names, images, labels; other
 /// characters are usually `\u` escapes), which one OR over the words settles; core's validator,
 /// which reads four bytes at a time in wasm32, only sees texts with other bytes.
-pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, core::str::Utf8Error> {
     let (words, tail) = bytes.as_chunks::<8>();
     let mut high = tail.iter().fold(0, |acc, &b| acc | u64::from(b));
     // Four words per step: fewer loop checks (each one also polls the host's time limit).
@@ -75,9 +76,9 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
         // SAFETY: no byte has its high bit set, so every byte is an ASCII character on its
         // own, and a text of ASCII characters is valid UTF-8.
         #[allow(unsafe_code)]
-        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+        return Ok(unsafe { core::str::from_utf8_unchecked(bytes) });
     }
-    std::str::from_utf8(bytes)
+    core::str::from_utf8(bytes)
 }
 
 #[cfg(test)]

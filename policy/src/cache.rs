@@ -10,8 +10,9 @@
 //! The last two texts are kept (a host that alternates two constraints hits both), each in its
 //! own area of memory: [`Keep`] says where that memory is.
 
-use std::borrow::Cow;
-use std::marker::PhantomData;
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+use core::marker::PhantomData;
 
 use crate::request::json::same_bytes;
 use crate::settings::{Settings, Source};
@@ -127,7 +128,7 @@ impl<K: Keep> SettingsCache<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
+    use core::cell::Cell;
 
     /// A settings text per org (`a`, `b`...); `bad` is invalid.
     fn text(org: &str) -> Vec<u8> {
@@ -249,7 +250,7 @@ mod tests {
     }
 
     thread_local! {
-        static AREAS: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+        static AREAS: core::cell::RefCell<Vec<usize>> = const { core::cell::RefCell::new(Vec::new()) };
     }
 
     /// A `Keep` that records the area of each entry built.

@@ -3,6 +3,7 @@
 use crate::json_text::push_string;
 pub use crate::rule_name::RuleName;
 use crate::settings::RunnerType;
+use alloc::{borrow::ToOwned, string::String, vec, vec::Vec};
 
 /// One broken rule: where in the object, and a message that says what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq)]

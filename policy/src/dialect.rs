@@ -5,6 +5,7 @@ use crate::Entrypoint;
 use crate::decision::{Decision, push_violation, text_len};
 use crate::json_text::{push_escaped, push_string};
 use crate::request::Dialect;
+use alloc::string::String;
 
 /// Everything the edge needs to answer one request.
 pub struct Answer<'d> {

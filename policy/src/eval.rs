@@ -9,6 +9,7 @@ use crate::request::json::{Doc, Json, JsonError, Kind, is_one_of};
 use crate::request::{Dialect, Input, Object, ReadError};
 use crate::rules::{self, Context};
 use crate::settings::{ENGINE_KEYS, Settings, Source};
+use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
 
 /// Judges one input document, reading its settings afresh.
 ///
@@ -96,7 +97,7 @@ impl<K: Keep> SettingsCache<K> {
                 Some(parameters) => read_settings(Some(parameters), Source::Parameters),
                 None => data_settings(Some(text)),
             }),
-            None => data_settings(None).map(std::borrow::Cow::Owned),
+            None => data_settings(None).map(alloc::borrow::Cow::Owned),
         };
         // The object read in the pass, if its kind came before it.
         let object = parsed.request.read_object.take();
@@ -226,7 +227,7 @@ fn judge<'a>(
 /// recent block, so walking the model to free it would be wasted time.
 fn release<T>(model: T) {
     if cfg!(target_arch = "wasm32") {
-        std::mem::forget(model);
+        core::mem::forget(model);
     } else {
         drop(model);
     }

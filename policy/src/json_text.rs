@@ -2,6 +2,7 @@
 //! the dialects and the ABI's value dumps, so it depends on nothing but the reader's scan.
 
 use crate::request::json::plain_run;
+use alloc::string::String;
 
 /// Appends `text` as a JSON string literal.
 #[inline(never)]

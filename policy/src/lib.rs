@@ -14,7 +14,13 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // overflow panics in debug builds
 #![cfg_attr(not(test), deny(clippy::unreachable))] // unreachable!() is a panic too
 #![cfg_attr(not(test), deny(clippy::todo, clippy::unimplemented))] // no stubs
-#![deny(unsafe_op_in_unsafe_fn)] // the ABI module keeps every unsafe step visible
+#![deny(unsafe_op_in_unsafe_fn)]
+// the ABI module keeps every unsafe step visible
+// No std: its panic machinery (hook, payload formatting, thread-local panic count) is linked
+// even with `panic = "abort"`, and the module has no use for it (`abi::trap`).
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
 
 pub mod cache;
 pub mod decision;

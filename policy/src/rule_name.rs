@@ -1,5 +1,6 @@
 //! The stable names of the rules: what a violation's `rule` says, in every engine.
 
+use alloc::{borrow::ToOwned, string::String};
 /// One rule. A violation's `rule` is always one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RuleName {
@@ -47,8 +48,8 @@ impl RuleName {
     }
 }
 
-impl std::fmt::Display for RuleName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for RuleName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.as_str())
     }
 }
@@ -57,8 +58,8 @@ impl std::fmt::Display for RuleName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownRule(pub String);
 
-impl std::fmt::Display for UnknownRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for UnknownRule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "`{}` is not a rule; the rules are", self.0)?;
         for (i, rule) in RuleName::ALL.iter().enumerate() {
             f.write_str(if i == 0 { " " } else { ", " })?;
@@ -68,9 +69,9 @@ impl std::fmt::Display for UnknownRule {
     }
 }
 
-impl std::error::Error for UnknownRule {}
+impl core::error::Error for UnknownRule {}
 
-impl std::str::FromStr for RuleName {
+impl core::str::FromStr for RuleName {
     type Err = UnknownRule;
 
     /// The rule with this stable name (`dind-only-privilege`...).

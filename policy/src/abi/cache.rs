@@ -1,6 +1,7 @@
 //! The module's settings cache: settings kept between evaluations (see [`SettingsCache`]), in
 //! the heap's pinned areas, which heap resets do not reach.
 
+use alloc::string::String;
 use core::cell::RefCell;
 
 use super::heap;
@@ -17,14 +18,19 @@ impl Keep for Pinned {
     }
 }
 
-thread_local! {
-    // wasm32 without threads: one plain static.
-    static CACHE: RefCell<SettingsCache<Pinned>> = const { RefCell::new(SettingsCache::new()) };
-}
+/// The cache of the module's one thread.
+struct OneThread(RefCell<SettingsCache<Pinned>>);
+
+// SAFETY: the module is built without the `atomics` target feature (wasm threads), so it runs
+// one thread and no two threads can reach the static at once.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl Sync for OneThread {}
+
+static CACHE: OneThread = OneThread(RefCell::new(SettingsCache::new()));
 
 /// Judges `input` against `data`, each settings text read once while it is one of the last two.
 pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
-    CACHE.with(|cache| match cache.try_borrow_mut() {
+    match CACHE.0.try_borrow_mut() {
         Ok(mut cache) => cache.decide(input, data),
         // Only a call from inside an evaluation could find the cache in use, and none makes one.
         Err(_) => Outcome {
@@ -33,5 +39,5 @@ pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
             uid: String::new(),
             decision: Decision::invalid("input", "the module is already evaluating"),
         },
-    })
+    }
 }

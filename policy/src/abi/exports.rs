@@ -1,7 +1,8 @@
 //! The evaluation and value exports of the ABI, one wrapper each (the heap exports live in
 //! `heap`). Every wrapper accepts any i32 the host passes and answers with a well-formed value.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::{borrow::ToOwned, format, string::String, string::ToString};
 
 use crate::request::json::Doc;
 

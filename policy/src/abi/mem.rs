@@ -3,6 +3,7 @@
 //! Every address a host passes is untrusted: it may be 0, garbage, or past the end of memory.
 //! Reads go through [`bytes`], which checks the range against the current memory size.
 
+use alloc::vec::Vec;
 use core::arch::wasm32;
 
 /// A byte address in the module's memory, as it crosses the ABI (an `i32` on the wire).

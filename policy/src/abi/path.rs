@@ -7,6 +7,7 @@ use super::mem::Addr;
 use super::rego::MAX_DEPTH;
 use super::tree::{Object, Tree};
 use super::value::{self, Value};
+use alloc::{string::String, vec::Vec};
 
 /// `OPA_ERR_OK`: no error.
 pub const OK: i32 = 0;

@@ -13,6 +13,7 @@
 //! Nesting is limited to [`MAX_DEPTH`]: the stack is 64 KiB and an overflow is a trap.
 
 use super::tree::{Object, Tree as Value};
+use alloc::{string::String, vec, vec::Vec};
 
 /// The deepest nesting accepted (below the JSON limit, so the JSON text of any value this
 /// parser returns can be parsed again).

@@ -6,6 +6,7 @@
 //! text, strings escaped as serde_json escapes them.
 
 use crate::json_text::push_string;
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 /// A JSON value. Rego sets are arrays here, as `opa_json_dump` prints them.
 #[derive(Debug, Clone)]

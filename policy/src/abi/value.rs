@@ -4,7 +4,8 @@
 //! check alignment, bounds and the tag, so a null, garbage or stale address is refused instead
 //! of being read as a value.
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 use super::mem::{self, Addr};
 use super::rego;

@@ -1,6 +1,7 @@
 //! The AdmissionRequest: who asks to do what to which object.
 
-use std::cell::Cell;
+use alloc::{boxed::Box, format};
+use core::cell::Cell;
 
 use super::de::{List, Str};
 use super::json::{Field, Json, JsonError, Reader, Slot, read_fields};

@@ -1,6 +1,7 @@
 //! Model building blocks for Kubernetes JSON: absent and `null` lists and maps are empty.
 
 use super::json::{JsonError, Reader, Slot, read_pairs, same_bytes, signature};
+use alloc::{format, vec::Vec};
 
 /// A string borrowed from the input when it has no escapes.
 pub use super::json::Str;
@@ -15,7 +16,7 @@ impl<T> Default for List<T> {
     }
 }
 
-impl<T> std::ops::Deref for List<T> {
+impl<T> core::ops::Deref for List<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         &self.0

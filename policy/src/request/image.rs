@@ -5,8 +5,8 @@
 //! cannot read is an error, and the caller denies it (fail closed) instead of guessing a registry.
 
 use crate::request::json::{find_byte, is_one_of, rfind_byte};
-use std::borrow::Cow;
-use std::fmt;
+use alloc::borrow::Cow;
+use core::fmt;
 
 /// Docker Hub, the registry of references that name none.
 pub const DOCKER_HUB: &str = "docker.io";

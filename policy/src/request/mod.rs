@@ -1,6 +1,7 @@
 //! The request model: the input document in any of the three dialects, reduced to what the
 //! rules read. Nothing here decides anything.
 
+use alloc::{borrow::ToOwned, format, string::String};
 pub mod admission;
 pub mod de;
 pub mod image;

@@ -3,6 +3,7 @@
 use super::de::{List, Pairs, Str};
 use super::json::{FromJson, Json, JsonError, Kind, Reader, Slot, read};
 use super::pod::{Container, ContainerList, EnvVar, ObjectMeta, PodSpec, Volume};
+use alloc::{boxed::Box, format, vec::Vec};
 use json_pass::{common_prefix, from_json};
 
 /// The object of a request, in the shape of its kind. Kinds no rule reads in depth keep only
@@ -46,7 +47,7 @@ pub type ContainerAt<'o, 'a> = (ContainerList, usize, &'o Container<'a>);
 impl<'o, 'a> PodView<'o, 'a> {
     /// The containers to judge: every one, or those an UPDATE adds or changes. A slice walk:
     /// every pod rule walks them, and a cursor over the three lists is a call per container.
-    pub fn containers(&self) -> std::iter::Copied<std::slice::Iter<'o, ContainerAt<'o, 'a>>> {
+    pub fn containers(&self) -> core::iter::Copied<core::slice::Iter<'o, ContainerAt<'o, 'a>>> {
         self.judged.iter().copied()
     }
 
@@ -81,7 +82,7 @@ impl<'o, 'a> PodView<'o, 'a> {
 #[derive(Debug, Clone)]
 pub struct EnvVars<'o, 'a> {
     prefix: &'static str,
-    containers: std::slice::Iter<'o, ContainerAt<'o, 'a>>,
+    containers: core::slice::Iter<'o, ContainerAt<'o, 'a>>,
     /// The container being walked, and the index of its next env var.
     current: Option<(ContainerList, usize, &'o Container<'a>)>,
     next: usize,
@@ -121,8 +122,8 @@ pub struct EnvPath {
     j: usize,
 }
 
-impl std::fmt::Display for EnvPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for EnvPath {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
             "{}spec.{}[{}].env[{}]",

@@ -1,6 +1,7 @@
 //! The parts of a Pod that the rules read, from a Pod or any workload's pod template.
 
 use super::de::{List, Pairs, Str};
+use alloc::vec::Vec;
 use json_pass::from_json;
 
 #[derive(Debug, Clone, Default)]

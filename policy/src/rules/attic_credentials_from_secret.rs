@@ -10,6 +10,7 @@ use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::Object;
 use crate::request::pod::EnvVar;
+use alloc::{format, string::String, vec::Vec};
 
 const RULE: RuleName = RuleName::AtticCredentialsFromSecret;
 
@@ -131,7 +132,7 @@ fn deny(
     out: &mut Vec<Violation>,
     path: String,
     container: Option<&str>,
-    what: std::fmt::Arguments<'_>,
+    what: core::fmt::Arguments<'_>,
 ) {
     let subject = ctx.object_ref();
     let who = ctx.who();

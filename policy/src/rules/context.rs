@@ -4,7 +4,8 @@ use crate::request::object::ContainerAt;
 use crate::request::object::update_change;
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
 use crate::settings::{Runner, Settings};
-use std::cell::OnceCell;
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
+use core::cell::OnceCell;
 
 pub struct Context<'r, 'a> {
     pub request: &'r AdmissionRequest<'a>,
@@ -162,8 +163,8 @@ impl<'c> Deferred<'c, '_, '_> {
     }
 }
 
-impl std::fmt::Display for Deferred<'_, '_, '_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Deferred<'_, '_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str((self.1)(self.0))
     }
 }

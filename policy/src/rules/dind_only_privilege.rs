@@ -7,6 +7,7 @@ use crate::decision::{RuleName, Violation};
 use crate::request::json::strip_prefix;
 use crate::request::pod::{Container, Handler, ProfileRef, SeLinuxOptions};
 use crate::settings::DindPrivilegedContainers;
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 const RULE: RuleName = RuleName::DindOnlyPrivilege;
 

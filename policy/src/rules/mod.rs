@@ -1,6 +1,7 @@
 //! The rules, one per file. Each reads the [`Context`] and pushes what it finds; none does I/O
 //! or knows about dialects.
 
+use alloc::vec::Vec;
 pub mod attic_credentials_from_secret;
 pub mod dind_only_privilege;
 pub mod namespaced_rbac;

@@ -16,6 +16,7 @@ use crate::decision::{RuleName, Violation};
 use crate::request::Object;
 use crate::request::json::same_ignoring_case;
 use crate::request::object::{BindingObject, PolicyRule, RoleObject, Subject};
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 const RULE: RuleName = RuleName::NamespacedRbac;
 

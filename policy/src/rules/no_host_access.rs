@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::decision::{RuleName, Violation};
+use alloc::{borrow::ToOwned, format, vec::Vec};
 
 const RULE: RuleName = RuleName::NoHostAccess;
 

@@ -7,6 +7,7 @@
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::pod::{Container, Volume, VolumeMount};
+use alloc::{format, string::String, vec, vec::Vec};
 
 const RULE: RuleName = RuleName::NoPushCredentials;
 

@@ -3,6 +3,7 @@
 use super::RULES;
 use crate::decision::RuleName;
 use crate::testing::{ADMIN, Req, container, paths, pod, rules};
+use alloc::{vec, vec::Vec};
 use serde_json::{Value, json};
 
 /// A job pod whose one `build` container has these fields.

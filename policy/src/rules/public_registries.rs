@@ -6,6 +6,7 @@ use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::image::ImageRef;
 use crate::request::json::{is_one_of, same_bytes};
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 const RULE: RuleName = RuleName::PublicRegistries;
 

@@ -18,6 +18,7 @@ use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::Object;
 use crate::request::object::{LabelSelector, Peer};
+use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 const RULE: RuleName = RuleName::RunnerEgress;
 

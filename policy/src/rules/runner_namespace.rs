@@ -5,6 +5,7 @@
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::{Object, Operation};
+use alloc::{borrow::ToOwned, format, vec::Vec};
 
 const RULE: RuleName = RuleName::RunnerNamespace;
 

@@ -9,6 +9,7 @@ use crate::decision::{RuleName, Violation};
 use crate::request::Object;
 use crate::request::json::same_ignoring_case;
 use crate::request::object::DataObject;
+use alloc::{format, vec::Vec};
 
 const RULE: RuleName = RuleName::RunnerTokenSecret;
 

@@ -1,7 +1,8 @@
 //! Settings: the same camelCase object in every engine, validated with every problem reported
 //! at once.
 
-use std::fmt;
+use alloc::{borrow::ToOwned, format, string::String, vec, vec::Vec};
+use core::fmt;
 
 use crate::request::json::{Json, Kind, same_bytes, strip_prefix};
 
@@ -24,14 +25,14 @@ impl fmt::Display for SettingsError {
     }
 }
 
-impl std::error::Error for SettingsError {}
+impl core::error::Error for SettingsError {}
 
 /// Records a problem. One function that formats both parts keeps every call site small.
 #[inline(never)]
 fn problem(errors: &mut Vec<SettingsError>, path: fmt::Arguments<'_>, message: fmt::Arguments<'_>) {
     errors.push(SettingsError {
-        path: fmt::format(path),
-        message: fmt::format(message),
+        path: alloc::fmt::format(path),
+        message: alloc::fmt::format(message),
     });
 }
 

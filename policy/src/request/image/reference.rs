@@ -3,7 +3,8 @@
 //! passes and scans bytes itself, is compared with.
 
 use super::{DOCKER_HUB, ImageError, NAME_MAX, TAG_MAX, normalise_registry};
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::{string::String, vec::Vec};
 
 /// An image reference's registry, path, tag and digest.
 pub type Parts<'a> = (Cow<'a, str>, &'a str, Option<&'a str>, Option<&'a str>);
@@ -112,7 +113,7 @@ fn component_ok(component: &str) -> bool {
     let mut run = String::new();
     for c in component.chars() {
         if !run.is_empty() && letter(c) != run.chars().all(letter) {
-            runs.push(std::mem::take(&mut run));
+            runs.push(core::mem::take(&mut run));
         }
         run.push(c);
     }
