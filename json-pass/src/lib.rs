@@ -397,14 +397,19 @@ mod tests {
         assert!(validate(text).unwrap_err().is_not_json());
     }
 
-    /// A value that repeats a known object is taken without a second check; anything else
-    /// (another object, a longer number, text that is not JSON) is read as `raw` reads it.
+    /// A value that repeats a known object is taken without a second check, and said to be
+    /// the known one; anything else (another object, a longer number, text that is not JSON)
+    /// is read as `raw` reads it.
     #[rstest]
-    #[case::repeated(r#"[{"a": [1]}, 2]"#, r#"{"a": [1]}"#, Ok(r#"{"a": [1]}"#))]
-    #[case::other_object(r#"[{"a": [2]}, 2]"#, r#"{"a": [1]}"#, Ok(r#"{"a": [2]}"#))]
-    #[case::known_is_a_prefix(r#"[{"a": [1]}x, 2]"#, r#"{"a": [1]}"#, Ok(r#"{"a": [1]}"#))]
-    #[case::not_an_object(r#"[12, 2]"#, "1", Ok("12"))]
-    #[case::no_known(r#"[{"a": 1}, 2]"#, "", Ok(r#"{"a": 1}"#))]
+    #[case::repeated(r#"[{"a": [1]}, 2]"#, r#"{"a": [1]}"#, Ok((r#"{"a": [1]}"#, true)))]
+    #[case::other_object(r#"[{"a": [2]}, 2]"#, r#"{"a": [1]}"#, Ok((r#"{"a": [2]}"#, false)))]
+    #[case::known_is_a_prefix(
+        r#"[{"a": [1]}x, 2]"#,
+        r#"{"a": [1]}"#,
+        Ok((r#"{"a": [1]}"#, true))
+    )]
+    #[case::not_an_object(r#"[12, 2]"#, "1", Ok(("12", false)))]
+    #[case::no_known(r#"[{"a": 1}, 2]"#, "", Ok((r#"{"a": 1}"#, false)))]
     #[case::text_shorter(r#"[{"a""#, r#"{"a": [1]}"#, Err("expected `:` at byte 5"))]
     #[case::bad_other(
         r#"[{"a": [1, }, 2]"#,
@@ -414,15 +419,16 @@ mod tests {
     fn known_values_are_taken_unchecked(
         #[case] text: &str,
         #[case] known: &str,
-        #[case] expected: Result<&str, &str>,
+        #[case] expected: Result<(&str, bool), &str>,
     ) {
         let mut r = Reader::new(text.as_bytes()).unwrap();
         let mut inside = r.enter(b'[', "an array").unwrap();
         assert!(r.item(&mut inside).unwrap());
         let got = r.raw_or_known(known.as_bytes());
         match expected {
-            Ok(value) => {
-                assert_eq!(got.unwrap().raw(), value);
+            Ok((value, was_known)) => {
+                let (got, got_known) = got.unwrap();
+                assert_eq!((got.raw(), got_known), (value, was_known));
                 assert_eq!(r.peek(), Some(text.as_bytes()[1 + value.len()]));
             }
             Err(message) => assert_eq!(JsonError::from(got.unwrap_err()).message(), message),

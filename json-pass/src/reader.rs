@@ -184,12 +184,13 @@ fn scan_escaped(b: &[u8], mut j: usize) -> u64 {
             },
             _ => return FAILED,
         }
-        // Escapes often come in runs (`\n\t` in the job pods' shell script): the scan is
-        // called only when plain bytes follow.
+        // Escapes often come in runs (`\n\t` in the job pods' shell script): the scan runs
+        // only when plain bytes follow, and the sixteen bytes after an escape, where the run
+        // often ends (`\n` and the next line's indent), are tested in place.
         if b.get(j)
             .is_some_and(|&c| c != b'"' && c != b'\\' && c >= 0x20)
         {
-            j = plain_run(b, j);
+            j = plain_run_here(b, j);
         }
     }
 }
@@ -549,10 +550,11 @@ impl<'a> Reader<'a> {
     /// settings a host sends with every request). When the text at the cursor starts with
     /// `known`, the value is that object, checked already: an object ends at its own closing
     /// brace, whatever follows it. Anything else is read and checked as by [`Reader::raw`].
+    /// With the value, whether it was `known`.
     ///
     /// # Errors
     /// As [`Reader::raw`].
-    pub fn raw_or_known(&mut self, known: &[u8]) -> Result<Json<'a>, Syntax> {
+    pub fn raw_or_known(&mut self, known: &[u8]) -> Result<(Json<'a>, bool), Syntax> {
         let start = self.mark();
         let end = self.at.saturating_add(known.len());
         if known.first() == Some(&b'{')
@@ -569,9 +571,9 @@ impl<'a> Reader<'a> {
             })
         {
             self.at = end;
-            return Ok(self.since(start));
+            return Ok((self.since(start), true));
         }
-        self.raw()
+        Ok((self.raw()?, false))
     }
 
     /// Where the cursor is, to take the text of the value read from there ([`Reader::since`]).

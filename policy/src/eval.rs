@@ -93,10 +93,12 @@ impl<K: Keep> SettingsCache<K> {
             None => (Source::Data, data),
         };
         let settings = match text {
-            Some(text) => self.settings(source, text, || match parameters {
-                Some(parameters) => read_settings(Some(parameters), Source::Parameters),
-                None => data_settings(Some(text)),
-            }),
+            Some(text) => {
+                self.settings(source, text, parsed.parameters_known, || match parameters {
+                    Some(parameters) => read_settings(Some(parameters), Source::Parameters),
+                    None => data_settings(Some(text)),
+                })
+            }
             None => data_settings(None).map(alloc::borrow::Cow::Owned),
         };
         // The object read in the pass, if its kind came before it.

@@ -44,16 +44,18 @@ from_json!(Document<'a, '_> { review: "review", request: "request", parameters: 
 
 /// The `parameters` value, kept as text. Hosts send the same settings with every request: a
 /// value that repeats `known`, the text of the settings kept from an earlier request, is not
-/// checked again (see [`Reader::raw_or_known`]).
+/// checked again (see [`Reader::raw_or_known`]), and `kept` says so.
 #[derive(Default)]
 struct Parameters<'a, 'k> {
     known: &'k [u8],
     value: Option<Json<'a>>,
+    kept: bool,
 }
 
 impl<'a> Slot<'a> for Parameters<'a, '_> {
     fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
-        self.value = Some(r.raw_or_known(self.known)?);
+        let (value, kept) = r.raw_or_known(self.known)?;
+        (self.value, self.kept) = (Some(value), kept);
         Ok(())
     }
 }
@@ -65,6 +67,8 @@ pub struct Input<'a> {
     pub request: AdmissionRequest<'a>,
     /// Gatekeeper `parameters`, when the input carries them.
     pub parameters: Option<Json<'a>>,
+    /// The parameters are the `known` text given to [`Input::read_knowing`].
+    pub parameters_known: bool,
 }
 
 /// Why an input cannot be judged. The dialect is known when the top level could be read.
@@ -99,7 +103,11 @@ impl<'a> Input<'a> {
     pub fn read_knowing(text: &'a [u8], known: &[u8]) -> Result<Input<'a>, ReadError> {
         let mut r = Reader::new(text).map_err(ReadError::NotJson)?;
         let mut doc = Document {
-            parameters: Parameters { known, value: None },
+            parameters: Parameters {
+                known,
+                value: None,
+                kept: false,
+            },
             ..Document::default()
         };
         if let Err(e) = doc.fill(&mut r).and_then(|()| r.finish()) {
@@ -174,6 +182,7 @@ impl<'a> Input<'a> {
             dialect,
             request,
             parameters: doc.parameters.value.filter(|p| !p.is_null()),
+            parameters_known: doc.parameters.kept,
         })
     }
 }
