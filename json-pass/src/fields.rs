@@ -225,6 +225,12 @@ pub fn read_fields<'a>(
         // scanned. Anything else goes the general way.
         let at = r.at;
         let first = inside.first;
+        // The object's end, right after its last value: no call to the general key reader.
+        if !first && b.get(at) == Some(&b'}') {
+            r.at = at + 1;
+            r.depth -= 1;
+            return Ok(());
+        }
         let quote = at + usize::from(!first);
         let mut fast = None;
         if (first || b.get(at) == Some(&b','))

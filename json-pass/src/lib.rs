@@ -471,6 +471,30 @@ mod tests {
         }
     }
 
+    /// Each model object gives its level back where it ends, compact (`}` right after its last
+    /// value) or spaced: a list of many objects is as deep as one.
+    #[rstest]
+    #[case::compact(r#"{"one":"a","two":"b"}"#)]
+    #[case::spaced(r#"{ "one": "a", "two": "b" }"#)]
+    #[case::empty("{}")]
+    fn model_objects_give_their_level_back(#[case] item: &str) {
+        let items = vec![item; 300].join(",");
+        let text = format!("[{items}]");
+        let mut r = Reader::new(text.as_bytes()).unwrap();
+        assert_eq!(read::<Vec<Twins>>(&mut r).unwrap().len(), 300);
+        assert_eq!(r.depth, 0);
+        r.finish().unwrap();
+        // Under 254 lists, each item's contents are at the limit and still read.
+        let deep = format!("{}[{items}]{}", "[".repeat(254), "]".repeat(254));
+        let mut r = Reader::new(deep.as_bytes()).unwrap();
+        let mut opened = Vec::new();
+        for _ in 0..254 {
+            opened.push(r.enter(b'[', "an array").unwrap());
+            assert!(r.item(opened.last_mut().unwrap()).unwrap());
+        }
+        assert_eq!(read::<Vec<Twins>>(&mut r).unwrap().len(), 300);
+    }
+
     /// The depth limit counts the containers the model is in and those a skip is in alike:
     /// 256 open non-empty containers are read, and the next one is refused where its first
     /// value starts.
