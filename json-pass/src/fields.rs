@@ -1,8 +1,8 @@
 //! Model structs read in the one pass: the `Slot` trait, compile-time key tables and the
 //! `from_json!` macro.
 
-use crate::reader::{ESCAPED, FAILED, scan_string, string_end_here, ws};
-use crate::{Json, JsonError, Key, MAX_DEPTH, Reader, Str, same_bytes};
+use crate::reader::{Compact, ESCAPED, FAILED, scan_string, string_end_here};
+use crate::{Json, JsonError, Key, Reader, Str, same_bytes};
 use alloc::{format, vec::Vec};
 
 /// A model value read from the reader's cursor, in place: `self` holds its `Default` and is
@@ -168,12 +168,40 @@ pub fn read_pairs<'a>(
     out: &mut Vec<(Str<'a>, Str<'a>)>,
 ) -> Result<(), JsonError> {
     let mut inside = r.enter(b'{', "a map of strings")?;
-    while let Some(key) = r.key(&mut inside)? {
+    let b = r.b();
+    loop {
+        // Compact JSON's keys are scanned here; the general reader takes the rest.
+        let compact = match r.compact_key(&inside) {
+            Compact::End => return Ok(()),
+            Compact::Quote(quote) => {
+                let found = scan_string(b, quote);
+                let end = found as u32 as usize;
+                // `end` is past the closing quote unless the scan failed.
+                (found & FAILED == 0 && b.get(end) == Some(&b':')).then(|| {
+                    let key = Key {
+                        start: quote + 1,
+                        end: end - 1,
+                        escaped: found & ESCAPED != 0,
+                    };
+                    (key, end + 1)
+                })
+            }
+            Compact::Other => None,
+        };
+        let key = match compact {
+            Some((key, value)) => {
+                r.took_key(&mut inside, value);
+                key
+            }
+            None => match r.key_slow(&mut inside)? {
+                Some(key) => key,
+                None => return Ok(()),
+            },
+        };
         let key = r.text_of(key);
         let value = r.string().map_err(|e| e.at_key(&key))?;
         out.push((key, value));
     }
-    Ok(())
 }
 
 /// A value whose type error is reported after the errors of the values around it: the
@@ -219,52 +247,40 @@ pub fn read_fields<'a>(
     let b = r.b();
     let mut seen = 0u64;
     loop {
-        // The key. Compact JSON (what the API server sends) has `,"key":` and the value, or
-        // `"key":` first in the object. A model key is found by the four bytes it starts with
-        // and then compared whole, `":` included, without looking for its end; other keys are
-        // scanned. Anything else goes the general way.
-        let at = r.at;
-        let first = inside.first;
-        // The object's end, right after its last value: no call to the general key reader.
-        if !first && b.get(at) == Some(&b'}') {
-            r.at = at + 1;
-            r.depth -= 1;
-            return Ok(());
-        }
-        let quote = at + usize::from(!first);
-        let mut fast = None;
-        if (first || b.get(at) == Some(&b','))
-            && b.get(quote) == Some(&b'"')
-            && (!first || r.depth < MAX_DEPTH)
-        {
-            let start = quote + 1;
-            let written = b
-                .get(start..)
-                .and_then(<[u8]>::first_chunk::<4>)
-                .and_then(|bytes| keys.find_written(u32::from_le_bytes(*bytes), b, start));
-            fast = match written {
-                Some((index, n)) => Some((Some(index), start + n + 2)),
-                // Not a model key: its prefix is the four bytes just looked up (model keys
-                // are at least two bytes long), so it is unknown if it is plain and compact.
-                None => {
-                    let found = scan_string(b, quote);
-                    let end = found as u32 as usize;
-                    match b.get(end..end + 2) {
-                        Some(&[b':', value]) if found & (FAILED | ESCAPED) == 0 && value > b' ' => {
-                            Some((None, end + 1))
+        // The key. A model key is found by the four bytes it starts with and then compared whole,
+        // `":` included, without looking for its end; other keys are scanned. Anything but
+        // compact JSON goes the general way.
+        let fast = match r.compact_key(&inside) {
+            Compact::End => return Ok(()),
+            Compact::Quote(quote) => {
+                let start = quote + 1;
+                let written = b
+                    .get(start..)
+                    .and_then(<[u8]>::first_chunk::<4>)
+                    .and_then(|bytes| keys.find_written(u32::from_le_bytes(*bytes), b, start));
+                match written {
+                    Some((index, n)) => Some((Some(index), start + n + 2)),
+                    // Not a model key: its prefix is the four bytes just looked up (model keys
+                    // are at least two bytes long), so it is unknown if it is plain and compact.
+                    None => {
+                        let found = scan_string(b, quote);
+                        let end = found as u32 as usize;
+                        match b.get(end..end + 2) {
+                            Some(&[b':', value])
+                                if found & (FAILED | ESCAPED) == 0 && value > b' ' =>
+                            {
+                                Some((None, end + 1))
+                            }
+                            _ => None,
                         }
-                        _ => None,
                     }
                 }
-            };
-        }
+            }
+            Compact::Other => None,
+        };
         let index = match fast {
             Some((index, value)) => {
-                if first {
-                    inside.first = false;
-                    r.depth += 1;
-                }
-                r.at = ws(b, value);
+                r.took_key(&mut inside, value);
                 index
             }
             None => match r.key_slow(&mut inside)? {

@@ -471,6 +471,39 @@ mod tests {
         }
     }
 
+    /// String maps are read alike however they are written: compact (the field loop's way),
+    /// spaced, with escaped keys; and refused alike when they are not maps of strings.
+    #[rstest]
+    #[case::compact(r#"{"a":"1","b/c":"2"}"#, Ok(vec![("a", "1"), ("b/c", "2")]))]
+    #[case::spaced(r#"{ "a" : "1" ,"b/c": "2" }"#, Ok(vec![("a", "1"), ("b/c", "2")]))]
+    #[case::escaped_key(r#"{"a\u0062":"1","c":"\n"}"#, Ok(vec![("ab", "1"), ("c", "\n")]))]
+    #[case::empty("{}", Ok(vec![]))]
+    #[case::empty_spaced("{ }", Ok(vec![]))]
+    #[case::not_a_string(r#"{"a":"1","b":2}"#, Err("m.b: expected a string, found a number"))]
+    #[case::no_colon(r#"{"a""1"}"#, Err("m: expected `:` at byte 4"))]
+    #[case::trailing_comma(r#"{"a":"1",}"#, Err("m: expected a string key at byte 9"))]
+    #[case::unterminated(r#"{"a":"1","b"#, Err("m: unterminated string at byte 9"))]
+    fn string_maps_read_alike(
+        #[case] text: &str,
+        #[case] expected: Result<Vec<(&str, &str)>, &str>,
+    ) {
+        let mut r = Reader::new(text.as_bytes()).unwrap();
+        let mut pairs = Vec::new();
+        let got = read_pairs(&mut r, &mut pairs).and_then(|()| r.finish());
+        match expected {
+            Ok(want) => {
+                got.unwrap();
+                let got: Vec<_> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_ref(), v.as_ref()))
+                    .collect();
+                assert_eq!(got, want);
+                assert_eq!(r.depth, 0);
+            }
+            Err(message) => assert_eq!(got.unwrap_err().describe("m"), message),
+        }
+    }
+
     /// Each model object gives its level back where it ends, compact (`}` right after its last
     /// value) or spaced: a list of many objects is as deep as one.
     #[rstest]

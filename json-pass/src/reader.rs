@@ -420,6 +420,16 @@ pub struct Inside {
     pub(crate) first: bool,
 }
 
+/// [`Reader::compact_key`]'s answer.
+pub(crate) enum Compact {
+    /// The object ended; the cursor is past it.
+    End,
+    /// A key's opening quote is here.
+    Quote(usize),
+    /// Not compact JSON here: [`Reader::key`] reads on.
+    Other,
+}
+
 /// A place in the text (see [`Reader::mark`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Mark(usize);
@@ -750,6 +760,39 @@ impl<'a> Reader<'a> {
         }
         self.depth += 1;
         Ok(true)
+    }
+
+    /// The next key of the object entered with `open`, as compact JSON (what the API server
+    /// sends) writes it: `,"key":`, or `"key":` first. Takes the object's end when `}` follows
+    /// a value. Anything else is for [`Reader::key`].
+    #[inline(always)]
+    pub(crate) fn compact_key(&mut self, open: &Inside) -> Compact {
+        let b = self.b();
+        let at = self.at;
+        let first = open.first;
+        if !first && b.get(at) == Some(&b'}') {
+            self.at = at + 1;
+            self.depth -= 1;
+            return Compact::End;
+        }
+        let quote = at + usize::from(!first);
+        if (first || b.get(at) == Some(&b',')) && b.get(quote) == Some(&b'"') {
+            // The first key opens a level, as `Reader::key` counts it.
+            if !first || self.depth < MAX_DEPTH {
+                return Compact::Quote(quote);
+            }
+        }
+        Compact::Other
+    }
+
+    /// A key found through [`Reader::compact_key`] is taken: the cursor to its value at `value`.
+    #[inline(always)]
+    pub(crate) fn took_key(&mut self, open: &mut Inside, value: usize) {
+        if open.first {
+            open.first = false;
+            self.depth += 1;
+        }
+        self.at = ws(self.b(), value);
     }
 
     /// [`Reader::key`] out of line, for the rare keys the field loop's fast path leaves.
