@@ -408,6 +408,21 @@ mod tests {
         r#"{"a": [1]}"#,
         Ok((r#"{"a": [1]}"#, true))
     )]
+    #[case::long_repeated(
+        r#"[{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sa"}]}, 2]"#,
+        r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sa"}]}"#,
+        Ok((r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sa"}]}"#, true))
+    )]
+    #[case::long_other_in_a_block(
+        r#"[{"org": "examplf", "runners": [{"type": "dind", "serviceAccount": "sa"}]}, 2]"#,
+        r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sa"}]}"#,
+        Ok((r#"{"org": "examplf", "runners": [{"type": "dind", "serviceAccount": "sa"}]}"#, false))
+    )]
+    #[case::long_other_in_the_tail(
+        r#"[{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sb"}]}, 2]"#,
+        r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sa"}]}"#,
+        Ok((r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sb"}]}"#, false))
+    )]
     #[case::not_an_object(r#"[12, 2]"#, "1", Ok(("12", false)))]
     #[case::no_known(r#"[{"a": 1}, 2]"#, "", Ok((r#"{"a": 1}"#, false)))]
     #[case::text_shorter(r#"[{"a""#, r#"{"a": [1]}"#, Err("expected `:` at byte 5"))]
