@@ -486,6 +486,26 @@ mod tests {
         }
     }
 
+    /// Values of fields no model reads are skipped, and checked, as serde_json checks them;
+    /// the small ones the skip passes without its walk (`true`, `{}`) included.
+    #[rstest]
+    fn skipped_values_are_checked(
+        #[values(
+            "true", "false", "null", "{}", "[]", "{ }", "0", "-1.5e3", "\"s\"", "[{}]", "tru",
+            "truex", "true1", "{}}", "{]", "[}", "{}x", "t", "{", "01", "nul"
+        )]
+        value: &str,
+    ) {
+        let text = format!(r#"{{"x":{value},"abc":"a"}}"#);
+        let mut r = Reader::new(text.as_bytes()).unwrap();
+        let got = read::<Twins>(&mut r).and_then(|twins| r.finish().map(|()| twins));
+        let serde = serde_json::from_str::<serde_json::Value>(&text);
+        assert_eq!(got.is_ok(), serde.is_ok(), "{text}");
+        if let Ok(twins) = got {
+            assert_eq!(twins.one.as_deref(), Some("a"));
+        }
+    }
+
     /// String maps are read alike however they are written: compact (the field loop's way),
     /// spaced, with escaped keys; and refused alike when they are not maps of strings.
     #[rstest]

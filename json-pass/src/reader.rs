@@ -804,10 +804,16 @@ impl<'a> Reader<'a> {
         self.key(open)
     }
 
-    /// [`Reader::skip`] for a value that is not a string, out of line.
+    /// [`Reader::skip`] for a value that is not a string, out of line. `true` and `{}`, common
+    /// among the fields no rule reads, are passed without the walk's set-up.
     #[inline(never)]
     pub(crate) fn skip_slow(&mut self) -> Result<(), Syntax> {
-        self.at = skip_value(self.b(), self.at, self.depth)?;
+        let (b, i) = (self.b(), self.at);
+        self.at = match b.get(i..).and_then(<[u8]>::first_chunk::<4>) {
+            Some(b"true") => i + 4,
+            Some([b'{', b'}', ..]) => i + 2,
+            _ => skip_value(b, i, self.depth)?,
+        };
         Ok(())
     }
 
