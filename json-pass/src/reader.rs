@@ -809,9 +809,11 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     pub(crate) fn skip_slow(&mut self) -> Result<(), Syntax> {
         let (b, i) = (self.b(), self.at);
-        self.at = match b.get(i..).and_then(<[u8]>::first_chunk::<4>) {
-            Some(b"true") => i + 4,
-            Some([b'{', b'}', ..]) => i + 2,
+        // As a word: an array pattern would compare through `memcmp`, a byte loop in wasm.
+        let first = b.get(i..).and_then(<[u8]>::first_chunk::<4>).copied();
+        self.at = match first.map(u32::from_le_bytes) {
+            Some(w) if w == u32::from_le_bytes(*b"true") => i + 4,
+            Some(w) if w & 0xffff == u32::from(u16::from_le_bytes(*b"{}")) => i + 2,
             _ => skip_value(b, i, self.depth)?,
         };
         Ok(())
