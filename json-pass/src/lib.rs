@@ -423,6 +423,13 @@ mod tests {
         r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sa"}]}"#,
         Ok((r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sb"}]}"#, false))
     )]
+    #[case::long_other_in_a_tail_word(
+        r#"[{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sb"}], "more": "abc"}, 2]"#,
+        r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sa"}], "more": "abc"}"#,
+        Ok((r#"{"org": "example", "runners": [{"type": "dind", "serviceAccount": "sb"}], "more": "abc"}"#, false))
+    )]
+    #[case::short_repeated(r#"[{"a":1}, 2]"#, r#"{"a":1}"#, Ok((r#"{"a":1}"#, true)))]
+    #[case::short_other(r#"[{"a":2}, 2]"#, r#"{"a":1}"#, Ok((r#"{"a":2}"#, false)))]
     #[case::not_an_object(r#"[12, 2]"#, "1", Ok(("12", false)))]
     #[case::no_known(r#"[{"a": 1}, 2]"#, "", Ok((r#"{"a": 1}"#, false)))]
     #[case::text_shorter(r#"[{"a""#, r#"{"a": [1]}"#, Err("expected `:` at byte 5"))]

@@ -1,5 +1,6 @@
 //! What every rule reads: the request, its object, the settings and who is asking.
 
+use crate::request::json::same_bytes;
 use crate::request::object::ContainerAt;
 use crate::request::object::update_change;
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
@@ -72,7 +73,10 @@ impl<'r, 'a> Context<'r, 'a> {
             } else {
                 Vec::new()
             },
-            in_runners_namespace: namespace == settings.runners_namespace,
+            in_runners_namespace: same_bytes(
+                namespace.as_bytes(),
+                settings.runners_namespace.as_bytes(),
+            ),
             object_ref: OnceCell::new(),
             who: OnceCell::new(),
         })

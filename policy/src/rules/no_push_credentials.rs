@@ -6,6 +6,7 @@
 
 use super::Context;
 use crate::decision::{RuleName, Violation};
+use crate::request::json::same_bytes;
 use crate::request::pod::{Container, Volume, VolumeMount};
 use alloc::{format, string::String, vec, vec::Vec};
 
@@ -87,7 +88,12 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
         return;
     };
     let project = pod.meta.labels.get(PROJECT_LABEL);
-    if project.is_some_and(|id| ctx.settings.push_allowed_projects.iter().any(|p| p == id)) {
+    if project.is_some_and(|id| {
+        ctx.settings
+            .push_allowed_projects
+            .iter()
+            .any(|p| same_bytes(p.as_bytes(), id.as_bytes()))
+    }) {
         return;
     }
     let p = pod.prefix;

@@ -292,7 +292,9 @@ impl Settings {
 
     /// The runner that owns this ServiceAccount (in the runners namespace), if any.
     pub fn runner_with_service_account(&self, sa: &str) -> Option<&Runner> {
-        self.runners.iter().find(|r| r.service_account == sa)
+        self.runners
+            .iter()
+            .find(|r| same_bytes(r.service_account.as_bytes(), sa.as_bytes()))
     }
 
     pub fn is_privileged(&self, runner_type: RunnerType) -> bool {
