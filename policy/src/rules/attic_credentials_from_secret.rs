@@ -155,6 +155,29 @@ mod tests {
     use rstest::rstest;
     use serde_json::{Value, json};
 
+    /// The prefix test is `eq_ignore_ascii_case` on `ATTIC_`: every ASCII byte in each of its
+    /// six places, and a name too short to have it.
+    #[test]
+    fn the_prefix_ignores_case_and_nothing_else() {
+        let oracle = |name: &str| {
+            name.as_bytes()
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"ATTIC_"))
+                && name.to_ascii_uppercase().contains("TOKEN")
+        };
+        for at in 0..6 {
+            for byte in 0..0x80u8 {
+                let mut name = b"ATTIC_TOKEN".to_vec();
+                name[at] = byte;
+                let name = String::from_utf8(name).unwrap();
+                assert_eq!(super::is_attic_credential(&name), oracle(&name), "{name:?}");
+            }
+        }
+        assert!(super::is_attic_credential("attic_token"));
+        assert!(!super::is_attic_credential("ÄTTIC_TOKEN"));
+        assert!(!super::is_attic_credential("ATTIC"));
+    }
+
     fn env(env: Value) -> Value {
         pod(json!([container("build", json!({"env": env}))]))
     }
