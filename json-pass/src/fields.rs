@@ -169,6 +169,9 @@ pub fn read_pairs<'a>(
 ) -> Result<(), JsonError> {
     let mut inside = r.enter(b'{', "a map of strings")?;
     let b = r.b();
+    // Room for a job pod's labels or annotations at once: each growth of the list costs more
+    // than the memory, which the heap reset after the evaluation takes back.
+    out.reserve(16);
     loop {
         // Compact JSON's keys are scanned here; the general reader takes the rest.
         let compact = match r.compact_key(&inside) {
