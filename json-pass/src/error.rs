@@ -1,6 +1,7 @@
 //! Errors: where and why a text or a value cannot be read.
 
 use alloc::{boxed::Box, format, string::String, vec::Vec};
+
 /// Why a text or a value cannot be read: the text is not JSON (with the byte offset), or a
 /// value does not have the model's type (with the path of the value inside the document).
 /// Boxed: every read returns a `Result`, and a one-word error keeps the happy path's results

@@ -2,6 +2,7 @@
 //! that sizes the result first) took 1,017 bytes of wasm; this loop takes 139.
 
 use alloc::string::String;
+
 /// `items` with `sep` between each two: `join(&["a", "b"], ", ")` is `"a, b"`.
 pub(crate) fn join(items: &[&str], sep: &str) -> String {
     let mut out = String::new();

@@ -2,6 +2,7 @@
 //! a bottom-up merge sort of indices, so nothing but plain integers moves.
 
 use alloc::vec::Vec;
+
 /// The indices `0..len` ordered by `key` (byte order), stably: of equal keys, the earlier index
 /// comes first. O(n log n), so a hostile map of many keys costs no more than sorting them.
 pub fn sorted_order<'k>(len: usize, key: &dyn Fn(usize) -> &'k str) -> Vec<usize> {

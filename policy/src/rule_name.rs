@@ -1,6 +1,7 @@
 //! The stable names of the rules: what a violation's `rule` says, in every engine.
 
 use alloc::{borrow::ToOwned, string::String};
+
 /// One rule. A violation's `rule` is always one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RuleName {

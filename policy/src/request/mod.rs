@@ -2,6 +2,7 @@
 //! rules read. Nothing here decides anything.
 
 use alloc::{borrow::ToOwned, format, string::String};
+
 pub mod admission;
 pub mod de;
 pub mod image;

@@ -2,6 +2,7 @@
 //! or knows about dialects.
 
 use alloc::vec::Vec;
+
 pub mod attic_credentials_from_secret;
 pub mod dind_only_privilege;
 pub mod namespaced_rbac;
