@@ -13,9 +13,10 @@
 //! In the compact JSON the API server sends, the field loop finds a model key by the four bytes
 //! it starts with (`name":`) and compares it whole where it is written, without looking for its
 //! end; every other string, key or value, is scanned by one function, [`plain_run`], sixteen
-//! bytes at a time (the field loop's string values and the skip's strings test their first
-//! eight bytes in place first: a call in wasmtime costs more than a short string). Other
-//! spellings of JSON (whitespace, escaped keys) take a general path.
+//! bytes at a time (the field loop's string values, the skip's strings and the bytes after an
+//! escape test their first sixteen bytes in place first: a call in wasmtime costs more than a
+//! short string). The field loop and the string maps also take an object's closing brace
+//! themselves. Other spellings of JSON (whitespace, escaped keys) take a general path.
 //!
 //! A value of the wrong type stops the pass with an error of the model; whether the text is
 //! JSON at all still decides first. A caller told of a model error checks the whole text
