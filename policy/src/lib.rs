@@ -5,6 +5,9 @@
 //! [`SettingsCache`] keeps settings between evaluations. On `wasm32` the `abi` module exposes
 //! them through the OPA Wasm ABI.
 
+// No std: its panic machinery (hook, payload formatting, thread-local panic count) is linked
+// even with `panic = "abort"`, and the module has no use for it (`abi::trap`).
+#![cfg_attr(target_arch = "wasm32", no_std)]
 // The lint wall: nothing in the policy path may panic, because a panic in the module is a trap
 // that crosses the ABI. Tests may relax it.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))] // a None/Err must become a denial
@@ -14,11 +17,7 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))] // overflow panics in debug builds
 #![cfg_attr(not(test), deny(clippy::unreachable))] // unreachable!() is a panic too
 #![cfg_attr(not(test), deny(clippy::todo, clippy::unimplemented))] // no stubs
-#![deny(unsafe_op_in_unsafe_fn)]
-// the ABI module keeps every unsafe step visible
-// No std: its panic machinery (hook, payload formatting, thread-local panic count) is linked
-// even with `panic = "abort"`, and the module has no use for it (`abi::trap`).
-#![cfg_attr(target_arch = "wasm32", no_std)]
+#![deny(unsafe_op_in_unsafe_fn)] // the ABI module keeps every unsafe step visible
 
 extern crate alloc;
 
