@@ -2,8 +2,7 @@
 //! the one pass (settings, an object whose kind came after it, an UPDATE's old object), never
 //! on the way of a CREATE.
 
-use alloc::borrow::Cow;
-use alloc::format;
+use alloc::{borrow::Cow, format};
 
 use crate::reader::kind_of;
 use crate::{Inside, JsonError, Reader, Str, find_byte, unescape};

@@ -10,8 +10,7 @@
 //! The last two texts are kept (a host that alternates two constraints hits both), each in its
 //! own area of memory: [`Keep`] says where that memory is.
 
-use alloc::borrow::Cow;
-use alloc::vec::Vec;
+use alloc::{borrow::Cow, vec::Vec};
 use core::marker::PhantomData;
 
 use crate::request::json::same_bytes;

@@ -1,8 +1,11 @@
 //! The evaluation and value exports of the ABI, one wrapper each (the heap exports live in
 //! `heap`). Every wrapper accepts any i32 the host passes and answers with a well-formed value.
 
-use alloc::borrow::Cow;
-use alloc::{borrow::ToOwned, format, string::String, string::ToString};
+use alloc::{
+    borrow::{Cow, ToOwned},
+    format,
+    string::{String, ToString},
+};
 
 use crate::request::json::Doc;
 

@@ -4,8 +4,7 @@
 //! check alignment, bounds and the tag, so a null, garbage or stale address is refused instead
 //! of being read as a value.
 
-use alloc::borrow::Cow;
-use alloc::{boxed::Box, string::String, vec::Vec};
+use alloc::{borrow::Cow, boxed::Box, string::String, vec::Vec};
 
 use super::mem::{self, Addr};
 use super::rego;

@@ -3,8 +3,7 @@
 //! passes and scans bytes itself, is compared with.
 
 use super::{DOCKER_HUB, ImageError, NAME_MAX, TAG_MAX, normalise_registry};
-use alloc::borrow::Cow;
-use alloc::{string::String, vec::Vec};
+use alloc::{borrow::Cow, string::String, vec::Vec};
 
 /// An image reference's registry, path, tag and digest.
 pub type Parts<'a> = (Cow<'a, str>, &'a str, Option<&'a str>, Option<&'a str>);
