@@ -6,7 +6,7 @@ use crate::cache::{Keep, SettingsCache};
 use crate::decision::{Decision, RuleName, Violation};
 use crate::dialect::Answer;
 use crate::request::json::{Doc, Json, JsonError, Kind, is_one_of};
-use crate::request::{Dialect, Input, Object, ReadError};
+use crate::request::{AdmissionRequest, Dialect, Document, Input, Object, ReadError};
 use crate::rules::{self, Context};
 use crate::settings::{ENGINE_KEYS, Settings, Source};
 use alloc::{borrow::ToOwned, boxed::Box, format, string::String, vec, vec::Vec};
@@ -53,7 +53,8 @@ impl<K: Keep> SettingsCache<K> {
         // A Gatekeeper input repeats the parameters of the last one, as a rule: that text is
         // known to be JSON, and is not checked again.
         let known = self.last_text(Source::Parameters);
-        let mut parsed = match Input::read_knowing(input, known) {
+        let mut document = model(Document::default());
+        let parsed = match document.read(input, known) {
             Ok(parsed) => parsed,
             Err(ReadError::NotJson(e)) => {
                 return Outcome {
@@ -107,13 +108,9 @@ impl<K: Keep> SettingsCache<K> {
             Ok(settings) => judge(&parsed, &settings, object),
             Err(violations) => Decision::from_violations(None, violations),
         };
-        let Input {
-            dialect, request, ..
-        } = parsed;
-        release(request);
         Outcome {
             not_json: false,
-            dialect: Some(dialect),
+            dialect: Some(parsed.dialect),
             uid,
             decision,
         }
@@ -169,11 +166,11 @@ fn read_settings(value: Option<Json<'_>>, source: Source) -> ReadSettings {
 }
 
 fn judge<'a>(
-    input: &Input<'a>,
+    input: &Input<'_, 'a>,
     settings: &Settings,
     object: Option<Result<Box<Object<'a>>, JsonError>>,
 ) -> Decision {
-    let request = &input.request;
+    let request: &AdmissionRequest = input.request;
     let username = request.username();
     if username.is_empty() {
         return Decision::invalid(
@@ -185,7 +182,7 @@ fn judge<'a>(
         Object::parse(&request.kind.group, &request.kind.kind, request.object).map(Box::new)
     });
     let object = match object {
-        Ok(object) => object,
+        Ok(object) => model(object),
         Err(e) => {
             return Decision::invalid(
                 "request.object",
@@ -197,9 +194,10 @@ fn judge<'a>(
             );
         }
     };
+    let object: &Object = &object;
     // A CREATE or UPDATE always carries the object it writes; without one there is nothing to
     // judge, and allowing it would fail open.
-    if let (Some(op), Object::Absent) = (request.operation, &*object)
+    if let (Some(op), Object::Absent) = (request.operation, object)
         && op.writes_object()
     {
         return Decision::invalid(
@@ -215,22 +213,24 @@ fn judge<'a>(
     if is_one_of(username, &settings.exempt_users) {
         return Decision::from_violations(runner, Vec::new());
     }
-    let Some(ctx) = Context::new(request, &object, settings, requester) else {
+    let Some(ctx) = Context::new(request, object, settings, requester) else {
         return Decision::invalid("request.operation", "the request has no operation");
     };
     let violations = rules::run_all(&ctx);
-    drop(ctx);
-    release(object);
     Decision::from_violations(runner, violations)
 }
 
-/// Drops the request model, except in the module: there the host resets the whole heap after
-/// every evaluation (the ABI's contract), and the bump allocator can only take back its most
-/// recent block, so walking the model to free it would be wasted time.
-fn release<T>(model: T) {
-    if cfg!(target_arch = "wasm32") {
-        core::mem::forget(model);
-    } else {
-        drop(model);
-    }
+/// The request model of one evaluation. In the module it is never dropped: the host resets the
+/// whole heap after every evaluation (the ABI's contract), and the bump allocator can only take
+/// back its most recent block, so walking the model to free it would be wasted time.
+#[cfg(target_arch = "wasm32")]
+type Model<T> = core::mem::ManuallyDrop<T>;
+#[cfg(not(target_arch = "wasm32"))]
+type Model<T> = T;
+
+/// `value` as a [`Model`].
+fn model<T>(value: T) -> Model<T> {
+    #[cfg(target_arch = "wasm32")]
+    let value = core::mem::ManuallyDrop::new(value);
+    value
 }

@@ -16,8 +16,8 @@ pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
 use de::Str;
-use json::{Deferred, Json, JsonError, Reader, Slot, validate};
-use json_pass::from_json;
+use json::{Deferred, Field, Json, JsonError, Reader, Slot, read_fields, validate};
+use json_pass::keys;
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,45 +30,45 @@ pub enum Dialect {
     AdmissionReview { api_version: String },
 }
 
-/// The top level of an input. Its request is read in the same pass; a type error in it waits
-/// for the rest of the text, whose own errors come first, and matters only if the dialect
-/// reads that request.
+/// The top level of an input document, where [`Document::read`] fills its request in place:
+/// the model is large, and moving it costs a call into the host per move in wasmtime. Its
+/// request is read in the same pass; a type error in it waits for the rest of the text, whose
+/// own errors come first, and matters only if the dialect reads that request.
 #[derive(Default)]
-struct Document<'a, 'k> {
+pub struct Document<'a> {
     review: Deferred<AdmissionRequest<'a>>,
     request: Deferred<AdmissionRequest<'a>>,
-    parameters: Parameters<'a, 'k>,
+    parameters: Option<Json<'a>>,
+    parameters_kept: bool,
     kind: Option<Str<'a>>,
     api_version: Option<Str<'a>>,
 }
-from_json!(Document<'a, '_> { review: "review", request: "request", parameters: "parameters", kind: "kind", api_version: "apiVersion" });
 
 /// The `parameters` value, kept as text. Hosts send the same settings with every request: a
 /// value that repeats `known`, the text of the settings kept from an earlier request, is not
 /// checked again (see [`Reader::raw_or_known`]), and `kept` says so.
-#[derive(Default)]
-struct Parameters<'a, 'k> {
-    known: &'k [u8],
-    value: Option<Json<'a>>,
-    kept: bool,
+struct Parameters<'s, 'a> {
+    known: &'s [u8],
+    value: &'s mut Option<Json<'a>>,
+    kept: &'s mut bool,
 }
 
-impl<'a> Slot<'a> for Parameters<'a, '_> {
+impl<'a> Slot<'a> for Parameters<'_, 'a> {
     fn fill(&mut self, r: &mut Reader<'a>) -> Result<(), JsonError> {
         let (value, kept) = r.raw_or_known(self.known)?;
-        (self.value, self.kept) = (Some(value), kept);
+        (*self.value, *self.kept) = (Some(value), kept);
         Ok(())
     }
 }
 
-/// A parsed input document.
+/// An input document, read: its request lives in the [`Document`] it was read into.
 #[derive(Debug)]
-pub struct Input<'a> {
+pub struct Input<'d, 'a> {
     pub dialect: Dialect,
-    pub request: AdmissionRequest<'a>,
+    pub request: &'d mut AdmissionRequest<'a>,
     /// Gatekeeper `parameters`, when the input carries them.
     pub parameters: Option<Json<'a>>,
-    /// The parameters are the `known` text given to [`Input::read_knowing`].
+    /// The parameters are the `known` text given to [`Document::read`].
     pub parameters_known: bool,
 }
 
@@ -87,31 +87,17 @@ pub enum ReadError {
     Invalid(InputError),
 }
 
-impl<'a> Input<'a> {
-    /// Reads an input document and its admission request in one pass over its text.
+impl<'a> Document<'a> {
+    /// Reads an input document and its admission request in one pass over its text, into
+    /// this document (a new one: `Document::default()`). `known` is the text of the
+    /// `parameters` of an earlier input (its settings are kept): the same text here is taken
+    /// without a second check.
     ///
     /// # Errors
     /// Not JSON; not one of the three dialects; a request field of the wrong type.
-    pub fn read(text: &'a [u8]) -> Result<Input<'a>, ReadError> {
-        Self::read_knowing(text, &[])
-    }
-
-    /// [`Input::read`], where `known` is the text of the `parameters` of an earlier input (its
-    /// settings are kept): the same text here is taken without a second check.
-    ///
-    /// # Errors
-    /// As [`Input::read`].
-    pub fn read_knowing(text: &'a [u8], known: &[u8]) -> Result<Input<'a>, ReadError> {
+    pub fn read(&mut self, text: &'a [u8], known: &[u8]) -> Result<Input<'_, 'a>, ReadError> {
         let mut r = Reader::new(text).map_err(ReadError::NotJson)?;
-        let mut doc = Document {
-            parameters: Parameters {
-                known,
-                value: None,
-                kept: false,
-            },
-            ..Document::default()
-        };
-        if let Err(e) = doc.fill(&mut r).and_then(|()| r.finish()) {
+        if let Err(e) = self.fill(&mut r, known).and_then(|()| r.finish()) {
             if e.is_not_json() {
                 return Err(ReadError::NotJson(e));
             }
@@ -127,25 +113,60 @@ impl<'a> Input<'a> {
                 ),
             }));
         }
-        Self::from_document(doc).map_err(ReadError::Invalid)
+        self.input().map_err(ReadError::Invalid)
     }
 
-    fn from_document(doc: Document<'a, '_>) -> Result<Input<'a>, InputError> {
-        let (dialect, read, path) = match (doc.review.0, doc.request.0) {
+    fn fill(&mut self, r: &mut Reader<'a>, known: &[u8]) -> Result<(), JsonError> {
+        let Self {
+            review,
+            request,
+            parameters,
+            parameters_kept,
+            kind,
+            api_version,
+        } = self;
+        read_fields(
+            r,
+            keys!("review", "request", "parameters", "kind", "apiVersion"),
+            &mut [
+                review.field(),
+                request.field(),
+                Field::Any(&mut Parameters {
+                    known,
+                    value: parameters,
+                    kept: parameters_kept,
+                }),
+                kind.field(),
+                api_version.field(),
+            ],
+        )
+    }
+
+    /// The input this document holds, once read.
+    fn input(&mut self) -> Result<Input<'_, 'a>, InputError> {
+        let Self {
+            review,
+            request,
+            parameters,
+            parameters_kept,
+            kind,
+            api_version,
+        } = self;
+        let (dialect, read, path) = match (&mut review.0, &mut request.0) {
             (Some(review), _) => (Dialect::Gatekeeper, review, "input.review"),
-            (None, Some(request)) if doc.kind.as_deref() == Some("AdmissionReview") => {
-                let api_version = doc
-                    .api_version
-                    .as_deref()
-                    .unwrap_or("admission.k8s.io/v1")
-                    .to_owned();
-                (
-                    Dialect::AdmissionReview { api_version },
-                    request,
-                    "input.request",
-                )
+            (None, Some(request)) => {
+                let dialect = if kind.as_deref() == Some("AdmissionReview") {
+                    Dialect::AdmissionReview {
+                        api_version: api_version
+                            .as_deref()
+                            .unwrap_or("admission.k8s.io/v1")
+                            .to_owned(),
+                    }
+                } else {
+                    Dialect::KubewardenOpa
+                };
+                (dialect, request, "input.request")
             }
-            (None, Some(request)) => (Dialect::KubewardenOpa, request, "input.request"),
             (None, None) => {
                 return Err(InputError {
                     dialect: None,
@@ -159,7 +180,7 @@ impl<'a> Input<'a> {
             path,
             message: format!("{path} is not a valid AdmissionRequest: {message}"),
         };
-        let request = read.map_err(|e| invalid(e.describe(path)))?;
+        let request = read.as_mut().map_err(|e| invalid(e.describe(path)))?;
         if request.operation.is_none() {
             return Err(invalid(format!(
                 "{path}.operation is required (CREATE, UPDATE, DELETE or CONNECT)"
@@ -182,8 +203,8 @@ impl<'a> Input<'a> {
         Ok(Input {
             dialect,
             request,
-            parameters: doc.parameters.value.filter(|p| !p.is_null()),
-            parameters_known: doc.parameters.kept,
+            parameters: parameters.filter(|p| !p.is_null()),
+            parameters_known: *parameters_kept,
         })
     }
 }
