@@ -78,13 +78,19 @@ impl Decision {
     /// "violations": [{"rule", "msg", "path", "container"?}]}`.
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(text_len(&self.violations));
+        self.write_json(&mut out);
+        out
+    }
+
+    /// [`Decision::to_json`], written at the end of `out`.
+    pub(crate) fn write_json(&self, out: &mut String) {
         out.push_str(if self.allowed {
             "{\"allowed\":true,\"runner\":"
         } else {
             "{\"allowed\":false,\"runner\":"
         });
         match self.runner {
-            Some(runner) => push_string(&mut out, runner.as_str()),
+            Some(runner) => push_string(out, runner.as_str()),
             None => out.push_str("null"),
         }
         out.push_str(",\"violations\":[");
@@ -92,10 +98,9 @@ impl Decision {
             if i > 0 {
                 out.push(',');
             }
-            push_violation(&mut out, violation, true);
+            push_violation(out, violation, true);
         }
         out.push_str("]}");
-        out
     }
 
     /// The distinct rule names of the violations, in report order.

@@ -17,15 +17,46 @@ pub struct Answer<'d> {
 impl Answer<'_> {
     /// The JSON text of the entrypoint's result value.
     pub fn render(&self, entrypoint: Entrypoint) -> String {
+        self.render_between(entrypoint, "", "")
+    }
+
+    /// [`Answer::render`] between `head` and `tail`, in one buffer: the module hands out its
+    /// result set this way without copying the result into it.
+    pub fn render_between(&self, entrypoint: Entrypoint, head: &str, tail: &str) -> String {
+        let violations = &self.decision.violations;
+        let shape = self.shape(entrypoint);
+        let hint = match shape {
+            Shape::Decision => text_len(violations),
+            Shape::Violations => text_len(violations).saturating_mul(2),
+            Shape::Review(_) => text_len(violations).saturating_add(160),
+        };
+        let mut out =
+            String::with_capacity(hint.saturating_add(head.len()).saturating_add(tail.len()));
+        // An empty push is still a copy call in the module.
+        if !head.is_empty() {
+            out.push_str(head);
+        }
+        match shape {
+            Shape::Decision => self.decision.write_json(&mut out),
+            Shape::Violations => self.violations(&mut out),
+            Shape::Review(api_version) => self.review(api_version, &mut out),
+        }
+        if !tail.is_empty() {
+            out.push_str(tail);
+        }
+        out
+    }
+
+    fn shape(&self, entrypoint: Entrypoint) -> Shape<'_> {
         match entrypoint {
-            Entrypoint::Decision => self.decision.to_json(),
-            Entrypoint::Violation => self.violations(),
+            Entrypoint::Decision => Shape::Decision,
+            Entrypoint::Violation => Shape::Violations,
             Entrypoint::Main => match self.dialect {
-                Some(Dialect::KubewardenOpa) => self.review("admission.k8s.io/v1"),
-                Some(Dialect::AdmissionReview { api_version }) => self.review(api_version),
+                Some(Dialect::KubewardenOpa) => Shape::Review("admission.k8s.io/v1"),
+                Some(Dialect::AdmissionReview { api_version }) => Shape::Review(api_version),
                 // Unknown input gets the Gatekeeper form: a non-empty violations list denies in
                 // every engine, while an AdmissionReview would be unreadable (so allowed) there.
-                Some(Dialect::Gatekeeper) | None => self.violations(),
+                Some(Dialect::Gatekeeper) | None => Shape::Violations,
             },
         }
     }
@@ -33,49 +64,52 @@ impl Answer<'_> {
     /// Gatekeeper violations: `[{"msg": ..., "details": {"rule", "path", "container"?}}]`, the
     /// Rego twin's shape. The message is said once: engines that parse the answer (Kubewarden's
     /// does) pay for every byte of it.
-    fn violations(&self) -> String {
-        let violations = &self.decision.violations;
-        let mut out = String::with_capacity(text_len(violations).saturating_mul(2));
+    fn violations(&self, out: &mut String) {
         out.push('[');
-        for (i, violation) in violations.iter().enumerate() {
+        for (i, violation) in self.decision.violations.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             out.push_str("{\"msg\":");
-            push_string(&mut out, &violation.msg);
+            push_string(out, &violation.msg);
             out.push_str(",\"details\":");
-            push_violation(&mut out, violation, false);
+            push_violation(out, violation, false);
             out.push('}');
         }
         out.push(']');
-        out
     }
 
     /// An AdmissionReview answer: `{"apiVersion", "kind", "response": {"uid", "allowed",
     /// "status"?}}`; a denial's status message is every violation's message, `; `-separated.
-    fn review(&self, api_version: &str) -> String {
-        let violations = &self.decision.violations;
-        let mut out = String::with_capacity(text_len(violations).saturating_add(160));
+    fn review(&self, api_version: &str, out: &mut String) {
         out.push_str("{\"apiVersion\":");
-        push_string(&mut out, api_version);
+        push_string(out, api_version);
         out.push_str(",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
-        push_string(&mut out, self.uid);
+        push_string(out, self.uid);
         if self.decision.allowed {
             out.push_str(",\"allowed\":true}}");
-            return out;
+            return;
         }
         out.push_str(
             ",\"allowed\":false,\"status\":{\"code\":403,\"reason\":\"Forbidden\",\"message\":\"",
         );
-        for (i, violation) in violations.iter().enumerate() {
+        for (i, violation) in self.decision.violations.iter().enumerate() {
             if i > 0 {
                 out.push_str("; ");
             }
-            push_escaped(&mut out, &violation.msg);
+            push_escaped(out, &violation.msg);
         }
         out.push_str("\"}}}");
-        out
     }
+}
+
+/// The wire shape of an answer.
+#[derive(Clone, Copy)]
+enum Shape<'d> {
+    Decision,
+    Violations,
+    /// An AdmissionReview, with its apiVersion.
+    Review(&'d str),
 }
 
 #[cfg(test)]

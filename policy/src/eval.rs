@@ -31,15 +31,33 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// `decision` about an input that was not judged, in no dialect.
+    pub fn unjudged(decision: Decision) -> Self {
+        Outcome {
+            not_json: false,
+            dialect: None,
+            uid: String::new(),
+            decision,
+        }
+    }
+
     /// The JSON text of the entrypoint's result value (the `X` of the result set
     /// `[{"result": X}]`).
     pub fn render(&self, entrypoint: Entrypoint) -> String {
+        self.answer().render(entrypoint)
+    }
+
+    /// [`Outcome::render`] between `head` and `tail` (see [`Answer::render_between`]).
+    pub fn render_between(&self, entrypoint: Entrypoint, head: &str, tail: &str) -> String {
+        self.answer().render_between(entrypoint, head, tail)
+    }
+
+    fn answer(&self) -> Answer<'_> {
         Answer {
             dialect: self.dialect.as_ref(),
             uid: &self.uid,
             decision: &self.decision,
         }
-        .render(entrypoint)
     }
 }
 

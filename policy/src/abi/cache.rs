@@ -1,7 +1,6 @@
 //! The module's settings cache: settings kept between evaluations (see [`SettingsCache`]), in
 //! the heap's pinned areas, which heap resets do not reach.
 
-use alloc::string::String;
 use core::cell::RefCell;
 
 use super::heap;
@@ -33,11 +32,9 @@ pub fn decide(input: &[u8], data: Option<&[u8]>) -> Outcome {
     match CACHE.0.try_borrow_mut() {
         Ok(mut cache) => cache.decide(input, data),
         // Only a call from inside an evaluation could find the cache in use, and none makes one.
-        Err(_) => Outcome {
-            not_json: false,
-            dialect: None,
-            uid: String::new(),
-            decision: Decision::invalid("input", "the module is already evaluating"),
-        },
+        Err(_) => Outcome::unjudged(Decision::invalid(
+            "input",
+            "the module is already evaluating",
+        )),
     }
 }

@@ -4,7 +4,7 @@
 use alloc::{
     borrow::{Cow, ToOwned},
     format,
-    string::{String, ToString},
+    string::ToString,
 };
 
 use crate::request::json::Doc;
@@ -16,8 +16,8 @@ use super::path;
 use super::rego;
 use super::tree::{Object, Tree};
 use super::value::{self, Tagged, Value};
-use crate::Entrypoint;
 use crate::decision::Decision;
+use crate::{Entrypoint, Outcome};
 
 /// Output format 1 of `opa_eval`: Rego value text. Anything else is JSON (format 0).
 const FORMAT_VALUE: i32 = 1;
@@ -35,36 +35,41 @@ impl Tagged for Ctx {
     const MAGIC: u32 = 0x4f50_4143; // "OPAC"
 }
 
-/// The JSON text of the entrypoint's result for `input` (JSON text) and `data`.
+/// The outcome for `input` (JSON text, or Rego value text) and `data`, with the entrypoint to
+/// render it at.
 ///
 /// An id that names no entrypoint gets a denial in the `runners/decision` shape: the caller
 /// asked for something this module does not have, so it fails closed, and the decision shape is
 /// the one that can say why. (Treating it as `runners/main` could allow a request.)
-fn run(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> String {
-    match Entrypoint::from_id(entrypoint) {
-        Some(entrypoint) => {
-            let mut outcome = cache::decide(input, data);
-            // Input that is not JSON may be Rego value text (the OPA Go SDK's format).
-            if outcome.not_json
-                && let Some(tree) = rego::parse(input)
-            {
-                outcome = cache::decide(&tree.text(), data);
-            }
-            outcome.render(entrypoint)
-        }
-        None => unknown_entrypoint(entrypoint),
+fn run(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> (Outcome, Entrypoint) {
+    let Some(entrypoint) = Entrypoint::from_id(entrypoint) else {
+        return (unknown_entrypoint(entrypoint), Entrypoint::Decision);
+    };
+    let mut outcome = cache::decide(input, data);
+    // Input that is not JSON may be Rego value text (the OPA Go SDK's format).
+    if outcome.not_json
+        && let Some(tree) = rego::parse(input)
+    {
+        outcome = cache::decide(&tree.text(), data);
     }
+    (outcome, entrypoint)
+}
+
+/// The result set for `input` and `data` (see [`run`]).
+fn result_set(entrypoint: i32, input: &[u8], data: Option<&[u8]>) -> Value {
+    let (outcome, entrypoint) = run(entrypoint, input, data);
+    Value::ResultSet(outcome.render(entrypoint))
 }
 
 /// The denial for an entrypoint id this module does not have (the policy's own `valid-request`
 /// decision, so the ABI layer adds no policy logic).
-fn unknown_entrypoint(id: i32) -> String {
+fn unknown_entrypoint(id: i32) -> Outcome {
     let mut msg = format!("unknown entrypoint id {id}; this module has ");
     for (i, e) in Entrypoint::ALL.iter().enumerate() {
         let sep = if i > 0 { ", " } else { "" };
         msg.push_str(&format!("{sep}{} = {}", e.name(), e.id()));
     }
-    Decision::invalid("entrypoint", msg).to_json()
+    Outcome::unjudged(Decision::invalid("entrypoint", msg))
 }
 
 /// The input value at `addr` as JSON text; empty (a malformed input) if there is none.
@@ -206,8 +211,7 @@ pub extern "C" fn opa_eval_ctx_set_entrypoint(ctx: Addr, entrypoint: i32) {
 fn eval_ctx(ctx: &mut Ctx) -> Addr {
     let input = input_text(ctx.input);
     let data = data_text(ctx.data);
-    let result = run(ctx.entrypoint, &input, data.as_deref());
-    ctx.result = value::store_value(Value::ResultSet(result));
+    ctx.result = value::store_value(result_set(ctx.entrypoint, &input, data.as_deref()));
     ctx.result
 }
 
@@ -231,7 +235,7 @@ pub extern "C" fn opa_eval_ctx_get_result(ctx: Addr) -> Addr {
     match value::load::<Ctx>(ctx) {
         Some(ctx) if !ctx.result.is_null() => ctx.result,
         Some(ctx) => eval_ctx(ctx),
-        None => value::store_value(Value::ResultSet(run(0, &[], None))),
+        None => value::store_value(result_set(0, &[], None)),
     }
 }
 
@@ -262,10 +266,14 @@ pub extern "C" fn opa_eval(
         heap::set_top(input_end);
     }
     let data = data_text(data);
-    let set = Value::ResultSet(run(entrypoint, input, data.as_deref()));
-    if format == FORMAT_VALUE {
-        dump(&set.value_text())
+    let (outcome, entrypoint) = run(entrypoint, input, data.as_deref());
+    // The result is rendered inside its frame: no copy of it into a result set, then another
+    // to add the NUL.
+    let frame = if format == FORMAT_VALUE {
+        &value::VALUE_SET
     } else {
-        dump(&set.json_text())
-    }
+        &value::JSON_SET
+    };
+    let text = outcome.render_between(entrypoint, frame.head, frame.tail_nul);
+    Addr::from_ptr(text.leak().as_ptr())
 }

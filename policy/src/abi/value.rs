@@ -28,7 +28,7 @@ impl Value {
         match self {
             Value::Json(text) => Cow::Borrowed(text),
             Value::Tree(tree) => Cow::Owned(tree.text()),
-            Value::ResultSet(result) => Cow::Owned(wrap(b"[{\"result\":", result, b"}]")),
+            Value::ResultSet(result) => Cow::Owned(JSON_SET.wrap(result)),
         }
     }
 
@@ -36,7 +36,7 @@ impl Value {
     /// JSON text is Rego value text, and sets were turned into arrays when parsed.
     pub fn value_text(&self) -> Cow<'_, [u8]> {
         match self {
-            Value::ResultSet(result) => Cow::Owned(wrap(b"{{\"result\":", result, b"}}")),
+            Value::ResultSet(result) => Cow::Owned(VALUE_SET.wrap(result)),
             other => other.json_text(),
         }
     }
@@ -64,17 +64,44 @@ impl Value {
     }
 }
 
-/// `head` + `body` + `tail` in one buffer.
-fn wrap(head: &[u8], body: &str, tail: &[u8]) -> Vec<u8> {
-    let len = head
-        .len()
-        .saturating_add(body.len())
-        .saturating_add(tail.len());
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(head);
-    out.extend_from_slice(body.as_bytes());
-    out.extend_from_slice(tail);
-    out
+/// The text around a result set's one result `X`.
+pub struct Frame {
+    pub head: &'static str,
+    /// The tail, then the NUL that ends a string the module hands out.
+    pub tail_nul: &'static str,
+}
+
+/// `[{"result":X}]`: a result set as JSON text.
+pub const JSON_SET: Frame = Frame {
+    head: "[{\"result\":",
+    tail_nul: "}]\0",
+};
+
+/// `{{"result":X}}`: a result set as Rego value text.
+pub const VALUE_SET: Frame = Frame {
+    head: "{{\"result\":",
+    tail_nul: "}}\0",
+};
+
+impl Frame {
+    /// The tail without its NUL.
+    fn tail(&self) -> &'static str {
+        self.tail_nul.strip_suffix('\0').unwrap_or(self.tail_nul)
+    }
+
+    /// `body` framed, in one buffer.
+    fn wrap(&self, body: &str) -> Vec<u8> {
+        let (head, tail) = (self.head.as_bytes(), self.tail().as_bytes());
+        let len = head
+            .len()
+            .saturating_add(body.len())
+            .saturating_add(tail.len());
+        let mut out = Vec::with_capacity(len);
+        out.extend_from_slice(head);
+        out.extend_from_slice(body.as_bytes());
+        out.extend_from_slice(tail);
+        out
+    }
 }
 
 /// Something kept on the heap behind a checked address.
