@@ -98,6 +98,32 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     n == 0 || (a.first() == b.first() && a.get(n / 2) == b.get(n / 2) && a.last() == b.last())
 }
 
+/// Byte equality for long texts (a kept settings text against a new one): four words per loop
+/// step, their differences folded into one test, then the last word, which may overlap the
+/// one before.
+#[inline(never)]
+pub fn same_long(a: &[u8], b: &[u8]) -> bool {
+    let same = |a: &[[u8; 8]], b: &[[u8; 8]]| {
+        a.iter().zip(b).fold(0, |differ, (a, b)| {
+            differ | (u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b))
+        }) == 0
+    };
+    let last = |s: &[u8]| s.len().checked_sub(8).and_then(|at| word(s, at));
+    let (blocks, tail) = a.as_chunks::<32>();
+    let (b_blocks, b_tail) = b.as_chunks::<32>();
+    let ends_alike = match last(a) {
+        Some(w) => last(b) == Some(w),
+        None => a == b,
+    };
+    a.len() == b.len()
+        && ends_alike
+        && same(tail.as_chunks().0, b_tail.as_chunks().0)
+        && blocks
+            .iter()
+            .zip(b_blocks)
+            .all(|(a, b)| same(a.as_chunks().0, b.as_chunks().0))
+}
+
 /// ASCII-case-insensitive equality, with the length compared in place: names are mostly
 /// compared with lists of names of other lengths, and core's `eq_ignore_ascii_case` is a call
 /// in the size-optimised module.
@@ -157,20 +183,27 @@ mod tests {
     #[case::long("0123456789abcdef0123", "0123456789abcdef0123", true)]
     fn bytes_compare(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
         assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), equal);
+        assert_eq!(same_long(a.as_bytes(), b.as_bytes()), equal);
         assert_eq!(a == b, equal);
     }
 
-    /// Every length around the word sizes, with one byte changed at every position.
+    /// Every length around the word and block sizes, with one byte changed at every position.
     #[test]
     fn bytes_compare_at_every_position() {
-        for n in 0..40 {
+        for n in 0..100 {
             let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
             assert!(same_bytes(&a, &a.clone()), "{n}");
+            assert!(same_long(&a, &a.clone()), "{n}");
             for at in 0..n {
                 let mut b = a.clone();
                 b[at] ^= 0x20;
                 assert!(!same_bytes(&a, &b), "length {n}, byte {at}");
+                assert!(!same_long(&a, &b), "length {n}, byte {at}");
             }
+            // A longer text with the same start is another text.
+            let mut longer = a.clone();
+            longer.push(b'!');
+            assert!(!same_long(&a, &longer) && !same_long(&longer, &a), "{n}");
         }
     }
 

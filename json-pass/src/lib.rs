@@ -58,7 +58,8 @@ mod text;
 mod value;
 
 pub use bytes::{
-    common_prefix, find_byte, is_one_of, rfind_byte, same_bytes, same_ignoring_case, strip_prefix,
+    common_prefix, find_byte, is_one_of, rfind_byte, same_bytes, same_ignoring_case, same_long,
+    strip_prefix,
 };
 use bytes::{splat, word};
 pub use error::{JsonError, Syntax};

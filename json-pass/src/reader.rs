@@ -2,7 +2,8 @@
 //! ([`crate::Slot`]) take their values from it, and as it skips the values no reader takes.
 
 use crate::{
-    Json, JsonError, Kind, MAX_DEPTH, Str, Syntax, same_bytes, splat, unescape, utf8, word,
+    Json, JsonError, Kind, MAX_DEPTH, Str, Syntax, same_bytes, same_long, splat, unescape, utf8,
+    word,
 };
 use alloc::format;
 
@@ -568,30 +569,10 @@ impl<'a> Reader<'a> {
         let start = self.mark();
         let end = self.at.saturating_add(known.len());
         if known.first() == Some(&b'{')
-            && self.b().get(self.at..end).is_some_and(|text| {
-                // As words, four per step, in plain loops (`same_bytes`, whose shortcuts for
-                // short texts are code for nothing here, is larger; slice equality calls
-                // `memcmp`, a byte loop in wasm). The last bytes are compared as the text's last
-                // word, which may overlap the one before.
-                let same = |a: &[[u8; 8]], b: &[[u8; 8]]| {
-                    a.iter().zip(b).fold(0, |differ, (a, b)| {
-                        differ | (u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b))
-                    }) == 0
-                };
-                let last = |s: &[u8]| s.len().checked_sub(8).and_then(|at| word(s, at));
-                let (blocks, tail) = text.as_chunks::<32>();
-                let (known_blocks, known_tail) = known.as_chunks::<32>();
-                let ends_alike = match last(known) {
-                    Some(w) => last(text) == Some(w),
-                    None => text == known,
-                };
-                ends_alike
-                    && same(tail.as_chunks().0, known_tail.as_chunks().0)
-                    && blocks
-                        .iter()
-                        .zip(known_blocks)
-                        .all(|(a, b)| same(a.as_chunks().0, b.as_chunks().0))
-            })
+            && self
+                .b()
+                .get(self.at..end)
+                .is_some_and(|text| same_long(text, known))
         {
             self.at = end;
             return Ok((self.since(start), true));

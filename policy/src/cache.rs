@@ -13,7 +13,7 @@
 use alloc::{borrow::Cow, vec::Vec};
 use core::marker::PhantomData;
 
-use crate::request::json::same_bytes;
+use crate::request::json::same_long;
 use crate::settings::{Settings, Source};
 
 /// Where kept settings are built.
@@ -44,7 +44,7 @@ struct Entry {
 
 impl Entry {
     fn is(&self, source: Source, text: &[u8]) -> bool {
-        self.source == source && same_bytes(&self.text, text)
+        self.source == source && same_long(&self.text, text)
     }
 }
 
