@@ -4,7 +4,7 @@ use alloc::{boxed::Box, format};
 use core::cell::Cell;
 
 use super::de::{List, Str};
-use super::json::{Field, Json, JsonError, Reader, Slot, read_fields};
+use super::json::{Field, Json, JsonError, Reader, Slot, read_fields, same_bytes};
 use super::object::{Object, Shape};
 use json_pass::{from_json, keys};
 
@@ -35,7 +35,7 @@ impl Operation {
             Operation::Connect,
         ]
         .into_iter()
-        .find(|o| o.as_str() == name)
+        .find(|o| same_bytes(o.as_str().as_bytes(), name.as_bytes()))
     }
 
     /// CREATE and UPDATE carry a new object to judge.

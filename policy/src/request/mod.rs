@@ -16,7 +16,7 @@ pub use admission::{AdmissionRequest, Operation};
 pub use object::{Object, PodView};
 
 use de::Str;
-use json::{Deferred, Field, Json, JsonError, Reader, Slot, read_fields, validate};
+use json::{Deferred, Field, Json, JsonError, Reader, Slot, read_fields, same_bytes, validate};
 use json_pass::keys;
 
 /// The input dialect, which decides the shape of the `runners/main` answer.
@@ -155,7 +155,10 @@ impl<'a> Document<'a> {
         let (dialect, read, path) = match (&mut review.0, &mut request.0) {
             (Some(review), _) => (Dialect::Gatekeeper, review, "input.review"),
             (None, Some(request)) => {
-                let dialect = if kind.as_deref() == Some("AdmissionReview") {
+                let dialect = if kind
+                    .as_deref()
+                    .is_some_and(|k| same_bytes(k.as_bytes(), b"AdmissionReview"))
+                {
                     Dialect::AdmissionReview {
                         api_version: api_version
                             .as_deref()

@@ -504,16 +504,16 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// RFC 1123 label: what Kubernetes accepts as a namespace name.
 /// The runner of `runners` whose manager authenticates as `username` in `namespace`, if any.
 fn runner_of<'r>(runners: &'r [Runner], namespace: &str, username: &str) -> Option<&'r Runner> {
     let sa = strip_prefix(username, "system:serviceaccount:")?;
-    let sa = strip_prefix(sa, namespace)?.strip_prefix(':')?;
+    let sa = strip_prefix(strip_prefix(sa, namespace)?, ":")?;
     runners
         .iter()
         .find(|r| same_bytes(r.service_account.as_bytes(), sa.as_bytes()))
 }
 
+/// RFC 1123 label: what Kubernetes accepts as a namespace name.
 fn is_dns_label(s: &str) -> bool {
     s.len() <= 63
         && s.bytes()
