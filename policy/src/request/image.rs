@@ -4,7 +4,7 @@
 //! Only the registry decides whether an image may run, so the parser is strict: a reference it
 //! cannot read is an error, and the caller denies it (fail closed) instead of guessing a registry.
 
-use crate::request::json::{find_byte, is_one_of, rfind_byte};
+use crate::request::json::{find_byte, is_one_of, rfind_byte, strip_prefix};
 use alloc::borrow::Cow;
 use core::fmt;
 
@@ -231,7 +231,7 @@ fn normalised(registry: &str, upper: bool) -> Cow<'_, str> {
 
 /// `host[:port]` with a DNS name, IPv4 address or bracketed IPv6 address.
 fn valid_registry(registry: &str) -> bool {
-    let (host_ok, port) = if let Some(rest) = registry.strip_prefix('[') {
+    let (host_ok, port) = if let Some(rest) = strip_prefix(registry, "[") {
         let Some((inside, after)) = split_first(rest, b']') else {
             return false;
         };
@@ -242,7 +242,7 @@ fn valid_registry(registry: &str) -> bool {
         if after.is_empty() {
             return ipv6;
         }
-        match after.strip_prefix(':') {
+        match strip_prefix(after, ":") {
             Some(port) => (ipv6, Some(port)),
             None => return false,
         }
