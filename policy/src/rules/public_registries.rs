@@ -5,7 +5,7 @@
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::image::ImageRef;
-use crate::request::json::{is_one_of, same_bytes};
+use crate::request::json::{Str, is_one_of, same_bytes};
 use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 const RULE: RuleName = RuleName::PublicRegistries;
@@ -55,9 +55,13 @@ pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
     // No image: nothing can run from it. The API server requires an image on every Pod
     // container (it omits an empty one, so absent and "" are the same); only templates may
     // leave it for a controller to fill, and the Pod that controller creates here is judged.
-    let given = |image: Option<&'r str>| image.filter(|i| !i.is_empty());
+    // (A match, not `as_deref`, which is a call in the size-optimised module.)
+    let given = |image: Option<&'r Str<'_>>| match image {
+        Some(image) if !image.is_empty() => Some(&**image),
+        _ => None,
+    };
     for (list, i, c) in pod.containers() {
-        if let Some(what) = given(c.image.as_deref()).and_then(&mut problem) {
+        if let Some(what) = given(c.image.as_ref()).and_then(&mut problem) {
             out.push(
                 Violation::from_parts(
                     RULE,
@@ -77,7 +81,7 @@ pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
     }
     // An image volume (`volumes[].image`) pulls its image like a container does.
     for (i, v) in pod.volumes().iter().enumerate() {
-        let reference = v.image.as_ref().and_then(|m| m.reference.as_deref());
+        let reference = v.image.as_ref().and_then(|m| m.reference.as_ref());
         if let Some(what) = given(reference).and_then(&mut problem) {
             out.push(Violation::from_parts(
                 RULE,

@@ -79,7 +79,7 @@ fn literal_env(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
     };
     let subject = ctx.subject();
     for (at, c, env) in pod.env_vars() {
-        let literal = env.value.as_deref().is_some_and(|v| !v.is_empty());
+        let literal = env.value.as_ref().is_some_and(|v| !v.is_empty());
         if !literal
             || !TOKEN_ENV
                 .iter()
