@@ -144,23 +144,17 @@ impl<'a> Document<'a> {
 
     /// The input this document holds, once read.
     fn input(&mut self) -> Result<Input<'_, 'a>, InputError> {
-        let Self {
-            review,
-            request,
-            parameters,
-            parameters_kept,
-            kind,
-            api_version,
-        } = self;
-        let (dialect, read, path) = match (&mut review.0, &mut request.0) {
+        let (dialect, read, path) = match (&mut self.review.0, &mut self.request.0) {
             (Some(review), _) => (Dialect::Gatekeeper, review, "input.review"),
             (None, Some(request)) => {
-                let dialect = if kind
+                let dialect = if self
+                    .kind
                     .as_deref()
                     .is_some_and(|k| same_bytes(k.as_bytes(), b"AdmissionReview"))
                 {
                     Dialect::AdmissionReview {
-                        api_version: api_version
+                        api_version: self
+                            .api_version
                             .as_deref()
                             .unwrap_or("admission.k8s.io/v1")
                             .to_owned(),
@@ -206,8 +200,8 @@ impl<'a> Document<'a> {
         Ok(Input {
             dialect,
             request,
-            parameters: parameters.filter(|p| !p.is_null()),
-            parameters_known: *parameters_kept,
+            parameters: self.parameters.filter(|p| !p.is_null()),
+            parameters_known: self.parameters_kept,
         })
     }
 }
