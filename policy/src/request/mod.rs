@@ -35,7 +35,7 @@ pub enum Dialect {
 /// request is read in the same pass; a type error in it waits for the rest of the text, whose
 /// own errors come first, and matters only if the dialect reads that request.
 #[derive(Default)]
-pub struct Document<'a> {
+pub(crate) struct Document<'a> {
     review: Deferred<AdmissionRequest<'a>>,
     request: Deferred<AdmissionRequest<'a>>,
     parameters: Option<Json<'a>>,
@@ -61,14 +61,14 @@ impl<'a> Slot<'a> for Parameters<'_, 'a> {
     }
 }
 
-/// An input document, read: its request lives in the [`Document`] it was read into.
+/// An input document, read: its request lives in the `Document` it was read into.
 #[derive(Debug)]
 pub struct Input<'d, 'a> {
     pub dialect: Dialect,
     pub request: &'d mut AdmissionRequest<'a>,
     /// Gatekeeper `parameters`, when the input carries them.
     pub parameters: Option<Json<'a>>,
-    /// The parameters are the `known` text given to [`Document::read`].
+    /// The parameters are the `known` text given to `Document::read`.
     pub parameters_known: bool,
 }
 
@@ -89,13 +89,19 @@ pub enum ReadError {
 
 impl<'a> Document<'a> {
     /// Reads an input document and its admission request in one pass over its text, into
-    /// this document (a new one: `Document::default()`). `known` is the text of the
-    /// `parameters` of an earlier input (its settings are kept): the same text here is taken
-    /// without a second check.
+    /// this document, which must be new (`Document::default()`): a field of an earlier text
+    /// would stay where this one has none. The one caller, the evaluation, makes one each
+    /// time; resetting here cost 170 instructions. `known` is the text of the `parameters` of
+    /// an earlier input (its settings are kept): the same text here is taken without a second
+    /// check.
     ///
     /// # Errors
     /// Not JSON; not one of the three dialects; a request field of the wrong type.
-    pub fn read(&mut self, text: &'a [u8], known: &[u8]) -> Result<Input<'_, 'a>, ReadError> {
+    pub(crate) fn read(
+        &mut self,
+        text: &'a [u8],
+        known: &[u8],
+    ) -> Result<Input<'_, 'a>, ReadError> {
         let mut r = Reader::new(text).map_err(ReadError::NotJson)?;
         if let Err(e) = self.fill(&mut r, known).and_then(|()| r.finish()) {
             if e.is_not_json() {
