@@ -187,4 +187,45 @@ mod tests {
             r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":"u\"1","allowed":true}}"#
         );
     }
+
+    /// The framed rendering (what `opa_eval` hands out) is the plain one between its head and
+    /// tail, for every entrypoint, dialect and decision, with or without a frame.
+    #[test]
+    fn a_framed_answer_is_the_answer_in_its_frame() {
+        let review = Dialect::AdmissionReview {
+            api_version: "admission.k8s.io/v1beta1".to_owned(),
+        };
+        let dialects = [
+            None,
+            Some(&Dialect::Gatekeeper),
+            Some(&Dialect::KubewardenOpa),
+            Some(&review),
+        ];
+        let frames = [
+            ("", ""),
+            ("[{\"result\":", "}]\0"),
+            ("{{\"result\":", ""),
+            ("", "\0"),
+        ];
+        for allowed in [true, false] {
+            let decision = decision(allowed);
+            for dialect in dialects {
+                let answer = Answer {
+                    dialect,
+                    uid: "u",
+                    decision: &decision,
+                };
+                for entrypoint in Entrypoint::ALL {
+                    let plain = answer.render(entrypoint);
+                    assert!(plain.starts_with(['{', '[']), "{plain}");
+                    for (head, tail) in frames {
+                        assert_eq!(
+                            answer.render_between(entrypoint, head, tail),
+                            format!("{head}{plain}{tail}")
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
