@@ -1,7 +1,7 @@
 //! Model structs read in the one pass: the `Slot` trait, compile-time key tables and the
 //! `from_json!` macro.
 
-use crate::reader::{Compact, ESCAPED, FAILED, scan_string, string_end_here};
+use crate::reader::{Compact, ESCAPED, FAILED, scan_string, scan_string_here, string_end_here};
 use crate::{Json, JsonError, Key, Reader, Str, same_bytes};
 use alloc::{format, vec::Vec};
 
@@ -266,7 +266,7 @@ pub fn read_fields<'a>(
                     // Not a model key: its prefix is the four bytes just looked up (model keys
                     // are at least two bytes long), so it is unknown if it is plain and compact.
                     None => {
-                        let found = scan_string(b, quote);
+                        let found = scan_string_here(b, quote);
                         let end = found as u32 as usize;
                         match b.get(end..end + 2) {
                             Some(&[b':', value])

@@ -316,6 +316,40 @@ mod tests {
         );
     }
 
+    /// The field loop scans the keys it does not know, their first sixteen bytes in place and
+    /// the rest out of line: every length around that edge, with an escape, a bad escape or a
+    /// control character at every position, is taken or refused as serde_json takes or refuses it.
+    #[test]
+    fn unknown_keys_are_checked_at_every_length_and_position() {
+        for len in 0..40 {
+            let plain = "k".repeat(len);
+            let mut keys = vec![plain.clone()];
+            for at in 0..len {
+                for odd in ["\\n", "\\x", "\u{1}", "\\u00e9", "\""] {
+                    let mut key = plain.clone();
+                    key.replace_range(at..=at, odd);
+                    keys.push(key);
+                }
+            }
+            for key in keys {
+                let text = format!(r#"{{"{key}":"v","abc":"1"}}"#);
+                let valid = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+                let read = Reader::new(text.as_bytes()).and_then(|mut r| {
+                    let twins: Twins<'_> = read(&mut r)?;
+                    r.finish()?;
+                    Ok(twins.one.map(|s| s.to_string()))
+                });
+                match read {
+                    Ok(one) => {
+                        assert!(valid, "{text} was taken");
+                        assert_eq!(one.as_deref(), Some("1"), "{text}");
+                    }
+                    Err(_) => assert!(!valid, "{text} was refused"),
+                }
+            }
+        }
+    }
+
     #[rstest]
     #[case::escaped_key_fills_its_field(r#"{"a\u0062c": "1"}"#, Ok((Some("1"), None)))]
     #[case::escaped_value(r#"{"axc": "\u0032"}"#, Ok((None, Some("2"))))]

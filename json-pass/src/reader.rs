@@ -149,6 +149,16 @@ pub(crate) fn scan_string(b: &[u8], i: usize) -> u64 {
     string_from(b, plain_run(b, i + 1))
 }
 
+/// [`scan_string`] with the string's first sixteen bytes tested in place ([`plain_run_here`]):
+/// for the keys the field loop does not know, most of which (`resources`, `imagePullPolicy`)
+/// end there. About 1,100 fewer instructions per evaluation of the dind pod, 200 without the
+/// deadline checks: a call less per key. (One word in place cost more than it saved; the same
+/// for the keys of string maps saved 60 instructions for 260 bytes of module.)
+#[inline(always)]
+pub(crate) fn scan_string_here(b: &[u8], i: usize) -> u64 {
+    string_from(b, plain_run_here(b, i + 1))
+}
+
 /// [`scan_string`] once the plain bytes of the string run up to `j`.
 #[inline(always)]
 fn string_from(b: &[u8], j: usize) -> u64 {
@@ -160,8 +170,7 @@ fn string_from(b: &[u8], j: usize) -> u64 {
 }
 
 /// [`string_end`] with the string's first sixteen bytes tested in place ([`plain_run_here`]):
-/// for the field loop's string values and the skip, which read most strings. (One word in place
-/// for the keys the field loop scans cost more instructions than it saved.)
+/// for the field loop's string values and the skip, which read most strings.
 #[inline(always)]
 pub(crate) fn string_end_here(b: &[u8], i: usize) -> Result<(usize, bool), Syntax> {
     string_end_by(b, i, plain_run_here)
