@@ -301,17 +301,18 @@ pub fn read_fields<'a>(
                     return Err(duplicate_key(keys, index));
                 }
                 seen |= bit;
-                if r.null()? {
-                    continue;
-                }
                 slots.get_mut(index).map(|field| (index, field))
             }
             None => None,
         };
+        // A `null` leaves the field alone. Tested only where the value is not a string: most
+        // values are.
         let at = r.at;
         match field {
             Some((index, Field::Any(slot))) => {
-                slot.fill(r).map_err(|e| e.at_key(keys.name(index)))?
+                if !r.null()? {
+                    slot.fill(r).map_err(|e| e.at_key(keys.name(index)))?
+                }
             }
             // A string, read or skipped: the loop's one copy of the string scan.
             field if b.get(at) == Some(&b'"') => {
@@ -330,7 +331,11 @@ pub fn read_fields<'a>(
                     _ => {}
                 }
             }
-            Some((index, _)) => return Err(r.unexpected("a string").at_key(keys.name(index))),
+            Some((index, _)) => {
+                if !r.null()? {
+                    return Err(r.unexpected("a string").at_key(keys.name(index)));
+                }
+            }
             None => r.skip_slow()?,
         }
     }

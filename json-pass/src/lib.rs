@@ -355,6 +355,8 @@ mod tests {
     #[case::escaped_value(r#"{"axc": "\u0032"}"#, Ok((None, Some("2"))))]
     #[case::escaped_twin_of_a_key_is_a_duplicate(r#"{"abc": "1", "\u0061bc": "2"}"#, Err(()))]
     #[case::wrong_type_names_the_key(r#"{"abc": 1}"#, Err(()))]
+    #[case::null_leaves_a_string_field_alone(r#"{"abc": null, "axc": "2"}"#, Ok((None, Some("2"))))]
+    #[case::a_null_key_given_again_is_a_duplicate(r#"{"abc": null, "abc": "1"}"#, Err(()))]
     fn fields_are_read_by_their_unescaped_key(
         #[case] text: &str,
         #[case] expected: Result<(Option<&str>, Option<&str>), ()>,
