@@ -422,8 +422,8 @@ impl<'k> Keys<'k> {
             if is(self.names.get(at)?.as_bytes()) {
                 return Some(at);
             }
-            // Keys that share a prefix: the next one with it, if any.
-            at = find_prefix(self.prefixes, at + 1, prefix);
+            // Keys that share a prefix are listed together (`KeyTable::build` refuses others).
+            at += 1;
         }
     }
 }
@@ -453,6 +453,19 @@ impl<const S: usize> KeyTable<S> {
             "a model struct reads at most 64 keys (one bit each)"
         );
         assert!(S.is_power_of_two() && S >= 2 && S <= 256);
+        // A lookup walks the keys after the first with a prefix for as long as they have it.
+        let mut i = 1;
+        while i < N {
+            let mut j = 0;
+            while j + 1 < i {
+                assert!(
+                    sigs[j] != sigs[i] || sigs[i - 1] == sigs[i],
+                    "keys that share their first four bytes must be listed together"
+                );
+                j += 1;
+            }
+            i += 1;
+        }
         let shift = 32 - S.trailing_zeros();
         let mut mult: u32 = 0x9E37_79B9;
         let mut tries = 0;
@@ -479,13 +492,6 @@ impl<const S: usize> KeyTable<S> {
         }
         panic!("no collision-free key table found");
     }
-}
-
-/// The first index at or after `from` whose prefix is `prefix` (`prefixes.len()` if none).
-#[inline(never)]
-fn find_prefix(prefixes: &[u32], from: usize, prefix: u32) -> usize {
-    let rest = prefixes.get(from..).unwrap_or_default();
-    from + rest.iter().position(|&p| p == prefix).unwrap_or(rest.len())
 }
 
 /// A key's prefix: its first four bytes as compact JSON writes them before the value (`name":`,
@@ -553,6 +559,10 @@ macro_rules! keys {
 /// The struct is destructured without `..`, so every field must be given its JSON key here: a
 /// field added to the struct but not to its key list is a compile error (E0027), not a field
 /// that silently keeps its default and reads as "absent" to a rule.
+///
+/// Keys that share their first four bytes (`name`, `namespace`) must be listed next to each
+/// other: a lookup walks on from the first of them, and a list with them apart is a compile
+/// error.
 ///
 /// ```
 /// use json_pass::{Doc, FromJson, Str, from_json};

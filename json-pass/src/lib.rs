@@ -138,6 +138,15 @@ mod tests {
         }
     }
 
+    /// A lookup walks on from the first key with a prefix while the keys have it: a key list
+    /// with one of them elsewhere would leave that key unfound, read as unknown. Such a list
+    /// does not build (in `from_json!`, a compile error).
+    #[test]
+    #[should_panic(expected = "must be listed together")]
+    fn keys_sharing_a_prefix_apart_are_refused() {
+        let _ = KeyTable::<16>::build(&prefixes(&["name", "image", "namespace"]));
+    }
+
     #[test]
     fn key_tables_find_every_key_and_nothing_else() {
         let unknown = [

@@ -193,7 +193,7 @@ pub struct PolicyRule<'a> {
     pub non_resource_urls: List<Str<'a>>,
 }
 
-from_json!(PolicyRule<'a> { api_groups: "apiGroups", resources: "resources", verbs: "verbs", resource_names: "resourceNames", non_resource_urls: "nonResourceURLs" });
+from_json!(PolicyRule<'a> { api_groups: "apiGroups", resources: "resources", resource_names: "resourceNames", verbs: "verbs", non_resource_urls: "nonResourceURLs" });
 
 #[derive(Debug, Clone, Default)]
 pub struct RoleObject<'a> {

@@ -13,7 +13,7 @@ pub struct ObjectMeta<'a> {
     pub annotations: Pairs<'a>,
 }
 
-from_json!(ObjectMeta<'a> { name: "name", generate_name: "generateName", namespace: "namespace", labels: "labels", annotations: "annotations" });
+from_json!(ObjectMeta<'a> { name: "name", namespace: "namespace", generate_name: "generateName", labels: "labels", annotations: "annotations" });
 
 impl ObjectMeta<'_> {
     /// The name, or the generateName prefix for objects named by the API server.
