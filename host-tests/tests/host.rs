@@ -409,6 +409,40 @@ fn settings_judge_alike_on_every_evaluation_whatever_their_size() {
 }
 
 #[test]
+fn images_found_allowed_are_judged_again_under_other_settings() {
+    // The module remembers the images it found allowed with the settings it keeps. Settings
+    // that change between evaluations of one instance (Gatekeeper parameters) must each judge
+    // the same pod by their own allowedRegistries, however often each comes back.
+    let request = admission_request(&runner("docker"), &job_pod("docker", false));
+    let with_registries = |registries: &[&str]| {
+        let mut parameters = settings();
+        parameters["allowedRegistries"] = json!(registries);
+        serde_json::to_vec(&json!({"review": request, "parameters": parameters})).unwrap()
+    };
+    let all = with_registries(&["docker.io", "registry.gitlab.com"]);
+    let no_gitlab = with_registries(&["docker.io"]);
+    let gitlab_only = with_registries(&["registry.gitlab.com"]);
+    let denies = |d: &Decision| d.rules().contains("public-registries");
+    let mut policy = policy();
+    // Two settings in turn: the module keeps both, each with what it remembers.
+    for round in 0..3 {
+        for (input, denied) in [(&all, false), (&no_gitlab, true)] {
+            let d = decision(&mut policy, input);
+            assert_eq!(denies(&d), denied, "round {round}: {d:?}");
+        }
+    }
+    // Three in turn: each evicts the oldest.
+    for round in 0..3 {
+        for (input, denied) in [(&all, false), (&no_gitlab, true), (&gitlab_only, true)] {
+            let d = decision(&mut policy, input);
+            assert_eq!(denies(&d), denied, "round {round}: {d:?}");
+        }
+        let d = decision(&mut policy, &all);
+        assert!(!denies(&d), "round {round}, again: {d:?}");
+    }
+}
+
+#[test]
 fn gatekeeper_parameters_win_over_data() {
     // The data document names another org: only `parameters` put the pod in the runners
     // namespace of a known runner.

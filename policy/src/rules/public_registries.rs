@@ -5,7 +5,7 @@
 use super::Context;
 use crate::decision::{RuleName, Violation};
 use crate::request::image::ImageRef;
-use crate::request::json::{Str, is_one_of, same_bytes};
+use crate::request::json::{Str, is_one_of};
 use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
 
 const RULE: RuleName = RuleName::PublicRegistries;
@@ -26,19 +26,17 @@ pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
         }
     };
     let subject = ctx.subject();
-    // Images already found allowed: GitLab's helper image runs in two containers of a job pod.
-    let mut passed: Vec<&str> = Vec::new();
+    // Images already found allowed under these settings, in this evaluation or an earlier one:
+    // GitLab's helper image runs in two containers of every job pod.
+    let passed = &ctx.settings.allowed_images;
     // What is wrong with an image, if anything.
-    let mut problem = |written: &'r str| -> Option<String> {
-        if passed
-            .iter()
-            .any(|p| same_bytes(p.as_bytes(), written.as_bytes()))
-        {
+    let problem = |written: &'r str| -> Option<String> {
+        if passed.contains(written) {
             return None;
         }
         Some(match ImageRef::parse(written) {
             Ok(r) if is_one_of(&r.registry, allowed) => {
-                passed.push(written);
+                passed.insert(written);
                 return None;
             }
             Ok(r) => format!(
@@ -61,7 +59,7 @@ pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
         _ => None,
     };
     for (list, i, c) in pod.containers() {
-        if let Some(what) = given(c.image.as_ref()).and_then(&mut problem) {
+        if let Some(what) = given(c.image.as_ref()).and_then(problem) {
             out.push(
                 Violation::from_parts(
                     RULE,
@@ -82,7 +80,7 @@ pub fn check<'r>(ctx: &'r Context<'_, '_>, out: &mut Vec<Violation>) {
     // An image volume (`volumes[].image`) pulls its image like a container does.
     for (i, v) in pod.volumes().iter().enumerate() {
         let reference = v.image.as_ref().and_then(|m| m.reference.as_ref());
-        if let Some(what) = given(reference).and_then(&mut problem) {
+        if let Some(what) = given(reference).and_then(problem) {
             out.push(Violation::from_parts(
                 RULE,
                 format!("{}spec.volumes[{i}].image.reference", pod.prefix),

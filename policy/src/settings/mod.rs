@@ -6,6 +6,9 @@ use core::fmt;
 
 use crate::request::json::{Json, Kind, same_bytes, strip_prefix};
 
+mod allowed_images;
+pub use allowed_images::AllowedImages;
+
 /// One problem with the settings: the setting it is about, and what a valid value looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsError {
@@ -99,6 +102,8 @@ pub struct Settings {
     pub registry_credential_secrets: Vec<String>,
     pub push_allowed_projects: Vec<String>,
     pub exempt_users: Vec<String>,
+    /// Image references found to come from an allowed registry under these settings.
+    pub allowed_images: AllowedImages,
 }
 
 /// Keys that engines add to the data document beside the settings.
@@ -279,6 +284,7 @@ impl Settings {
                 registry_credential_secrets,
                 push_allowed_projects,
                 exempt_users,
+                allowed_images: AllowedImages::new(),
             })
         } else {
             Err(errors)
