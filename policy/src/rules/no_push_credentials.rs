@@ -132,9 +132,21 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             ));
         }
     }
+    // Most job pods have no Secret or CSI volume, and then no mount can place credentials:
+    // their mounts are not looked at.
+    let credential_volumes = pod
+        .spec
+        .volumes
+        .iter()
+        .any(|v| v.credential_source().is_some());
     for (list, i, c) in pod.containers() {
         let at = || format!("{p}spec.{}[{i}]", list.field());
-        for (j, mount) in c.volume_mounts.iter().enumerate() {
+        let mounts: &[VolumeMount<'_>] = if credential_volumes {
+            &c.volume_mounts
+        } else {
+            &[]
+        };
+        for (j, mount) in mounts.iter().enumerate() {
             let Some((volume, source)) = pod.spec.volumes.iter().find_map(|v| {
                 // The cheap test first: most volumes of a job pod hold no Secret.
                 v.credential_source()
