@@ -44,7 +44,28 @@ pub struct PodView<'o, 'a> {
 /// A container with its list and its index there.
 pub type ContainerAt<'o, 'a> = (ContainerList, usize, &'o Container<'a>);
 
+/// Where an object keeps the pod spec it runs: the field path prefix of the template (as
+/// [`PodView::prefix`]), the pod's metadata and its spec.
+pub type PodAt<'o, 'a> = (&'static str, &'o ObjectMeta<'a>, &'o PodSpec<'a>);
+
 impl<'o, 'a> PodView<'o, 'a> {
+    /// The pod of `parts` ([`Object::pod_parts`]), judging the containers `judged`: every one
+    /// but those whose bit is set in `unchanged` ([`PodSpec::containers_but`]), listed once per
+    /// evaluation.
+    pub fn new(
+        (prefix, meta, spec): PodAt<'o, 'a>,
+        unchanged: Option<[u64; 3]>,
+        judged: &'o [ContainerAt<'o, 'a>],
+    ) -> Self {
+        PodView {
+            prefix,
+            meta,
+            spec,
+            unchanged,
+            judged,
+        }
+    }
+
     /// The containers to judge: every one, or those an UPDATE adds or changes. A slice walk:
     /// every pod rule walks them, and a cursor over the three lists is a call per container.
     pub fn containers(&self) -> core::iter::Copied<core::slice::Iter<'o, ContainerAt<'o, 'a>>> {
@@ -512,7 +533,7 @@ impl<'a> Object<'a> {
 
     /// The pod spec this object runs, if it runs one: its template path prefix, metadata and
     /// spec.
-    fn pod_parts(&self) -> Option<(&'static str, &ObjectMeta<'a>, &PodSpec<'a>)> {
+    pub fn pod_parts(&self) -> Option<PodAt<'_, 'a>> {
         match self {
             Object::Pod(p) => Some(("", &p.metadata, &p.spec.as_ref()?.value)),
             Object::Workload(w) => Some((
@@ -522,31 +543,6 @@ impl<'a> Object<'a> {
             )),
             _ => None,
         }
-    }
-
-    /// The containers of the pod spec this object runs to judge (all but those whose bit is
-    /// set in `unchanged`, see [`PodSpec::containers_but`]): listed once, for [`Object::pod`].
-    pub fn judged_containers(&self, unchanged: Option<[u64; 3]>) -> Vec<ContainerAt<'_, 'a>> {
-        self.pod_parts().map_or_else(Vec::new, |(_, _, spec)| {
-            spec.containers_but(unchanged.unwrap_or_default()).collect()
-        })
-    }
-
-    /// The pod spec this object runs, if it runs one, with the containers to judge as
-    /// [`Object::judged_containers`] listed them.
-    pub fn pod<'o>(
-        &'o self,
-        unchanged: Option<[u64; 3]>,
-        judged: &'o [ContainerAt<'o, 'a>],
-    ) -> Option<PodView<'o, 'a>> {
-        let (prefix, meta, spec) = self.pod_parts()?;
-        Some(PodView {
-            prefix,
-            meta,
-            spec,
-            unchanged,
-            judged,
-        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! What every rule reads: the request, its object, the settings and who is asking.
 
 use crate::request::json::same_bytes;
-use crate::request::object::ContainerAt;
 use crate::request::object::update_change;
+use crate::request::object::{ContainerAt, PodAt};
 use crate::request::{AdmissionRequest, Object, Operation, PodView};
 use crate::settings::{Runner, Settings};
 use alloc::{borrow::ToOwned, format, string::String, vec::Vec};
@@ -22,6 +22,8 @@ pub struct Context<'r, 'a> {
     pub pod_changed: bool,
     /// For an UPDATE of a Pod that changes containers only: those it leaves as they were.
     unchanged: Option<[u64; 3]>,
+    /// The pod spec to judge (see [`Self::pod`]), found once: most rules ask for it.
+    pod_parts: Option<PodAt<'r, 'a>>,
     /// The containers of [`Self::pod`], listed once: most rules walk them.
     containers: Vec<ContainerAt<'r, 'a>>,
     /// `namespace` is the runners namespace (asked by most rules, so compared once).
@@ -59,6 +61,13 @@ impl<'r, 'a> Context<'r, 'a> {
             }
             _ => (true, None),
         };
+        let pod_parts = object
+            .pod_parts()
+            .filter(|_| judges_pod(operation, pod_changed));
+        let containers = match pod_parts {
+            Some((_, _, spec)) => spec.containers_but(unchanged.unwrap_or_default()).collect(),
+            None => Vec::new(),
+        };
         Some(Context {
             request,
             operation,
@@ -68,11 +77,8 @@ impl<'r, 'a> Context<'r, 'a> {
             namespace,
             pod_changed,
             unchanged,
-            containers: if judges_pod(operation, pod_changed) {
-                object.judged_containers(unchanged)
-            } else {
-                Vec::new()
-            },
+            pod_parts,
+            containers,
             in_runners_namespace: same_bytes(
                 namespace.as_bytes(),
                 settings.runners_namespace.as_bytes(),
@@ -93,11 +99,8 @@ impl<'r, 'a> Context<'r, 'a> {
     /// The pod spec a CREATE or UPDATE would run, when it is new or changed; for an UPDATE of a
     /// Pod that changes containers only, with the others marked unchanged.
     pub fn pod(&self) -> Option<PodView<'_, 'a>> {
-        if judges_pod(self.operation, self.pod_changed) {
-            self.object.pod(self.unchanged, &self.containers)
-        } else {
-            None
-        }
+        let parts = self.pod_parts?;
+        Some(PodView::new(parts, self.unchanged, &self.containers))
     }
 
     /// The pod spec to judge in the runners namespace.
