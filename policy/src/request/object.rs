@@ -37,7 +37,7 @@ pub struct PodView<'o, 'a> {
     /// were (see [`PodSpec::containers_but`]), which the rules do not judge again, nor the
     /// pod-level fields. `None`: the whole pod is judged.
     pub unchanged: Option<[u64; 3]>,
-    /// The containers to judge, listed once per evaluation (see [`Object::pod`]).
+    /// The containers to judge, listed once per evaluation (see [`PodView::new`]).
     judged: &'o [ContainerAt<'o, 'a>],
 }
 

@@ -104,7 +104,7 @@ impl<'a> PodSpec<'a> {
 
 /// The containers of a pod spec: a cursor over its three lists, with one plain `next` (chained
 /// or flattened adapters are not inlined in the size-optimised module). The rules walk the list
-/// it makes once per evaluation (`Object::judged_containers`).
+/// that `Context::new` makes from it once per evaluation.
 #[derive(Debug, Clone)]
 pub struct Containers<'s, 'a> {
     spec: &'s PodSpec<'a>,
