@@ -66,7 +66,11 @@ impl AllowedImages {
         };
         let image = image.as_bytes();
         // The empty text is never remembered, so empty slots never match.
-        !image.is_empty() && texts.iter().any(|text| same_bytes(text.as_bytes(), image))
+        // The length first, in place: most slots differ in it.
+        !image.is_empty()
+            && texts.iter().any(|text| {
+                usize::from(text.len) == image.len() && same_bytes(text.as_bytes(), image)
+            })
     }
 
     /// Remembers that `image` comes from an allowed registry. A text too long to hold is not
