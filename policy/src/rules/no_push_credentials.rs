@@ -114,7 +114,19 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             .iter()
             .any(|s| s == name)
     };
-    for (i, volume) in pod.volumes().iter().enumerate() {
+    // Most job pods have no Secret or CSI volume: then no volume names a Secret, and no mount
+    // can place credentials, so neither is looked at.
+    let credential_volumes = pod
+        .spec
+        .volumes
+        .iter()
+        .any(|v| v.credential_source().is_some());
+    let volumes = if credential_volumes {
+        pod.volumes()
+    } else {
+        &[]
+    };
+    for (i, volume) in volumes.iter().enumerate() {
         if let Some(secret) = volume.secret_names().into_iter().find(|s| listed(s)) {
             out.push(Violation::from_parts(
                 RULE,
@@ -132,13 +144,6 @@ pub fn check(ctx: &Context<'_, '_>, out: &mut Vec<Violation>) {
             ));
         }
     }
-    // Most job pods have no Secret or CSI volume, and then no mount can place credentials:
-    // their mounts are not looked at.
-    let credential_volumes = pod
-        .spec
-        .volumes
-        .iter()
-        .any(|v| v.credential_source().is_some());
     for (list, i, c) in pod.containers() {
         let at = || format!("{p}spec.{}[{i}]", list.field());
         let mounts: &[VolumeMount<'_>] = if credential_volumes {
