@@ -49,9 +49,9 @@ pub type ContainerAt<'o, 'a> = (ContainerList, usize, &'o Container<'a>);
 pub type PodAt<'o, 'a> = (&'static str, &'o ObjectMeta<'a>, &'o PodSpec<'a>);
 
 impl<'o, 'a> PodView<'o, 'a> {
-    /// The pod of `parts` ([`Object::pod_parts`]), judging the containers `judged`: every one
-    /// but those whose bit is set in `unchanged` ([`PodSpec::containers_but`]), listed once per
-    /// evaluation.
+    /// The pod an object keeps where [`Object::pod_parts`] found it, judging the containers
+    /// `judged`: every one but those whose bit is set in `unchanged`
+    /// ([`PodSpec::containers_but`]), listed once per evaluation.
     pub fn new(
         (prefix, meta, spec): PodAt<'o, 'a>,
         unchanged: Option<[u64; 3]>,
