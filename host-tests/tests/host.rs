@@ -1,12 +1,15 @@
 //! End-to-end tests of the built module (`bundles/dist/policy.wasm`) through the wasmtime host:
-//! every dialect through both ABI paths, hostile inputs, a 3 MiB request, a flat heap.
+//! every dialect through both ABI paths, hostile inputs, a 3 MiB request, a flat heap, the
+//! stack's depth.
 //!
 //! Run `cargo xtask dist` first; `RUNNER_POLICY_MODULE=path` tests another build.
 
 use std::sync::OnceLock;
 
 use runner_policy::decision::Decision;
-use runner_policy::host::{AbiVersion, Document, HostError, Policy, Runtime, default_module_path};
+use runner_policy::host::{
+    AbiVersion, Document, HostError, Policy, Runtime, STACK_BYTES, default_module_path,
+};
 use serde_json::{Value, json};
 
 const ORG_NS: &str = "example-runners";
@@ -532,4 +535,108 @@ fn missing_module_says_how_to_build_it() {
     let err = Runtime::load(std::path::Path::new("/nonexistent/policy.wasm")).unwrap_err();
     assert!(matches!(err, HostError::ModuleNotFound(_)), "{err}");
     assert!(err.to_string().contains("cargo xtask dist"), "{err}");
+}
+
+/// One way through the ABI: the calls a host makes for one input.
+type AbiPath = fn(&mut Policy, &[u8]) -> Result<(), HostError>;
+
+/// `n` arrays, one inside the other, around `1`.
+fn nested(n: usize) -> Vec<u8> {
+    [vec![b'['; n], b"1".to_vec(), vec![b']'; n]].concat()
+}
+
+/// The deepest inputs the module reads stay well clear of the stack's bottom: nothing guards
+/// it, and the module is optimised on the assumption that its lowest 1 KiB is never used
+/// (`--low-memory-unused`). Depth is what uses stack: JSON nested to the 256 levels the reader
+/// accepts, and past them, in every place that reads it. Text that is not JSON goes on to the
+/// Rego value parser (recursive, to its limit of 100 levels), which makes the deepest calls:
+/// about 39,500 bytes.
+#[test]
+fn the_deepest_inputs_stay_in_three_quarters_of_the_stack() {
+    let pod_at = |depth: usize| -> Vec<u8> {
+        let mut pod = job_pod("dind", true);
+        pod["spec"]["extra"] = json!("DEEP");
+        let text = serde_json::to_vec(&input(
+            Dialect::Kubewarden,
+            &admission_request(&runner("dind"), &pod),
+        ))
+        .unwrap();
+        let text = String::from_utf8(text).unwrap();
+        // `spec.extra` sits 4 levels down: {request: {object: {spec: {extra: ...}}}}.
+        let deep = String::from_utf8(nested(depth - 4)).unwrap();
+        text.replace("\"DEEP\"", &deep).into_bytes()
+    };
+    let params_at = |depth: usize| -> Vec<u8> {
+        let request = admission_request(&runner("dind"), &job_pod("dind", true));
+        let mut settings = settings();
+        settings["extra"] = json!("DEEP");
+        let text =
+            serde_json::to_string(&json!({"review": request, "parameters": settings})).unwrap();
+        let deep = String::from_utf8(nested(depth - 2)).unwrap();
+        text.replace("\"DEEP\"", &deep).into_bytes()
+    };
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for depth in [255, 256, 257, 1_000] {
+        cases.push((format!("pod spec nested {depth} deep"), pod_at(depth)));
+        cases.push((format!("parameters nested {depth} deep"), params_at(depth)));
+        cases.push((format!("input nested {depth} deep"), nested(depth)));
+        cases.push((
+            format!("input of objects nested {depth} deep"),
+            [
+                "{\"a\":".repeat(depth).into_bytes(),
+                b"1".to_vec(),
+                vec![b'}'; depth],
+            ]
+            .concat(),
+        ));
+    }
+    cases.extend(
+        hostile_inputs()
+            .into_iter()
+            .map(|(name, bytes)| (name.to_owned(), bytes)),
+    );
+    let mut policy = policy();
+    let mut deepest = (0, String::new());
+    for (name, bytes) in &cases {
+        let paths: [(&str, AbiPath); 3] = [
+            ("opa_eval", |p, bytes| {
+                p.evaluate("runners/decision", bytes).map(drop)
+            }),
+            ("the ctx path", |p, bytes| {
+                p.evaluate_ctx("runners/decision", bytes).map(drop)
+            }),
+            ("opa_json_parse and opa_json_dump", |p, bytes| {
+                let value = p.parse_input(bytes)?;
+                p.opa_json_dump(value).map(drop)
+            }),
+        ];
+        for (path, run) in paths {
+            policy.paint_stack();
+            match run(&mut policy, bytes) {
+                Ok(()) => {}
+                // Past the depth limit `opa_json_parse` refuses the text: a well-formed
+                // refusal (0), not a trap.
+                Err(e) if matches!(e.root(), HostError::Unparsable(_)) && path != "opa_eval" => {}
+                Err(e) => panic!("{name} through {path}: {e:#}"),
+            }
+            let used = policy.stack_used();
+            assert!(
+                used > 0,
+                "{name} through {path}: the stack paint was not touched"
+            );
+            if used > deepest.0 {
+                deepest = (used, format!("{name} through {path}"));
+            }
+        }
+    }
+    println!(
+        "deepest stack use: {} of {STACK_BYTES} bytes ({})",
+        deepest.0, deepest.1
+    );
+    assert!(
+        deepest.0 <= STACK_BYTES / 4 * 3,
+        "{} used {} bytes of the {STACK_BYTES}-byte stack",
+        deepest.1,
+        deepest.0
+    );
 }

@@ -20,6 +20,7 @@ mod types;
 
 pub use error::{Document, HostError, HostResult, WasmError};
 pub use imports::{HostState, link_host_imports};
+pub use memory::{STACK_BYTES, STACK_PAINT};
 pub use policy::Policy;
 pub use result::result_of;
 pub use runtime::{
