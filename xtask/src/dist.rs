@@ -202,16 +202,17 @@ pub fn post_link(wasm: &[u8]) -> Result<Vec<u8>> {
 const BINARYEN_VERSION: &str = "132.0.0";
 
 /// `wasm-opt` flags: the wasm features rustc's wasm32 target enables (and the module uses), so
-/// that wasm-opt accepts the module without adding any, `-Os`, then four size passes. Each was
-/// measured on its own against `-Os` (bytes; instructions per evaluation of the dind job pod,
-/// epoch interruption on):
+/// that wasm-opt accepts the module without adding any, `-Os`, then four size passes. Each of
+/// the last three was measured alone after `-Os --merge-similar-functions` (bytes; instructions
+/// per evaluation of the dind job pod, epoch interruption on):
 /// - `--merge-similar-functions`: merges functions that differ only in constants (the `Slot`
 ///   readers of each field type, the rules' message builders): 2.5 KB for 0.6% more
 ///   instructions, when it was first measured;
 /// - `--low-memory-unused`: folds a constant added to an address into the load or store, which
 ///   is only valid if the lowest 1 KiB of memory is never addressed. That 1 KiB is the bottom of
 ///   the 64 KiB stack (the linker puts the stack first); `host-tests/tests/host.rs` shows the
-///   deepest inputs use under three quarters of the stack (39,464 bytes). 707 bytes and about 800 instructions fewer;
+///   deepest inputs use under three quarters of the stack (39,464 bytes). 707 bytes and about
+///   800 instructions fewer;
 /// - `--const-hoisting`: a large constant used many times in a function (a data address) is
 ///   read from a local: 1,634 bytes, instructions unchanged (within a few dozen);
 /// - `--reorder-functions`: the most-called functions get the smallest indices, so their calls
@@ -221,7 +222,8 @@ const BINARYEN_VERSION: &str = "132.0.0";
 /// for about 0.9% more instructions; `-Oz` is larger than `-Os` here. Measured and not taken:
 /// `--zero-filled-memory` (695 bytes: it drops the zeroed data the linker writes for statics,
 /// which is only sound on a fresh memory, and the host owns the memory), `--converge` (97),
-/// `--flatten --rereloop` (968 bytes, code shaped for another optimiser).
+/// `--flatten --rereloop` (968 bytes; it rebuilds the control flow, its cost in instructions
+/// was not measured).
 const WASM_OPT_FLAGS: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-bulk-memory-opt",
