@@ -553,27 +553,28 @@ fn nested(n: usize) -> Vec<u8> {
 /// about 39,500 bytes.
 #[test]
 fn the_deepest_inputs_stay_in_three_quarters_of_the_stack() {
-    let pod_at = |depth: usize| -> Vec<u8> {
+    // `doc` with `"DEEP"` replaced by arrays nested so that the innermost sits `depth` levels
+    // down, `above` of them being the levels around the placeholder.
+    let deep_at = |doc: Value, above: usize, depth: usize| -> Vec<u8> {
+        let deep = String::from_utf8(nested(depth - above)).unwrap();
+        serde_json::to_string(&doc)
+            .unwrap()
+            .replace("\"DEEP\"", &deep)
+            .into_bytes()
+    };
+    let pod_at = |depth: usize| {
         let mut pod = job_pod("dind", true);
         pod["spec"]["extra"] = json!("DEEP");
-        let text = serde_json::to_vec(&input(
-            Dialect::Kubewarden,
-            &admission_request(&runner("dind"), &pod),
-        ))
-        .unwrap();
-        let text = String::from_utf8(text).unwrap();
-        // `spec.extra` sits 4 levels down: {request: {object: {spec: {extra: ...}}}}.
-        let deep = String::from_utf8(nested(depth - 4)).unwrap();
-        text.replace("\"DEEP\"", &deep).into_bytes()
+        let request = admission_request(&runner("dind"), &pod);
+        // {request: {object: {spec: {extra: ...}}}}
+        deep_at(input(Dialect::Kubewarden, &request), 4, depth)
     };
-    let params_at = |depth: usize| -> Vec<u8> {
+    let params_at = |depth: usize| {
         let request = admission_request(&runner("dind"), &job_pod("dind", true));
         let mut settings = settings();
         settings["extra"] = json!("DEEP");
-        let text =
-            serde_json::to_string(&json!({"review": request, "parameters": settings})).unwrap();
-        let deep = String::from_utf8(nested(depth - 2)).unwrap();
-        text.replace("\"DEEP\"", &deep).into_bytes()
+        // {parameters: {extra: ...}}
+        deep_at(json!({"review": request, "parameters": settings}), 2, depth)
     };
     let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
     for depth in [255, 256, 257, 1_000] {
